@@ -1,0 +1,117 @@
+/**
+ * The seams between the core and an engine (memory, Redis, …). Everything is async because a networked
+ * implementation is; the memory engine resolves immediately. Offsets are uint64 on the wire and JS numbers
+ * here (safe up to 2^53).
+ */
+
+/** Who published or joined: a connection's identity plus its optional connection/channel info (raw bytes). */
+export interface ClientInfo {
+  user: string;
+  client: string;
+  connInfo?: Uint8Array;
+  chanInfo?: Uint8Array;
+}
+
+/** A position in a channel's history stream. Offsets start at 1; the epoch names the stream instance. */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
+}
+
+export interface Publication {
+  /** 0 when the publication was not saved to history. */
+  offset: number;
+  data: Uint8Array;
+  info?: ClientInfo;
+  tags?: Record<string, string>;
+  /** Unix milliseconds when the broker accepted it. */
+  time: number;
+}
+
+export interface PublishOptions {
+  /** Keep at most this many publications; 0 (with `historyTtlMs` 0) means no history. */
+  historySize: number;
+  /** Publications are dropped this long after the channel's last publish. */
+  historyTtlMs: number;
+  /** Lifetime of the stream's `{offset, epoch}`; 0 = the engine's default. */
+  historyMetaTtlMs: number;
+  info?: ClientInfo;
+  tags?: Record<string, string>;
+  /** Same key on the same channel within `idempotentResultTtlMs` returns the first result, without a broadcast. */
+  idempotencyKey?: string;
+  idempotentResultTtlMs?: number;
+  /** When > 0 (and history is on), a version ≤ the last one seen in the same `versionEpoch` is skipped. */
+  version?: number;
+  versionEpoch?: string;
+  /** Ask subscribers with delta negotiated to receive a fossil delta against the previous publication. */
+  delta?: boolean;
+}
+
+export interface PublishResult {
+  /** Offset 0 and epoch "" when nothing was saved to history. */
+  position: StreamPosition;
+  /** True when the publication was not broadcast (idempotent duplicate or stale version). */
+  suppressed: boolean;
+}
+
+export interface HistoryFilter {
+  /** Return publications after this position; the epoch must match the stream's (else error 112). */
+  since?: StreamPosition;
+  /** 0 = no publications, only the current position; -1 = all. */
+  limit: number;
+  reverse?: boolean;
+}
+
+export interface HistoryOptions {
+  filter: HistoryFilter;
+  /** Reading history extends the stream meta lifetime by this much; 0 = the engine's default. */
+  metaTtlMs: number;
+}
+
+export interface HistoryResult {
+  publications: Publication[];
+  /** The stream's current top position. */
+  position: StreamPosition;
+}
+
+/** The core's side of a broker: what a node receives for the channels it subscribed to. */
+export interface BrokerEventHandler {
+  /** `prev` is the channel's previous publication when the publication was made with `delta`. */
+  onPublication(channel: string, pub: Publication, position: StreamPosition, delta: boolean, prev?: Publication): void;
+  onJoin(channel: string, info: ClientInfo): void;
+  onLeave(channel: string, info: ClientInfo): void;
+}
+
+/**
+ * PUB/SUB plus history. `publish` appends to history and broadcasts atomically per channel, so a subscriber
+ * that sees offset N can always fetch N-1 from history.
+ */
+export interface Broker {
+  /** Called once by the node before any other method. */
+  registerEventHandler(handler: BrokerEventHandler): Promise<void>;
+  /** Node-level subscriptions: the node subscribes a channel when its first local client does. */
+  subscribe(channels: string[]): Promise<void>;
+  unsubscribe(channels: string[]): Promise<void>;
+  publish(channel: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
+  publishJoin(channel: string, info: ClientInfo): Promise<void>;
+  publishLeave(channel: string, info: ClientInfo): Promise<void>;
+  /** Throws `ErrorUnrecoverablePosition` (112) when `since.epoch` does not match the stream's epoch. */
+  history(channel: string, options: HistoryOptions): Promise<HistoryResult>;
+  removeHistory(channel: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PresenceStats {
+  numClients: number;
+  numUsers: number;
+}
+
+/** Who is subscribed where. Entries expire unless re-added within the manager's TTL. */
+export interface PresenceManager {
+  addPresence(channel: string, clientId: string, info: ClientInfo): Promise<void>;
+  removePresence(channel: string, clientId: string, user: string): Promise<void>;
+  /** Map of client id → info. */
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  presenceStats(channel: string): Promise<PresenceStats>;
+  close(): Promise<void>;
+}
