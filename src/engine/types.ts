@@ -55,7 +55,7 @@ export interface PublishResult {
 }
 
 export interface HistoryFilter {
-  /** Return publications after this position; the epoch must match the stream's (else error 112). */
+  /** Return publications after this position; a non-empty epoch must match the stream's (else error 112). */
   since?: StreamPosition;
   /** 0 = no publications, only the current position; -1 = all. */
   limit: number;
@@ -77,7 +77,13 @@ export interface HistoryResult {
 /** The core's side of a broker: what a node receives for the channels it subscribed to. */
 export interface BrokerEventHandler {
   /** `prev` is the channel's previous publication when the publication was made with `delta`. */
-  onPublication(channel: string, pub: Publication, position: StreamPosition, delta: boolean, prev?: Publication): void;
+  onPublication(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition,
+    delta: boolean,
+    prev?: Publication,
+  ): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;
 }
@@ -95,7 +101,7 @@ export interface Broker {
   publish(channel: string, data: Uint8Array, options: PublishOptions): Promise<PublishResult>;
   publishJoin(channel: string, info: ClientInfo): Promise<void>;
   publishLeave(channel: string, info: ClientInfo): Promise<void>;
-  /** Throws `ErrorUnrecoverablePosition` (112) when `since.epoch` does not match the stream's epoch. */
+  /** Throws `ErrorUnrecoverablePosition` (112) when a non-empty `since.epoch` differs from the stream's epoch. */
   history(channel: string, options: HistoryOptions): Promise<HistoryResult>;
   removeHistory(channel: string): Promise<void>;
   close(): Promise<void>;

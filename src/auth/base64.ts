@@ -1,0 +1,20 @@
+/** Strict base64 decoders: Node's own decoder skips characters it does not know, which would let bad tokens through. */
+
+const BASE64_URL_UNPADDED = /^[A-Za-z0-9_-]*$/;
+const BASE64_STD_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes unpadded base64url, the encoding of JWS segments (RFC 7515 §2); undefined for anything else. */
+export function decodeBase64Url(text: string): Uint8Array | undefined {
+  if (!BASE64_URL_UNPADDED.test(text) || text.length % 4 === 1) return undefined;
+  return Buffer.from(text, "base64url");
+}
+
+/**
+ * Decodes padded standard base64 as Go's `base64.StdEncoding` does for `b64info` and `b64data`: line breaks are
+ * skipped, anything else outside the alphabet is an error. Undefined for invalid input.
+ */
+export function decodeBase64Std(text: string): Uint8Array | undefined {
+  const compact = text.replace(/[\r\n]/g, "");
+  if (!BASE64_STD_PADDED.test(compact)) return undefined;
+  return Buffer.from(compact, "base64");
+}

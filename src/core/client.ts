@@ -1,0 +1,508 @@
+import { randomUUID } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { type ConnectToken, InvalidTokenError, type SubscribeOptionsClaims, TokenExpiredError } from "../auth/verifier.js";
+import type { ClientInfo } from "../engine/types.js";
+import { codecFor, InappropriateProtocolError, type ProtocolCodec } from "../protocol/codec.js";
+import {
+  ClientError,
+  Disconnect,
+  DisconnectBadRequest,
+  DisconnectChannelLimit,
+  DisconnectConnectionClosed,
+  DisconnectConnectionLimit,
+  DisconnectExpired,
+  DisconnectInappropriateProtocol,
+  DisconnectInvalidToken,
+  DisconnectNoPong,
+  DisconnectNotAvailable,
+  DisconnectPermissionDenied,
+  DisconnectSlow,
+  DisconnectStale,
+  ErrorBadRequest,
+  ErrorExpired,
+  ErrorInternal,
+  ErrorMethodNotFound,
+  ErrorNotAvailable,
+  ErrorTokenExpired,
+} from "../protocol/codes.js";
+import {
+  type Command,
+  type ConnectRequest,
+  type HistoryRequest,
+  type PresenceRequest,
+  type PresenceStatsRequest,
+  type PublishRequest,
+  type RefreshRequest,
+  ReplySchema,
+  type RPCRequest,
+} from "../protocol/index.js";
+import type { HubClient } from "./hub.js";
+import type { Node } from "./node.js";
+import { checkHistory, checkPresence, checkPublish, type Requester, checkPublicationData } from "./permissions.js";
+import type { PreparedPublication, PreparedPush } from "./prepared.js";
+import { toProtoClientInfo, toProtoPublication } from "./publication.js";
+import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
+import type { TimerTask } from "./timer-wheel.js";
+import type { Transport, TransportRequest } from "./transport.js";
+import { ClientWriter } from "./writer.js";
+
+type ReplyInit = MessageInitShape<typeof ReplySchema>;
+
+type State = "connecting" | "connected" | "closed";
+
+/** The credentials a connect ends up with, from a token or anonymous access. */
+interface Credentials {
+  user: string;
+  /** Unix seconds; 0 = never expires. */
+  expireAt: number;
+  info?: Uint8Array;
+  subs: Record<string, SubscribeOptionsClaims>;
+}
+
+/**
+ * One client session (reference §4.3): the connect handshake, then commands processed one at a time in
+ * arrival order, server pings, connection expiry, and everything it must undo when it closes.
+ */
+export class Client implements HubClient {
+  readonly id = randomUUID();
+  readonly codec: ProtocolCodec;
+  user = "";
+  /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
+  info: Uint8Array | undefined;
+  readonly subscriptions: Subscriptions;
+  private state: State = "connecting";
+  /** After a failed connect the session only waits to be closed. */
+  private unusable = false;
+  private expireAt = 0;
+  private readonly writer: ClientWriter;
+  private queue: Promise<void> = Promise.resolve();
+  private pendingFrames = 0;
+  private idleWaiters: (() => void)[] = [];
+  private awaitingPong = false;
+  private readonly timers = new Set<TimerTask>();
+
+  constructor(
+    readonly node: Node,
+    readonly transport: Transport,
+    readonly request: TransportRequest,
+  ) {
+    this.codec = codecFor(transport.protocol);
+    this.writer = new ClientWriter(transport, this.codec, node.options.client.queue_max_size, () =>
+      this.close(DisconnectSlow),
+    );
+    this.subscriptions = new Subscriptions(this);
+    this.after(node.options.client.stale_close_delay, () => {
+      if (this.state === "connecting") this.close(DisconnectStale);
+    });
+  }
+
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  /** This connection's identity in presence, join/leave and publications. */
+  clientInfo(chanInfo?: Uint8Array): ClientInfo {
+    return { user: this.user, client: this.id, connInfo: this.info, chanInfo };
+  }
+
+  /**
+   * Feed one frame read from the transport. Commands run one at a time in order.
+   * @returns how many frames are waiting, so the transport can stop reading when the client floods.
+   */
+  handleFrame(frame: Uint8Array): number {
+    if (this.state === "closed") return 0;
+    if (this.unusable) {
+      this.close(DisconnectBadRequest);
+      return 0;
+    }
+    let commands: Command[];
+    try {
+      commands = this.codec.decodeCommands(frame);
+    } catch {
+      this.node.logger.info({ client: this.id, user: this.user }, "malformed frame from client");
+      this.close(DisconnectBadRequest);
+      return 0;
+    }
+    this.pendingFrames++;
+    this.queue = this.queue.then(() => this.processCommands(commands));
+    return this.pendingFrames;
+  }
+
+  /** Resolves when every frame handed over so far has been processed. */
+  whenIdle(): Promise<void> {
+    if (this.pendingFrames === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The transport went away on its own. */
+  onTransportClosed(): void {
+    this.close(DisconnectConnectionClosed);
+  }
+
+  /** Close the session with a disconnect code; safe to call more than once. */
+  close(disconnect: Disconnect): void {
+    if (this.state === "closed") return;
+    const wasConnected = this.state === "connected";
+    this.state = "closed";
+    this.writer.flush();
+    this.writer.close();
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
+    this.transport.close(disconnect);
+    if (disconnect.code !== DisconnectConnectionClosed.code) {
+      this.node.logger.info(
+        { client: this.id, user: this.user, code: disconnect.code, reason: disconnect.reason },
+        "disconnect client",
+      );
+    }
+    if (wasConnected) this.node.hub.removeClient(this);
+    this.subscriptions.removeAll().catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
+  }
+
+  deliverPublication(prepared: PreparedPublication): void {
+    this.subscriptions.deliverPublication(prepared);
+  }
+
+  deliverJoinLeave(channel: string, prepared: PreparedPush): void {
+    if (this.subscriptions.pushesJoinLeave(channel)) this.writeShared(prepared);
+  }
+
+  /** Queue a reply (or push) for this client. */
+  write(reply: ReplyInit): void {
+    if (this.state === "closed") return;
+    try {
+      this.writer.enqueue(this.codec.encodeReply(create(ReplySchema, reply)));
+    } catch (err) {
+      if (err instanceof InappropriateProtocolError) this.close(DisconnectInappropriateProtocol);
+      else throw err;
+    }
+  }
+
+  /** Queue a push that is shared with other clients and already encoded per protocol. */
+  writeShared(prepared: PreparedPush): void {
+    if (this.state === "closed") return;
+    const unit = prepared.unit(this.transport.protocol);
+    if (unit instanceof Error) this.close(DisconnectInappropriateProtocol);
+    else this.writer.enqueue(unit);
+  }
+
+  /** Run `task` after `delayMs` on the node's shared timer, unless the session closes first. */
+  after(delayMs: number, task: () => void): TimerTask {
+    const timer = this.node.wheel.schedule(delayMs, () => {
+      this.timers.delete(timer);
+      if (this.state !== "closed") task();
+    });
+    this.timers.add(timer);
+    return timer;
+  }
+
+  logInternalError(err: unknown, what: string): void {
+    this.node.logger.error({ err, client: this.id, user: this.user }, `error in ${what}`);
+  }
+
+  private async processCommands(commands: Command[]): Promise<void> {
+    for (const command of commands) {
+      if (this.state === "closed" || this.unusable) break;
+      await this.dispatch(command);
+    }
+    this.pendingFrames--;
+    if (this.pendingFrames === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async dispatch(command: Command): Promise<void> {
+    if (this.state === "connecting" && command.connect === undefined) {
+      this.close(DisconnectBadRequest);
+      return;
+    }
+    if (command.id === 0 && command.send === undefined) {
+      this.onPong();
+      return;
+    }
+    try {
+      await this.route(command);
+    } catch (err) {
+      this.onCommandError(command, err);
+    }
+  }
+
+  /** The first set field wins, in Centrifugo's order. */
+  private route(command: Command): Promise<void> | void {
+    const id = command.id;
+    if (command.connect !== undefined) return this.onConnect(id, command.connect);
+    if (command.ping !== undefined) return this.write({ id, ping: {} });
+    if (command.subscribe !== undefined) return this.subscriptions.onSubscribe(id, command.subscribe);
+    if (command.unsubscribe !== undefined) return this.subscriptions.onUnsubscribe(id, command.unsubscribe);
+    if (command.publish !== undefined) return this.onPublish(id, command.publish);
+    if (command.presence !== undefined) return this.onPresence(id, command.presence);
+    if (command.presenceStats !== undefined) return this.onPresenceStats(id, command.presenceStats);
+    if (command.history !== undefined) return this.onHistory(id, command.history);
+    if (command.rpc !== undefined) return this.onRpc(id, command.rpc);
+    if (command.send !== undefined) throw DisconnectNotAvailable;
+    if (command.refresh !== undefined) return this.onRefresh(id, command.refresh);
+    if (command.subRefresh !== undefined) return this.subscriptions.onSubRefresh(id, command.subRefresh);
+    throw DisconnectBadRequest;
+  }
+
+  private onCommandError(command: Command, err: unknown): void {
+    if (err instanceof Disconnect) {
+      this.close(err);
+      return;
+    }
+    const error = err instanceof ClientError ? err : ErrorInternal;
+    if (!(err instanceof ClientError)) this.logInternalError(err, "command");
+    if (command.connect !== undefined) this.unusable = true;
+    this.write({ id: command.id, error: { code: error.code, message: error.message, temporary: error.temporary } });
+  }
+
+  /** Any command with id 0 other than `send` counts as the pong, as in Centrifugo; one without a ping is 3501. */
+  private onPong(): void {
+    if (!this.awaitingPong) {
+      this.close(DisconnectBadRequest);
+      return;
+    }
+    this.awaitingPong = false;
+  }
+
+  private async onConnect(id: number, req: ConnectRequest): Promise<void> {
+    if (this.state !== "connecting") throw DisconnectBadRequest;
+    const options = this.node.options.client;
+    const credentials = await this.authenticate(req);
+    this.addPersonalChannel(credentials);
+    const channels = Object.keys(credentials.subs);
+    if (options.channel_limit > 0 && channels.length > options.channel_limit) throw DisconnectChannelLimit;
+    this.checkConnectionLimits(credentials.user);
+    const now = Date.now() / 1000;
+    if (credentials.expireAt > 0 && credentials.expireAt < now) throw ErrorExpired;
+
+    this.user = credentials.user;
+    this.info = credentials.info;
+    this.expireAt = credentials.expireAt;
+    const subs = await this.subscribeServerSide(credentials, req);
+    if (this.closed) return;
+    this.state = "connected";
+    this.node.hub.addClient(this);
+
+    const pingSeconds = options.ping_interval > 0 ? Math.floor(options.ping_interval / 1000) : 0;
+    this.write({
+      id,
+      connect: {
+        client: this.id,
+        version: this.node.options.version,
+        expires: this.expireAt > 0,
+        ttl: this.expireAt > 0 ? Math.floor(this.expireAt - now) : 0,
+        ping: pingSeconds,
+        pong: pingSeconds > 0 && options.pong_timeout > 0,
+        subs: Object.fromEntries(subs.map((sub) => [sub.channel, sub.result])),
+        time: options.connect_include_server_time ? Date.now() : 0,
+      },
+    });
+    for (const sub of subs) sub.commit();
+    this.startTimers();
+  }
+
+  private async subscribeServerSide(credentials: Credentials, req: ConnectRequest): Promise<PendingSubscription[]> {
+    try {
+      return await this.subscriptions.subscribeServerSide(credentials.subs, req.subs);
+    } catch (err) {
+      await this.subscriptions.removeAll();
+      throw err;
+    }
+  }
+
+  /** Connect auth order (§4.3): token, then user header, then anonymous access, else 3501. */
+  private async authenticate(req: ConnectRequest): Promise<Credentials> {
+    const options = this.node.options.client;
+    if (req.token !== "") return this.credentialsFromToken(await this.verifyConnectToken(req.token));
+    const headerUser = options.user_id_http_header === "" ? undefined : this.request.headers[options.user_id_http_header.toLowerCase()];
+    if (headerUser !== undefined && headerUser !== "") return { user: headerUser, expireAt: 0, subs: {} };
+    if (options.allow_anonymous_connect_without_token || options.insecure) return { user: "", expireAt: 0, subs: {} };
+    throw DisconnectBadRequest;
+  }
+
+  private credentialsFromToken(token: ConnectToken): Credentials {
+    const options = this.node.options.client;
+    if (token.user === "" && options.disallow_anonymous_connection_tokens) throw DisconnectPermissionDenied;
+    const subs: Record<string, SubscribeOptionsClaims> = {};
+    for (const channel of token.channels) subs[channel] = {};
+    Object.assign(subs, token.subs);
+    return {
+      user: token.user,
+      expireAt: options.insecure ? 0 : token.expireAt,
+      info: token.info,
+      subs,
+    };
+  }
+
+  private async verifyConnectToken(token: string): Promise<ConnectToken> {
+    try {
+      return await this.node.connectTokens.verifyConnectToken(token);
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw ErrorTokenExpired;
+      if (err instanceof InvalidTokenError) {
+        this.node.logger.info({ client: this.id, reason: err.message }, "invalid connection token");
+        throw DisconnectInvalidToken;
+      }
+      throw err;
+    }
+  }
+
+  private addPersonalChannel(credentials: Credentials): void {
+    const personal = this.node.options.client.subscribe_to_user_personal_channel;
+    if (!personal.enabled || credentials.user === "") return;
+    const channel = this.node.rules.personalChannel(credentials.user, personal.personal_channel_namespace);
+    credentials.subs[channel] ??= {};
+    if (!personal.single_connection) return;
+    for (const other of [...this.node.hub.userClients(credentials.user)]) {
+      if (other !== this) (other as Client).close(DisconnectConnectionLimit);
+    }
+  }
+
+  private checkConnectionLimits(user: string): void {
+    const options = this.node.options.client;
+    if (options.connection_limit > 0 && this.node.hub.numClients >= options.connection_limit) {
+      throw DisconnectConnectionLimit;
+    }
+    if (options.user_connection_limit > 0 && user !== "") {
+      if (this.node.hub.userClients(user).size >= options.user_connection_limit) throw DisconnectConnectionLimit;
+    }
+  }
+
+  private startTimers(): void {
+    const options = this.node.options.client;
+    if (options.ping_interval > 0) {
+      const first = options.ping_interval / 2 + Math.random() * (options.ping_interval / 2);
+      this.after(first, () => this.sendPing());
+    }
+    if (this.expireAt > 0) this.scheduleExpiryCheck();
+    if (options.presence_update_interval > 0) this.schedulePresenceUpdate();
+  }
+
+  private sendPing(): void {
+    const options = this.node.options.client;
+    this.write({});
+    if (options.pong_timeout > 0) {
+      this.awaitingPong = true;
+      this.after(options.pong_timeout, () => {
+        if (this.awaitingPong) this.close(DisconnectNoPong);
+      });
+    }
+    this.after(options.ping_interval, () => this.sendPing());
+  }
+
+  private scheduleExpiryCheck(): void {
+    const delay = this.expireAt * 1000 - Date.now() + this.node.options.client.expired_close_delay;
+    this.after(Math.max(delay, 0), () => {
+      if (this.expireAt > 0 && this.expireAt * 1000 <= Date.now()) this.close(DisconnectExpired);
+      else if (this.expireAt > 0) this.scheduleExpiryCheck();
+    });
+  }
+
+  private schedulePresenceUpdate(): void {
+    this.after(this.node.options.client.presence_update_interval, () => {
+      this.subscriptions.refreshPresence().catch((err: unknown) => this.logInternalError(err, "presence update"));
+      this.schedulePresenceUpdate();
+    });
+  }
+
+  private async onRefresh(id: number, req: RefreshRequest): Promise<void> {
+    if (req.token === "") throw DisconnectBadRequest;
+    let token: ConnectToken;
+    try {
+      token = await this.node.connectTokens.verifyConnectToken(req.token);
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw DisconnectExpired;
+      if (err instanceof InvalidTokenError) throw DisconnectInvalidToken;
+      throw err;
+    }
+    if (token.user !== this.user) throw DisconnectInvalidToken;
+    const now = Date.now() / 1000;
+    const expireAt = this.node.options.client.insecure ? 0 : token.expireAt;
+    if (expireAt > 0 && expireAt < now) throw ErrorExpired;
+    this.expireAt = expireAt;
+    if (token.info !== undefined && token.info.length > 0) this.info = token.info;
+    this.write({
+      id,
+      refresh: {
+        client: this.id,
+        version: this.node.options.version,
+        expires: expireAt > 0,
+        ttl: expireAt > 0 ? Math.floor(expireAt - now) : 0,
+      },
+    });
+  }
+
+  private async onPublish(id: number, req: PublishRequest): Promise<void> {
+    if (req.channel === "" || req.data.length === 0) throw DisconnectBadRequest;
+    const resolved = this.node.rules.resolveForClient(req.channel);
+    checkPublicationData(req.data, resolved.publicationDataFormat);
+    const subscription = this.subscriptions.get(req.channel);
+    // No publish proxy exists yet, so a namespace routed to one answers 108 as Centrifugo does without one.
+    if (checkPublish(resolved.options, this.requester, subscription !== undefined) !== "allowed") {
+      throw ErrorNotAvailable;
+    }
+    await this.node.publish(req.channel, req.data, { info: this.clientInfo(subscription?.info) });
+    this.write({ id, publish: {} });
+  }
+
+  private async onPresence(id: number, req: PresenceRequest): Promise<void> {
+    this.checkPresence(req.channel);
+    const presence = await this.node.presence(req.channel);
+    const protoPresence = Object.fromEntries(
+      Object.entries(presence).map(([client, info]) => [client, toProtoClientInfo(info)]),
+    );
+    this.write({ id, presence: { presence: protoPresence } });
+  }
+
+  private async onPresenceStats(id: number, req: PresenceStatsRequest): Promise<void> {
+    this.checkPresence(req.channel);
+    const stats = await this.node.presenceStats(req.channel);
+    this.write({ id, presenceStats: { numClients: stats.numClients, numUsers: stats.numUsers } });
+  }
+
+  private checkPresence(channel: string): void {
+    if (channel === "") throw DisconnectBadRequest;
+    const resolved = this.node.rules.resolveForClient(channel);
+    checkPresence(resolved.options, this.requester, this.subscriptions.has(channel));
+  }
+
+  private async onHistory(id: number, req: HistoryRequest): Promise<void> {
+    if (req.channel === "") throw DisconnectBadRequest;
+    const resolved = this.node.rules.resolveForClient(req.channel);
+    checkHistory(resolved.options, this.requester, this.subscriptions.has(req.channel));
+    const maxLimit = this.node.options.client.history_max_publication_limit;
+    const limit = req.limit < 0 || (maxLimit > 0 && req.limit > maxLimit) ? maxLimit : req.limit;
+    const since = req.since === undefined ? undefined : { offset: Number(req.since.offset), epoch: req.since.epoch };
+    if (req.reverse && since !== undefined && since.offset === 0) throw ErrorBadRequest;
+    const history = await this.node.history(req.channel, { since, limit, reverse: req.reverse });
+    this.write({
+      id,
+      history: {
+        publications: history.publications.map(toProtoPublication),
+        epoch: history.position.epoch,
+        offset: history.position.offset,
+      },
+    });
+  }
+
+  /** `rpc.ping`, else the RPC namespace decides: no proxy exists yet, so 108 or 104 (§4.3). */
+  private onRpc(id: number, req: RPCRequest): void {
+    const rpc = this.node.options.rpc;
+    if (rpc.ping.enabled && req.method === rpc.ping.method) {
+      this.write({ id, rpc: {} });
+      return;
+    }
+    const boundary = rpc.namespace_boundary;
+    const at = boundary === "" ? -1 : req.method.indexOf(boundary);
+    const namespace = at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
+    if (namespace === undefined) throw ErrorMethodNotFound;
+    if (!namespace.proxy_enabled) throw ErrorNotAvailable;
+    throw ErrorMethodNotFound;
+  }
+
+  /** Who is asking, for the permission rules of §6.3. */
+  get requester(): Requester {
+    return { user: this.user, insecure: this.node.options.client.insecure };
+  }
+}

@@ -1,0 +1,111 @@
+import type { PreparedPublication, PreparedPush } from "./prepared.js";
+
+/** What the hub needs from a connected client to route messages to it. */
+export interface HubClient {
+  readonly id: string;
+  readonly user: string;
+  /** Deliver a publication of a channel this client is subscribed to. */
+  deliverPublication(prepared: PreparedPublication): void;
+  /** Deliver a join or leave push, if this client's subscription asked for them. */
+  deliverJoinLeave(channel: string, prepared: PreparedPush): void;
+}
+
+/**
+ * Who is connected to this node and who is subscribed where. Pure bookkeeping: the node decides when to
+ * subscribe the broker, the clients decide what to write.
+ */
+export class Hub {
+  private readonly clients = new Map<string, HubClient>();
+  private readonly users = new Map<string, Set<HubClient>>();
+  private readonly channels = new Map<string, Set<HubClient>>();
+  private subscriptionCount = 0;
+
+  addClient(client: HubClient): void {
+    this.clients.set(client.id, client);
+    let set = this.users.get(client.user);
+    if (set === undefined) {
+      set = new Set();
+      this.users.set(client.user, set);
+    }
+    set.add(client);
+  }
+
+  removeClient(client: HubClient): void {
+    if (!this.clients.delete(client.id)) return;
+    const set = this.users.get(client.user);
+    set?.delete(client);
+    if (set?.size === 0) this.users.delete(client.user);
+  }
+
+  /** @returns true when this is the channel's first subscriber on this node. */
+  addSubscription(channel: string, client: HubClient): boolean {
+    let set = this.channels.get(channel);
+    const first = set === undefined;
+    if (set === undefined) {
+      set = new Set();
+      this.channels.set(channel, set);
+    }
+    if (!set.has(client)) {
+      set.add(client);
+      this.subscriptionCount++;
+    }
+    return first;
+  }
+
+  /** @returns true when the channel has no subscribers left on this node. */
+  removeSubscription(channel: string, client: HubClient): boolean {
+    const set = this.channels.get(channel);
+    if (set === undefined || !set.delete(client)) return false;
+    this.subscriptionCount--;
+    if (set.size > 0) return false;
+    this.channels.delete(channel);
+    return true;
+  }
+
+  broadcastPublication(prepared: PreparedPublication): void {
+    const set = this.channels.get(prepared.channel);
+    if (set === undefined) return;
+    for (const client of set) client.deliverPublication(prepared);
+  }
+
+  broadcastJoinLeave(channel: string, prepared: PreparedPush): void {
+    const set = this.channels.get(channel);
+    if (set === undefined) return;
+    for (const client of set) client.deliverJoinLeave(channel, prepared);
+  }
+
+  client(id: string): HubClient | undefined {
+    return this.clients.get(id);
+  }
+
+  userClients(user: string): ReadonlySet<HubClient> {
+    return this.users.get(user) ?? new Set();
+  }
+
+  allClients(): IterableIterator<HubClient> {
+    return this.clients.values();
+  }
+
+  /** Channels with at least one local subscriber, with their subscriber counts. */
+  channelCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [channel, set] of this.channels) counts.set(channel, set.size);
+    return counts;
+  }
+
+  get numClients(): number {
+    return this.clients.size;
+  }
+
+  get numUsers(): number {
+    return this.users.size;
+  }
+
+  get numChannels(): number {
+    return this.channels.size;
+  }
+
+  get numSubscriptions(): number {
+    return this.subscriptionCount;
+  }
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import { TokenVerifier } from "../auth/verifier.js";
+import type {
+  Broker,
+  BrokerEventHandler,
+  ClientInfo,
+  HistoryFilter,
+  HistoryResult,
+  PresenceManager,
+  PresenceStats,
+  Publication,
+  PublishResult,
+  StreamPosition,
+} from "../engine/types.js";
+import { DisconnectShutdown } from "../protocol/codes.js";
+import { PushSchema } from "../protocol/index.js";
+import { Client } from "./client.js";
+import { Hub } from "./hub.js";
+import { ChannelRules } from "./namespaces.js";
+import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
+import { PreparedPublication, PreparedPush } from "./prepared.js";
+import { toProtoClientInfo, toProtoPublication } from "./publication.js";
+import { TimerWheel } from "./timer-wheel.js";
+import type { Transport, TransportRequest } from "./transport.js";
+
+export interface NodeOptions {
+  /** Shown in `info`; defaults to a host-derived name in the app. */
+  name: string;
+  /** Server version reported to clients in the connect result. */
+  version: string;
+  client: ClientConfig;
+  channel: ChannelConfig;
+  rpc: RpcConfig;
+  broker: Broker;
+  presenceManager: PresenceManager;
+  logger: Logger;
+}
+
+/** Server-side publish options (the server API's and a client publish's). */
+export interface NodePublishOptions {
+  info?: ClientInfo;
+  tags?: Record<string, string>;
+  skipHistory?: boolean;
+  idempotencyKey?: string;
+  delta?: boolean;
+  version?: number;
+  versionEpoch?: string;
+}
+
+const idempotentResultTtlMs = 300_000;
+
+/**
+ * One running Turbine node: the hub of local connections, the engine, channel rules and token verifiers.
+ * It receives the broker's events and fans them out to local subscribers.
+ */
+export class Node implements BrokerEventHandler {
+  readonly id = randomUUID();
+  readonly hub = new Hub();
+  readonly wheel = new TimerWheel();
+  readonly rules: ChannelRules;
+  readonly connectTokens: TokenVerifier;
+  readonly subscribeTokens: TokenVerifier;
+  readonly logger: Logger;
+  readonly startedAt = Date.now();
+  private closing = false;
+
+  constructor(readonly options: NodeOptions) {
+    this.logger = options.logger;
+    this.rules = new ChannelRules(options.channel);
+    const skipSignatureVerify = options.client.insecure_skip_token_signature_verify;
+    this.connectTokens = new TokenVerifier(options.client.token, { skipSignatureVerify });
+    this.subscribeTokens = options.client.subscription_token.enabled
+      ? new TokenVerifier(options.client.subscription_token, { skipSignatureVerify })
+      : this.connectTokens;
+  }
+
+  get broker(): Broker {
+    return this.options.broker;
+  }
+
+  get presenceManager(): PresenceManager {
+    return this.options.presenceManager;
+  }
+
+  async start(): Promise<void> {
+    await this.broker.registerEventHandler(this);
+  }
+
+  /** A new session for a transport that just opened; it must send `connect` first. */
+  createClient(transport: Transport, request: TransportRequest): Client {
+    const client = new Client(this, transport, request);
+    if (this.closing) client.close(DisconnectShutdown);
+    return client;
+  }
+
+  onPublication(channel: string, pub: Publication): void {
+    this.hub.broadcastPublication(new PreparedPublication(channel, toProtoPublication(pub)));
+  }
+
+  onJoin(channel: string, info: ClientInfo): void {
+    const push = create(PushSchema, { channel, join: { info: toProtoClientInfo(info) } });
+    this.hub.broadcastJoinLeave(channel, new PreparedPush(push));
+  }
+
+  onLeave(channel: string, info: ClientInfo): void {
+    const push = create(PushSchema, { channel, leave: { info: toProtoClientInfo(info) } });
+    this.hub.broadcastJoinLeave(channel, new PreparedPush(push));
+  }
+
+  /** Route a channel's publications to the client; the broker is subscribed for the node's first one. */
+  async addSubscription(channel: string, client: Client): Promise<void> {
+    if (this.hub.addSubscription(channel, client)) await this.broker.subscribe([channel]);
+  }
+
+  async removeSubscription(channel: string, client: Client): Promise<void> {
+    if (this.hub.removeSubscription(channel, client)) await this.broker.unsubscribe([channel]);
+  }
+
+  /** Publish with the channel's namespace history settings. Throws 102 for an unknown namespace. */
+  async publish(channel: string, data: Uint8Array, options: NodePublishOptions = {}): Promise<PublishResult> {
+    const resolved = this.rules.resolve(channel);
+    const namespace = resolved.options;
+    const keepHistory = options.skipHistory !== true;
+    return this.broker.publish(channel, data, {
+      historySize: keepHistory ? namespace.history_size : 0,
+      historyTtlMs: keepHistory ? namespace.history_ttl : 0,
+      historyMetaTtlMs: resolved.historyMetaTtlMs,
+      info: options.info,
+      tags: options.tags,
+      idempotencyKey: options.idempotencyKey,
+      idempotentResultTtlMs,
+      version: options.version,
+      versionEpoch: options.versionEpoch,
+      delta: options.delta === true || namespace.delta_publish,
+    });
+  }
+
+  history(channel: string, filter: HistoryFilter): Promise<HistoryResult> {
+    return this.broker.history(channel, { filter, metaTtlMs: this.rules.resolve(channel).historyMetaTtlMs });
+  }
+
+  /** The channel's current top position (no publications). */
+  async streamTop(channel: string): Promise<StreamPosition> {
+    return (await this.history(channel, { limit: 0 })).position;
+  }
+
+  removeHistory(channel: string): Promise<void> {
+    return this.broker.removeHistory(channel);
+  }
+
+  presence(channel: string): Promise<Record<string, ClientInfo>> {
+    return this.presenceManager.presence(channel);
+  }
+
+  presenceStats(channel: string): Promise<PresenceStats> {
+    return this.presenceManager.presenceStats(channel);
+  }
+
+  /**
+   * Stop: every client is closed with 3001 `shutdown` so it reconnects elsewhere, then the engine is closed.
+   * Resolves within `timeoutMs` even if the engine hangs.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const client of [...this.hub.allClients()]) (client as Client).close(DisconnectShutdown);
+    const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close()]);
+    await Promise.race([stopEngine, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    this.wheel.close();
+  }
+}

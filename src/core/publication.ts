@@ -1,0 +1,27 @@
+import { create } from "@bufbuild/protobuf";
+import type { ClientInfo, Publication } from "../engine/types.js";
+import {
+  type ClientInfo as ProtoClientInfo,
+  ClientInfoSchema,
+  type Publication as ProtoPublication,
+  PublicationSchema,
+} from "../protocol/index.js";
+
+/** Engine → wire representation of a publication (history, recovery and live delivery share it). */
+export function toProtoPublication(pub: Publication): ProtoPublication {
+  return create(PublicationSchema, {
+    data: pub.data,
+    info: pub.info === undefined ? undefined : toProtoClientInfo(pub.info),
+    offset: pub.offset,
+    tags: pub.tags ?? {},
+  });
+}
+
+export function toProtoClientInfo(info: ClientInfo): ProtoClientInfo {
+  return create(ClientInfoSchema, {
+    user: info.user,
+    client: info.client,
+    connInfo: info.connInfo ?? new Uint8Array(),
+    chanInfo: info.chanInfo ?? new Uint8Array(),
+  });
+}

@@ -1,0 +1,377 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { InvalidTokenError, type SubscribeOptionsClaims, type SubscribeToken, TokenExpiredError } from "../auth/verifier.js";
+import type { Publication, StreamPosition } from "../engine/types.js";
+import {
+  DisconnectBadRequest,
+  DisconnectInsufficientState,
+  DisconnectInvalidToken,
+  DisconnectSubExpired,
+  ErrorAlreadySubscribed,
+  ErrorExpired,
+  ErrorLimitExceeded,
+  ErrorNotAvailable,
+  ErrorPermissionDenied,
+  ErrorTokenExpired,
+  ErrorUnrecoverablePosition,
+  type Unsubscribe,
+  UnsubscribeExpired,
+  UnsubscribeInsufficientState,
+} from "../protocol/codes.js";
+import type {
+  Publication as ProtoPublication,
+  SubRefreshRequest,
+  SubscribeRequest,
+  SubscribeResultSchema,
+  UnsubscribeRequest,
+} from "../protocol/index.js";
+import type { Client } from "./client.js";
+import type { ResolvedChannel } from "./namespaces.js";
+import { type SubscribeSource, type SubscriptionFlags, subscribeSource, subscriptionFlags } from "./permissions.js";
+import type { PreparedPublication } from "./prepared.js";
+import { toProtoPublication } from "./publication.js";
+import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.js";
+
+type SubscribeResultInit = MessageInitShape<typeof SubscribeResultSchema>;
+
+/** Subscribe request flag bit: answer 112 instead of `recovered: false`. */
+const flagRejectUnrecovered = 2;
+
+/** One channel subscription of a session. */
+export interface Subscription {
+  readonly channel: string;
+  readonly serverSide: boolean;
+  readonly flags: SubscriptionFlags;
+  /** False until the subscribe reply is written; live publications wait in `buffered` meanwhile. */
+  active: boolean;
+  buffered: PreparedPublication[];
+  /** Last offset delivered, for positioned subscriptions. */
+  offset: number;
+  epoch: string;
+  /** Channel info from the token or proxy, shown in presence and publications. */
+  info?: Uint8Array;
+  /** Unix seconds; 0 = never expires. */
+  expireAt: number;
+}
+
+/** A subscription set up but not yet announced: write `result`, then `commit()`. */
+export interface PendingSubscription {
+  channel: string;
+  result: SubscribeResultInit;
+  commit(): void;
+}
+
+/** What authorised a subscribe and what it carries beyond the namespace defaults. */
+interface Grant {
+  source: SubscribeSource | "server_side";
+  claims: SubscribeOptionsClaims;
+}
+
+/**
+ * A session's subscriptions: subscribe with recovery, live delivery with position checks, expiry,
+ * presence and join/leave bookkeeping, and cleanup.
+ */
+export class Subscriptions {
+  private readonly subs = new Map<string, Subscription>();
+
+  constructor(private readonly client: Client) {}
+
+  get(channel: string): Subscription | undefined {
+    return this.subs.get(channel);
+  }
+
+  has(channel: string): boolean {
+    return this.subs.get(channel)?.active === true;
+  }
+
+  pushesJoinLeave(channel: string): boolean {
+    const sub = this.subs.get(channel);
+    return sub !== undefined && sub.active && sub.flags.pushJoinLeave;
+  }
+
+  deliverPublication(prepared: PreparedPublication): void {
+    const sub = this.subs.get(prepared.channel);
+    if (sub === undefined) return;
+    if (!sub.active) {
+      sub.buffered.push(prepared);
+      return;
+    }
+    this.writePublication(sub, prepared);
+  }
+
+  /** Client `subscribe` command (§4.3 "Subscribe", §6.3). */
+  async onSubscribe(id: number, req: SubscribeRequest): Promise<void> {
+    const node = this.client.node;
+    if (req.channel === "") throw DisconnectBadRequest;
+    node.rules.checkLength(req.channel);
+    if (this.subs.has(req.channel)) throw ErrorAlreadySubscribed;
+    const limit = node.options.client.channel_limit;
+    if (limit > 0 && this.subs.size >= limit) throw ErrorLimitExceeded;
+    const resolved = node.rules.resolveForClient(req.channel);
+    const grant = await this.authorize(resolved, req);
+    const pending = await this.prepare(resolved, req, grant, false);
+    this.client.write({ id, subscribe: pending.result });
+    pending.commit();
+  }
+
+  /** Server-side subscriptions at connect (token `channels`/`subs`, personal channel), recovering what the client sent back. */
+  async subscribeServerSide(
+    channels: Record<string, SubscribeOptionsClaims>,
+    recover: Record<string, SubscribeRequest>,
+  ): Promise<PendingSubscription[]> {
+    const pending: PendingSubscription[] = [];
+    for (const [channel, claims] of Object.entries(channels)) {
+      const resolved = this.client.node.rules.resolve(channel);
+      const req = recover[channel] ?? ({ channel } as SubscribeRequest);
+      pending.push(await this.prepare(resolved, { ...req, channel }, { source: "server_side", claims }, true));
+    }
+    return pending;
+  }
+
+  async onUnsubscribe(id: number, req: UnsubscribeRequest): Promise<void> {
+    if (req.channel === "") throw DisconnectBadRequest;
+    await this.remove(req.channel);
+    this.client.write({ id, unsubscribe: {} });
+  }
+
+  /** Client `sub_refresh`: a new subscription token extends a subscription's expiry. */
+  async onSubRefresh(id: number, req: SubRefreshRequest): Promise<void> {
+    if (req.channel === "") throw DisconnectBadRequest;
+    const sub = this.subs.get(req.channel);
+    if (sub === undefined || !sub.active) throw ErrorPermissionDenied;
+    if (req.token === "") throw DisconnectBadRequest;
+    const token = await this.verifyToken(req.token, req.channel);
+    const now = Date.now() / 1000;
+    if (token.expireAt > 0 && token.expireAt < now) throw ErrorExpired;
+    sub.expireAt = token.expireAt;
+    if (token.info !== undefined) sub.info = token.info;
+    this.client.write({
+      id,
+      subRefresh: { expires: token.expireAt > 0, ttl: token.expireAt > 0 ? Math.floor(token.expireAt - now) : 0 },
+    });
+  }
+
+  /** Server-initiated unsubscribe: tell the client with a push, then clean up. */
+  unsubscribe(channel: string, reason: Unsubscribe): void {
+    if (!this.subs.has(channel)) return;
+    this.client.write({ push: { channel, unsubscribe: { code: reason.code, reason: reason.reason } } });
+    this.remove(channel).catch((err: unknown) => this.client.logInternalError(err, "unsubscribe"));
+  }
+
+  /** Re-add presence for every subscription that keeps it, so it does not expire. */
+  async refreshPresence(): Promise<void> {
+    const { node } = this.client;
+    for (const sub of this.subs.values()) {
+      if (sub.active && sub.flags.emitPresence) {
+        await node.presenceManager.addPresence(sub.channel, this.client.id, this.client.clientInfo(sub.info));
+      }
+    }
+  }
+
+  /** Drop every subscription (the session closed). */
+  async removeAll(): Promise<void> {
+    await Promise.all([...this.subs.keys()].map((channel) => this.remove(channel)));
+  }
+
+  private async remove(channel: string): Promise<void> {
+    const sub = this.subs.get(channel);
+    if (sub === undefined) return;
+    this.subs.delete(channel);
+    const { node } = this.client;
+    await node.removeSubscription(channel, this.client);
+    if (sub.flags.emitPresence) await node.presenceManager.removePresence(channel, this.client.id, this.client.user);
+    if (sub.active && sub.flags.emitJoinLeave) await node.broker.publishLeave(channel, this.client.clientInfo(sub.info));
+  }
+
+  private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
+    const source = subscribeSource(resolved, this.client.requester, req.token !== "");
+    // Subscribe proxies arrive with the proxy issue; Centrifugo answers 108 when none is configured.
+    if (source === "subscribe_proxy" || source === "subscribe_stream_proxy") throw ErrorNotAvailable;
+    if (source !== "subscription_token") return { source, claims: {} };
+    const token = await this.verifyToken(req.token, req.channel);
+    return { source, claims: { info: token.info, data: token.data, override: token.override, expireAt: token.expireAt } };
+  }
+
+  private async verifyToken(token: string, channel: string): Promise<SubscribeToken> {
+    let claims: SubscribeToken;
+    try {
+      claims = await this.client.node.subscribeTokens.verifySubscribeToken(token);
+    } catch (err) {
+      if (err instanceof TokenExpiredError) throw ErrorTokenExpired;
+      if (err instanceof InvalidTokenError) throw ErrorPermissionDenied;
+      throw err;
+    }
+    const mismatch =
+      claims.channel !== channel ||
+      claims.user !== this.client.user ||
+      (claims.client !== "" && claims.client !== this.client.id);
+    if (mismatch) throw DisconnectInvalidToken;
+    return claims;
+  }
+
+  /**
+   * Register the subscription (buffering live publications), add presence, read the stream position or
+   * recover, and build the result. Nothing is written until the caller writes the result and commits.
+   */
+  private async prepare(
+    resolved: ResolvedChannel,
+    req: SubscribeRequest,
+    grant: Grant,
+    serverSide: boolean,
+  ): Promise<PendingSubscription> {
+    const { node } = this.client;
+    const channel = resolved.channel;
+    const expireAt = grant.claims.expireAt ?? 0;
+    const now = Date.now() / 1000;
+    if (expireAt > 0 && expireAt <= now) throw ErrorExpired;
+    const flags = subscriptionFlags({
+      options: resolved.options,
+      who: this.client.requester,
+      source: grant.source,
+      requested: { positioned: req.positioned, recoverable: req.recoverable, joinLeave: req.joinLeave },
+      override: grant.claims.override,
+    });
+    const sub: Subscription = {
+      channel,
+      serverSide,
+      flags,
+      active: false,
+      buffered: [],
+      offset: 0,
+      epoch: "",
+      info: grant.claims.info,
+      expireAt,
+    };
+    this.subs.set(channel, sub);
+    try {
+      await node.addSubscription(channel, this.client);
+      if (flags.emitPresence) await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
+      const result = await this.position(sub, req);
+      result.expires = expireAt > 0;
+      result.ttl = expireAt > 0 ? Math.floor(expireAt - now) : 0;
+      if (grant.claims.data !== undefined) result.data = grant.claims.data;
+      return { channel, result, commit: () => this.commit(sub) };
+    } catch (err) {
+      await this.remove(channel);
+      throw err;
+    }
+  }
+
+  /** Positioning and recovery part of the subscribe result (§10). */
+  private async position(sub: Subscription, req: SubscribeRequest): Promise<SubscribeResultInit> {
+    if (!sub.flags.positioned) return {};
+    const { node } = this.client;
+    const since: StreamPosition = { offset: Number(req.offset), epoch: req.epoch };
+    const recovering = sub.flags.recoverable && (req.recover || sub.flags.autoCacheRecover);
+    let top: StreamPosition;
+    let recovered = false;
+    let publications: Publication[] = [];
+    if (recovering && sub.flags.recoveryMode === "cache") {
+      const history = await node.history(sub.channel, { limit: 1, reverse: true });
+      top = history.position;
+      ({ publications, recovered } = cacheRecovery(history.publications[0], top, since));
+    } else if (recovering) {
+      ({ top, recovered, publications } = await this.recoverStream(sub.channel, since));
+    } else {
+      top = await node.streamTop(sub.channel);
+    }
+    if (!recovered && (Number(req.flag) & flagRejectUnrecovered) !== 0 && recovering) throw ErrorUnrecoverablePosition;
+    return this.positionedResult(sub, { top, recovered, recovering, since, publications });
+  }
+
+  private async recoverStream(
+    channel: string,
+    since: StreamPosition,
+  ): Promise<{ top: StreamPosition; recovered: boolean; publications: Publication[] }> {
+    const { node } = this.client;
+    const limit = node.options.client.recovery_max_publication_limit;
+    try {
+      const history = await node.history(channel, { since, limit: limit > 0 ? limit : -1 });
+      const recovered = isStreamRecovered(history, since);
+      return { top: history.position, recovered, publications: recovered ? history.publications : [] };
+    } catch (err) {
+      if (err !== ErrorUnrecoverablePosition) throw err;
+      return { top: await node.streamTop(channel), recovered: false, publications: [] };
+    }
+  }
+
+  /** Merge what arrived live while subscribing and fill in offsets as Centrifugo does. */
+  private positionedResult(
+    sub: Subscription,
+    state: {
+      top: StreamPosition;
+      recovered: boolean;
+      recovering: boolean;
+      since: StreamPosition;
+      publications: Publication[];
+    },
+  ): SubscribeResultInit {
+    const recoveredPubs = state.publications.map(toProtoPublication);
+    const live = sub.buffered.map((prepared) => prepared.pub);
+    sub.buffered = [];
+    const merged = mergePublications(recoveredPubs.map(withOffset), live.map(withOffset), state.top.offset);
+    if (merged === undefined) throw DisconnectInsufficientState;
+    const maxOffset = Math.max(state.top.offset, merged[merged.length - 1]?.offset ?? 0);
+    sub.offset = maxOffset;
+    sub.epoch = state.top.epoch;
+    return {
+      positioned: true,
+      recoverable: sub.flags.recoverable,
+      epoch: state.top.epoch,
+      offset: state.recovered ? state.since.offset : maxOffset,
+      recovered: state.recovered,
+      wasRecovering: state.recovering,
+      publications: state.recovered ? merged.map((item) => item.pub) : [],
+    };
+  }
+
+  /** The subscribe reply is out: start delivering, announce the join, watch the expiry. */
+  private commit(sub: Subscription): void {
+    if (this.subs.get(sub.channel) !== sub || this.client.closed) return;
+    sub.active = true;
+    const buffered = sub.buffered;
+    sub.buffered = [];
+    for (const prepared of buffered) this.writePublication(sub, prepared);
+    if (sub.flags.emitJoinLeave) {
+      this.client.node.broker
+        .publishJoin(sub.channel, this.client.clientInfo(sub.info))
+        .catch((err: unknown) => this.client.logInternalError(err, "join"));
+    }
+    if (sub.expireAt > 0) this.scheduleExpiryCheck(sub);
+  }
+
+  private writePublication(sub: Subscription, prepared: PreparedPublication): void {
+    const offset = Number(prepared.pub.offset);
+    if (sub.flags.positioned && offset > 0) {
+      if (offset <= sub.offset) return;
+      if (offset !== sub.offset + 1) {
+        this.onInsufficientState(sub);
+        return;
+      }
+      sub.offset = offset;
+    }
+    this.client.writeShared(prepared);
+  }
+
+  /** A gap in a positioned stream: client-side subscriptions resubscribe (2500), server-side ones reconnect (3010). */
+  private onInsufficientState(sub: Subscription): void {
+    if (sub.serverSide) this.client.close(DisconnectInsufficientState);
+    else this.unsubscribe(sub.channel, UnsubscribeInsufficientState);
+  }
+
+  private scheduleExpiryCheck(sub: Subscription): void {
+    const delay = sub.expireAt * 1000 - Date.now() + this.client.node.options.client.expired_sub_close_delay;
+    this.client.after(Math.max(delay, 0), () => {
+      if (this.subs.get(sub.channel) !== sub || sub.expireAt === 0) return;
+      if (sub.expireAt * 1000 > Date.now()) {
+        this.scheduleExpiryCheck(sub);
+        return;
+      }
+      if (sub.serverSide) this.client.close(DisconnectSubExpired);
+      else this.unsubscribe(sub.channel, UnsubscribeExpired);
+    });
+  }
+}
+
+function withOffset(pub: ProtoPublication): { offset: number; pub: ProtoPublication } {
+  return { offset: Number(pub.offset), pub };
+}

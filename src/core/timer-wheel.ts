@@ -1,0 +1,76 @@
+/**
+ * One shared timer for every connection's pings, pong deadlines, expiry checks and presence refreshes:
+ * tasks are kept in buckets of `resolutionMs` and one interval fires the due buckets, so a hundred
+ * thousand connections cost one timer, not several hundred thousand `setTimeout`s.
+ */
+export interface TimerTask {
+  /** Unschedule the task; calling it after the task ran is harmless. */
+  cancel(): void;
+}
+
+interface Entry extends TimerTask {
+  run: () => void;
+  bucket: number;
+  cancelled: boolean;
+}
+
+export class TimerWheel {
+  private readonly buckets = new Map<number, Set<Entry>>();
+  private readonly interval: NodeJS.Timeout;
+  private lastBucket: number;
+
+  /** @param now the clock, in milliseconds; injectable for tests. */
+  constructor(
+    private readonly resolutionMs = 100,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastBucket = this.bucketOf(this.now());
+    this.interval = setInterval(() => this.tick(), resolutionMs);
+    this.interval.unref();
+  }
+
+  /** Run `run` once, no earlier than `delayMs` from now (rounded up to the wheel's resolution). */
+  schedule(delayMs: number, run: () => void): TimerTask {
+    const bucket = Math.max(this.bucketOf(this.now() + delayMs), this.lastBucket + 1);
+    const entry: Entry = {
+      run,
+      bucket,
+      cancelled: false,
+      cancel: () => {
+        entry.cancelled = true;
+        this.buckets.get(entry.bucket)?.delete(entry);
+      },
+    };
+    let set = this.buckets.get(bucket);
+    if (set === undefined) {
+      set = new Set();
+      this.buckets.set(bucket, set);
+    }
+    set.add(entry);
+    return entry;
+  }
+
+  /** Stop the wheel; pending tasks never run. */
+  close(): void {
+    clearInterval(this.interval);
+    this.buckets.clear();
+  }
+
+  private bucketOf(timeMs: number): number {
+    return Math.ceil(timeMs / this.resolutionMs);
+  }
+
+  private tick(): void {
+    const current = this.bucketOf(this.now());
+    while (this.lastBucket < current) {
+      // Advance first, so tasks scheduled by the ones running now land in a later bucket.
+      const bucket = ++this.lastBucket;
+      const set = this.buckets.get(bucket);
+      if (set === undefined) continue;
+      this.buckets.delete(bucket);
+      for (const entry of set) {
+        if (!entry.cancelled) entry.run();
+      }
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { ProtocolType } from "../protocol/codec.js";
+import type { Disconnect } from "../protocol/codes.js";
+
+/**
+ * What a client session needs from its connection: a write-only pipe to the wire. The transport's own read
+ * loop feeds frames into `Client.handleFrame`.
+ */
+export interface Transport {
+  /** "websocket", "sse", … as reported to proxies. */
+  readonly name: string;
+  readonly protocol: ProtocolType;
+  /** Bytes written but not yet handed to the OS; counted against `client.queue_max_size`. */
+  readonly bufferedAmount: number;
+  /** Send one frame (one or more encoded messages joined by the codec). */
+  write(frame: Uint8Array): void;
+  /** Close the connection with the disconnect's code and reason (no close frame for code 3000). */
+  close(disconnect: Disconnect): void;
+}
+
+/** What the transport learned from the HTTP upgrade request. */
+export interface TransportRequest {
+  headers: Record<string, string>;
+  remoteAddress: string;
+}

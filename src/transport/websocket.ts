@@ -1,0 +1,135 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type RawData, WebSocket, WebSocketServer } from "ws";
+import type { Client } from "../core/client.js";
+import type { Node } from "../core/node.js";
+import type { Transport } from "../core/transport.js";
+import type { ProtocolType } from "../protocol/codec.js";
+import type { Disconnect } from "../protocol/codes.js";
+import { originChecker } from "./origin.js";
+
+/** The `websocket` config section plus the origin list from `client.allowed_origins`. */
+export interface WebSocketOptions {
+  handler_prefix: string;
+  message_size_limit: number;
+  compression: boolean;
+  allowed_origins: string[];
+}
+
+const protobufSubprotocol = "centrifuge-protobuf";
+
+/** Frames waiting for the client before we stop reading from its socket. */
+const maxPendingFrames = 64;
+
+/**
+ * The bidirectional WebSocket endpoint (`/connection/websocket`): one `Client` per socket, JSON or Protobuf
+ * by subprotocol or `?cf_protocol=`. Oversized frames are refused by `ws` with close code 1009.
+ */
+export class WebSocketHandler {
+  private readonly server: WebSocketServer;
+  private readonly allowOrigin: (origin: string | undefined) => boolean;
+
+  constructor(
+    private readonly node: Node,
+    private readonly options: WebSocketOptions,
+  ) {
+    this.allowOrigin = originChecker(options.allowed_origins);
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.message_size_limit > 0 ? options.message_size_limit : undefined,
+      perMessageDeflate: options.compression,
+      handleProtocols: (protocols) => (protocols.has(protobufSubprotocol) ? protobufSubprotocol : false),
+    });
+  }
+
+  /** Whether this handler serves the upgrade request's path. */
+  matches(request: IncomingMessage): boolean {
+    return pathOf(request) === this.options.handler_prefix;
+  }
+
+  /** Take over an HTTP upgrade for our path. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.allowOrigin(request.headers.origin)) {
+      this.node.logger.info({ origin: request.headers.origin }, "request Origin is not authorized");
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+  }
+
+  /** Stop accepting; open sockets are closed by the node's shutdown. */
+  close(): void {
+    this.server.close();
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage): void {
+    const transport = new WebSocketTransport(ws, protocolOf(ws, request));
+    const client = this.node.createClient(transport, {
+      headers: flattenHeaders(request),
+      remoteAddress: request.socket.remoteAddress ?? "",
+    });
+    ws.on("message", (data) => this.onMessage(ws, client, data));
+    ws.on("close", () => client.onTransportClosed());
+    ws.on("error", (err) => this.node.logger.debug({ err, client: client.id }, "websocket error"));
+  }
+
+  private onMessage(ws: WebSocket, client: Client, data: RawData): void {
+    const pending = client.handleFrame(toBytes(data));
+    if (pending > maxPendingFrames) {
+      ws.pause();
+      client.whenIdle().then(() => ws.resume());
+    }
+  }
+}
+
+class WebSocketTransport implements Transport {
+  readonly name = "websocket";
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly protocol: ProtocolType,
+  ) {}
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  write(frame: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(frame, { binary: this.protocol === "protobuf" });
+  }
+
+  close(disconnect: Disconnect): void {
+    if (disconnect.code === 3000) {
+      this.ws.terminate();
+      return;
+    }
+    this.ws.close(disconnect.code, disconnect.reason);
+  }
+}
+
+function protocolOf(ws: WebSocket, request: IncomingMessage): ProtocolType {
+  if (ws.protocol === protobufSubprotocol) return "protobuf";
+  const query = new URL(request.url ?? "/", "http://localhost").searchParams;
+  const format = query.get("cf_protocol") ?? query.get("format");
+  return format === "protobuf" ? "protobuf" : "json";
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? "/";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+function flattenHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
