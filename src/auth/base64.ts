@@ -1,4 +1,4 @@
-/** Strict base64 decoders: Node's own decoder skips characters it does not know, which would let bad tokens through. */
+/** Strict base64 decoders: Node's own decoder skips unknown characters, which would let bad tokens pass. */
 
 const BASE64_URL_UNPADDED = /^[A-Za-z0-9_-]*$/;
 const BASE64_STD_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -10,8 +10,8 @@ export function decodeBase64Url(text: string): Uint8Array | undefined {
 }
 
 /**
- * Decodes padded standard base64 as Go's `base64.StdEncoding` does for `b64info` and `b64data`: line breaks are
- * skipped, anything else outside the alphabet is an error. Undefined for invalid input.
+ * Decodes padded standard base64 as Go's `base64.StdEncoding` does for `b64info` and `b64data`: line breaks
+ * are skipped, anything else outside the alphabet is an error. Undefined for invalid input.
  */
 export function decodeBase64Std(text: string): Uint8Array | undefined {
   const compact = text.replace(/[\r\n]/g, "");

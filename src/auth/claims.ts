@@ -1,8 +1,10 @@
 /**
- * Decodes token payloads with the rules Centrifugo gets from Go's `encoding/json`, so that the same token is
- * accepted or refused for the same reasons: claim names match exactly or ASCII case-insensitively (the last
- * occurrence wins), `null` counts as absent for strings and dates, dates may be quoted numbers, `expire_at` must
- * be an integer literal, and any other type mismatch makes the token invalid.
+ * Decodes token headers and payloads with the rules Centrifugo gets from Go's `encoding/json`, so the same
+ * token is accepted or refused for the same reasons:
+ * - claim names match exactly or ASCII case-insensitively, and the last occurrence wins;
+ * - `null` counts as absent for strings and dates, and dates may be quoted numbers;
+ * - `expire_at` must be an integer literal;
+ * - any other type mismatch makes the token invalid.
  */
 import { InvalidTokenError } from "./errors.js";
 import { type JsonMember, objectMembers } from "./json-members.js";
@@ -60,6 +62,21 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** The JOSE header fields Centrifugo reads. */
+export interface JoseHeader {
+  alg: string;
+  /** "" when absent. */
+  kid: string;
+}
+
+/** Decodes a JWS header; `typ` and `cty` are not used but must be strings, as Go's decoding requires. */
+export function decodeJoseHeader(text: string): JoseHeader {
+  const fields = Fields.of(text, "header");
+  readString(fields, "typ");
+  readString(fields, "cty");
+  return { alg: readString(fields, "alg"), kid: readString(fields, "kid") };
+}
+
 /** Decodes a connection token payload. `userIdPath` is the split `user_id_claim`, undefined to use `sub`. */
 export function decodeConnectClaims(payload: string, userIdPath?: readonly string[]): ConnectClaims {
   const fields = Fields.of(payload, "payload");
@@ -74,7 +91,9 @@ export function decodeConnectClaims(payload: string, userIdPath?: readonly strin
   };
 }
 
-/** Decodes a subscription token payload. `userIdPath` is the split `user_id_claim`, undefined to use `sub`. */
+/**
+ * Decodes a subscription token payload. `userIdPath` is the split `user_id_claim`, undefined to use `sub`.
+ */
 export function decodeSubscribeClaims(payload: string, userIdPath?: readonly string[]): SubscribeClaims {
   const fields = Fields.of(payload, "payload");
   return {
@@ -85,14 +104,14 @@ export function decodeSubscribeClaims(payload: string, userIdPath?: readonly str
   };
 }
 
-/** Finds claims the way Go's encoding/json matches struct fields; every name asked for is lower-case ASCII. */
+/** Finds claims as Go's encoding/json matches struct fields; every name asked for is lower-case ASCII. */
 class Fields {
   private readonly byName = new Map<string, JsonMember>();
 
   private constructor(members: readonly JsonMember[]) {
     for (const member of members) {
       // Non-ASCII keys never fold onto an ASCII field name in Go.
-      if (/^[\x00-\x7f]*$/.test(member.key)) this.byName.set(member.key.toLowerCase(), member);
+      if (/^\p{ASCII}*$/u.test(member.key)) this.byName.set(member.key.toLowerCase(), member);
     }
   }
 
@@ -116,6 +135,7 @@ function wrongType(name: string, expected: string): InvalidTokenError {
 
 function readRegistered(fields: Fields, payload: string, userIdPath?: readonly string[]): RegisteredClaims {
   const sub = readString(fields, "sub");
+  // Unused here, but Centrifugo refuses a token where either has the wrong type.
   readString(fields, "jti");
   readDate(fields, "iat");
   return {
@@ -139,8 +159,8 @@ function readDate(fields: Fields, name: string): number | undefined {
   const claim = fields.get(name);
   if (claim === undefined || claim.value === null) return undefined;
   const { value } = claim;
-  const seconds =
-    typeof value === "number" ? value : typeof value === "string" && JSON_NUMBER.test(value) ? Number(value) : NaN;
+  const quoted = typeof value === "string" && JSON_NUMBER.test(value);
+  const seconds = typeof value === "number" ? value : quoted ? Number(value) : Number.NaN;
   if (!Number.isFinite(seconds)) throw wrongType(name, "a number");
   return seconds;
 }
@@ -196,7 +216,10 @@ function readSubs(fields: Fields): Map<string, RawSubscribeOptions> {
   const members = objectMembers(claim.raw);
   if (members === undefined) throw wrongType("subs", "an object");
   for (const { key, raw } of members) {
-    subs.set(key, raw === "null" ? { b64info: "", b64data: "" } : readOptions(Fields.of(raw, `subs["${key}"]`)));
+    subs.set(
+      key,
+      raw === "null" ? { b64info: "", b64data: "" } : readOptions(Fields.of(raw, `subs["${key}"]`)),
+    );
   }
   return subs;
 }
@@ -223,22 +246,25 @@ function readOverride(fields: Fields): SubscribeOverride | undefined {
   return override;
 }
 
-/** Centrifugo's `{"value": bool}` wrapper (a missing or null value means false); a plain bool is accepted too. */
+/**
+ * Centrifugo's `{"value": bool}` wrapper (a missing or null value means false); a plain bool is accepted too.
+ */
 function readFlag(fields: Fields, name: string): boolean | undefined {
   const claim = fields.get(name);
   if (claim === undefined || claim.value === null) return undefined;
   if (typeof claim.value === "boolean") return claim.value;
   const expected = '{"value": bool}';
-  if (typeof claim.value !== "object" || Array.isArray(claim.value)) throw wrongType(`override.${name}`, expected);
+  if (typeof claim.value !== "object" || Array.isArray(claim.value))
+    throw wrongType(`override.${name}`, expected);
   const value = Fields.of(claim.raw, name).get("value")?.value ?? false;
   if (typeof value !== "boolean") throw wrongType(`override.${name}`, expected);
   return value;
 }
 
 /**
- * Reads the user ID at a dotted path like gjson, which Centrifugo uses for `user_id_claim`: keys match exactly,
- * the first occurrence wins, a string gives itself, null or a missing path gives "", an integer its digits, and
- * any other value its JSON text (non-integer numbers in JavaScript's formatting).
+ * Reads the user ID at a dotted path like gjson, which Centrifugo uses for `user_id_claim`: keys match
+ * exactly, the first occurrence wins, a string gives itself, null or a missing path gives "", an integer its
+ * digits, and any other value its JSON text (non-integer numbers in JavaScript's formatting).
  */
 function readUserId(payload: string, path: readonly string[]): string {
   let raw = payload;

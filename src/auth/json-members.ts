@@ -6,9 +6,9 @@ export interface JsonMember {
 }
 
 /**
- * Lists the members of a JSON object in document order, duplicates included, each with its value's source text.
- * Centrifugo hands `info`, `data` and `meta` on byte for byte and reads integers from their literal form, which
- * `JSON.parse` alone cannot give back. Returns undefined when `text` is not valid JSON or not an object.
+ * Lists the members of a JSON object in document order, duplicates included, each with its value's source
+ * text: Centrifugo hands `info`, `data` and `meta` on byte for byte and reads integers from their literal
+ * form, which `JSON.parse` alone cannot give back. Undefined when `text` is not a valid JSON object.
  */
 export function objectMembers(text: string): JsonMember[] | undefined {
   let parsed: unknown;
@@ -21,7 +21,9 @@ export function objectMembers(text: string): JsonMember[] | undefined {
   return new MemberScanner(text).members();
 }
 
-/** Walks text that `JSON.parse` has already accepted, so it only has to find boundaries, never report errors. */
+/**
+ * Walks text that `JSON.parse` has already accepted, so it only has to find boundaries, never report errors.
+ */
 class MemberScanner {
   private pos = 0;
 

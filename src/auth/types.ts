@@ -1,11 +1,11 @@
 /**
- * What a verified token grants, as core consumes it (reference §5.2, §5.3). Byte fields hold raw JSON exactly as
- * written in the token, or the decoded `b64…` variant, so they can be passed on to clients unchanged.
+ * What a verified token grants, as core consumes it (reference §5.2, §5.3). Byte fields hold raw JSON exactly
+ * as written in the token, or the decoded `b64…` variant, so they can be passed on to clients unchanged.
  */
 
 /**
- * Per-subscription overrides of namespace options from a token's `override` object. A field is present only when
- * the token sets it; absent means "use the namespace option".
+ * Per-subscription overrides of namespace options from a token's `override` object. A field is present only
+ * when the token sets it; absent means "use the namespace option".
  */
 export interface SubscribeOverride {
   presence?: boolean;
@@ -31,8 +31,8 @@ export interface ConnectToken {
   /** User ID from `sub` (or the configured `user_id_claim`); "" = anonymous. */
   user: string;
   /**
-   * Unix seconds when the connection expires; 0 = never. The `expire_at` claim wins over `exp`; `expire_at: 0`
-   * (or negative) means never even though `exp` is still checked.
+   * Unix seconds when the connection expires; 0 = never. The `expire_at` claim wins over `exp`; `expire_at:
+   * 0` (or negative) means never even though `exp` is still checked.
    */
   expireAt: number;
   /** Connection info: raw JSON bytes of `info`, or decoded `b64info`, which wins. */
@@ -42,13 +42,15 @@ export interface ConnectToken {
    * then ignores `channels`.
    */
   channels: string[];
-  /** Server-side subscriptions with options, by channel. A prototype-less object, so any channel name is safe. */
+  /**
+   * Server-side subscriptions with options, by channel. A prototype-less object, so any channel name is safe.
+   */
   subs: Record<string, SubscribeOptionsClaims>;
   /** Raw JSON of the `meta` object; server-only data stored on the connection. */
   meta?: Uint8Array;
 }
 
-/** A verified subscription token. Core must check `channel`, `user` and `client` against the subscribe request. */
+/** A verified subscription token; core must check `channel`, `user` and `client` against the request. */
 export interface SubscribeToken {
   /** User ID from `sub` (or the configured `user_id_claim`); must equal the connection's user. */
   user: string;
@@ -56,7 +58,9 @@ export interface SubscribeToken {
   channel: string;
   /** Client ID the token is bound to; "" = any client of the user. */
   client: string;
-  /** Unix seconds when the subscription expires; 0 = never. Same `expire_at`/`exp` rule as connection tokens. */
+  /**
+   * Unix seconds when the subscription expires; 0 = never. Same `expire_at`/`exp` rule as connection tokens.
+   */
   expireAt: number;
   info?: Uint8Array;
   data?: Uint8Array;

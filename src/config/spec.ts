@@ -161,6 +161,9 @@ export function list<F extends Fields>(
 }
 
 /** An array of objects accepted as given. */
-export function jsonList(doc: string, opts: CommonOptions = {}): Typed<JsonListSpec, Record<string, unknown>[]> {
+export function jsonList(
+  doc: string,
+  opts: CommonOptions = {},
+): Typed<JsonListSpec, Record<string, unknown>[]> {
   return { kind: "json_list", doc, ...opts };
 }

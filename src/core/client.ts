@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type ConnectToken, InvalidTokenError, type SubscribeOptionsClaims, TokenExpiredError } from "../auth/verifier.js";
+import { type ConnectToken, InvalidTokenError, type SubscribeOptionsClaims, TokenExpiredError } from "../auth/index.js";
 import type { ClientInfo } from "../engine/types.js";
 import { codecFor, InappropriateProtocolError, type ProtocolCodec } from "../protocol/codec.js";
 import {

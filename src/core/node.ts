@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { TokenVerifier } from "../auth/verifier.js";
+import { TokenVerifier } from "../auth/index.js";
 import type {
   Broker,
   BrokerEventHandler,

@@ -2,7 +2,7 @@
  * What the core needs to know, in Centrifugo's own key names (snake_case, as in the config file), so the
  * resolved config sections can be handed over as they are. Durations are milliseconds.
  */
-import type { TokenVerifierConfig } from "../auth/verifier.js";
+import type { TokenVerifierConfig } from "../auth/index.js";
 
 /** Options of one channel namespace (`channel.namespaces[]`) or of `channel.without_namespace` (§6.2). */
 export interface NamespaceOptions {

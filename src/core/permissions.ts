@@ -1,7 +1,7 @@
 /**
  * The client-side permission model (reference §6.3) as pure functions over explicit inputs, in upstream's
- * order (centrifugal/centrifugo internal/client/handler.go). `check*` functions throw the ClientError
- * constants of protocol/codes; `has*`/`can*` functions answer with a boolean.
+ * order (centrifugal/centrifugo internal/client/handler.go). Only `check*` functions throw, and only the
+ * ClientError constants of protocol/codes; everything else answers with a value.
  */
 import { ErrorBadRequest, ErrorNotAvailable, ErrorPermissionDenied } from "../protocol/codes.js";
 import { historyEnabled, type PublicationDataFormat, type ResolvedChannel } from "./namespaces.js";

@@ -1,8 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { InvalidTokenError, type SubscribeOptionsClaims, type SubscribeToken, TokenExpiredError } from "../auth/verifier.js";
+import { InvalidTokenError, type SubscribeOptionsClaims, type SubscribeToken, TokenExpiredError } from "../auth/index.js";
 import type { Publication, StreamPosition } from "../engine/types.js";
 import {
   DisconnectBadRequest,
+  DisconnectConnectionClosed,
   DisconnectInsufficientState,
   DisconnectInvalidToken,
   DisconnectSubExpired,
@@ -246,6 +247,7 @@ export class Subscriptions {
       await node.addSubscription(channel, this.client);
       if (flags.emitPresence) await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
       const result = await this.position(sub, req);
+      if (this.client.closed) throw DisconnectConnectionClosed;
       result.expires = expireAt > 0;
       result.ttl = expireAt > 0 ? Math.floor(expireAt - now) : 0;
       if (grant.claims.data !== undefined) result.data = grant.claims.data;

@@ -14,6 +14,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message as Message$1 } from "@bufbuild/protobuf";
+import { useNumberZeros } from "../jsnumber.js";
 
 /**
  * Describes the file client.proto.
@@ -257,7 +258,7 @@ export type Push = Message$1<"centrifugal.centrifuge.protocol.Push"> & {
    *
    * @generated from field: int64 id = 1 [jstype = JS_NUMBER];
    */
-  id: bigint;
+  id: number;
 
   /**
    * @generated from field: string channel = 2;
@@ -409,7 +410,7 @@ export type Publication = Message$1<"centrifugal.centrifuge.protocol.Publication
    *
    * @generated from field: uint64 offset = 6 [jstype = JS_NUMBER];
    */
-  offset: bigint;
+  offset: number;
 
   /**
    * @generated from field: map<string, string> tags = 7;
@@ -428,7 +429,7 @@ export type Publication = Message$1<"centrifugal.centrifuge.protocol.Publication
    *
    * @generated from field: int64 time = 9 [jstype = JS_NUMBER];
    */
-  time: bigint;
+  time: number;
 
   /**
    * Set when the publication belongs to a wildcard subscription.
@@ -450,7 +451,7 @@ export type Publication = Message$1<"centrifugal.centrifuge.protocol.Publication
   /**
    * @generated from field: sint64 score = 13 [jstype = JS_NUMBER];
    */
-  score: bigint;
+  score: number;
 
   /**
    * @generated from field: string epoch = 14;
@@ -467,7 +468,7 @@ export type Publication = Message$1<"centrifugal.centrifuge.protocol.Publication
   /**
    * @generated from field: uint64 version = 16 [jstype = JS_NUMBER];
    */
-  version: bigint;
+  version: number;
 };
 
 /**
@@ -558,7 +559,7 @@ export type Subscribe = Message$1<"centrifugal.centrifuge.protocol.Subscribe"> &
   /**
    * @generated from field: uint64 offset = 5 [jstype = JS_NUMBER];
    */
-  offset: bigint;
+  offset: number;
 
   /**
    * @generated from field: bool positioned = 6;
@@ -658,7 +659,7 @@ export type Connect = Message$1<"centrifugal.centrifuge.protocol.Connect"> & {
    *
    * @generated from field: int64 time = 11 [jstype = JS_NUMBER];
    */
-  time: bigint;
+  time: number;
 };
 
 /**
@@ -768,7 +769,7 @@ export type ConnectRequest = Message$1<"centrifugal.centrifuge.protocol.ConnectR
    *
    * @generated from field: int64 flag = 7 [jstype = JS_NUMBER];
    */
-  flag: bigint;
+  flag: number;
 
   /**
    * Id of the compression dictionary the client already holds.
@@ -857,14 +858,14 @@ export type ConnectResult = Message$1<"centrifugal.centrifuge.protocol.ConnectRe
    *
    * @generated from field: int64 time = 11 [jstype = JS_NUMBER];
    */
-  time: bigint;
+  time: number;
 
   /**
    * Subset of ConnectRequest.flag the server enabled.
    *
    * @generated from field: int64 flag = 12 [jstype = JS_NUMBER];
    */
-  flag: bigint;
+  flag: number;
 
   /**
    * @generated from field: centrifugal.centrifuge.protocol.Dictionary dict = 13;
@@ -955,7 +956,7 @@ export type SubscribeRequest = Message$1<"centrifugal.centrifuge.protocol.Subscr
   /**
    * @generated from field: uint64 offset = 7 [jstype = JS_NUMBER];
    */
-  offset: bigint;
+  offset: number;
 
   /**
    * @generated from field: bytes data = 8;
@@ -996,7 +997,7 @@ export type SubscribeRequest = Message$1<"centrifugal.centrifuge.protocol.Subscr
    *
    * @generated from field: int64 flag = 14 [jstype = JS_NUMBER];
    */
-  flag: bigint;
+  flag: number;
 
   /**
    * Subscription type: 0 stream, 1 map, 2 map clients, 3 map users.
@@ -1070,7 +1071,7 @@ export type SubscribeResult = Message$1<"centrifugal.centrifuge.protocol.Subscri
   /**
    * @generated from field: uint64 offset = 9 [jstype = JS_NUMBER];
    */
-  offset: bigint;
+  offset: number;
 
   /**
    * @generated from field: bool positioned = 10;
@@ -1099,7 +1100,7 @@ export type SubscribeResult = Message$1<"centrifugal.centrifuge.protocol.Subscri
    *
    * @generated from field: int64 id = 14 [jstype = JS_NUMBER];
    */
-  id: bigint;
+  id: number;
 
   /**
    * @generated from field: int32 type = 15;
@@ -1154,7 +1155,7 @@ export type KeyedItem = Message$1<"centrifugal.centrifuge.protocol.KeyedItem"> &
   /**
    * @generated from field: uint64 version = 2 [jstype = JS_NUMBER];
    */
-  version: bigint;
+  version: number;
 };
 
 /**
@@ -1418,7 +1419,7 @@ export type StreamPosition = Message$1<"centrifugal.centrifuge.protocol.StreamPo
   /**
    * @generated from field: uint64 offset = 1 [jstype = JS_NUMBER];
    */
-  offset: bigint;
+  offset: number;
 
   /**
    * @generated from field: string epoch = 2;
@@ -1484,7 +1485,7 @@ export type HistoryResult = Message$1<"centrifugal.centrifuge.protocol.HistoryRe
   /**
    * @generated from field: uint64 offset = 3 [jstype = JS_NUMBER];
    */
-  offset: bigint;
+  offset: number;
 };
 
 /**
@@ -1632,3 +1633,6 @@ export type FilterNode = Message$1<"centrifugal.centrifuge.protocol.FilterNode">
 export const FilterNodeSchema: GenMessage<FilterNode> = /*@__PURE__*/
   messageDesc(file_client, 42);
 
+
+// Added by gen-jsnumber.ts: zero values of JS_NUMBER fields are numbers.
+useNumberZeros(file_client);

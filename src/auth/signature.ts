@@ -1,0 +1,39 @@
+import { compactVerify, type KeyInput } from "jose";
+import { ECDSA_ALGORITHMS, HMAC_ALGORITHMS, RSA_ALGORITHMS } from "./algorithms.js";
+import type { CompiledTokenConfig } from "./config.js";
+import { InvalidTokenError } from "./errors.js";
+
+/**
+ * The configured keys a token signed with `alg` may be checked against, in order. The key family pins the
+ * algorithm: an RS token is never checked against the HMAC secret and vice versa, which rules out algorithm
+ * confusion. The previous HMAC secret follows the current one until its `valid_until` second has passed.
+ */
+export function staticKeys(config: CompiledTokenConfig, alg: string, nowSeconds: number): KeyInput[] {
+  if (HMAC_ALGORITHMS.includes(alg)) {
+    const { hmacSecret, previousHmacSecret, previousHmacValidUntil: validUntil } = config;
+    const previousUsable = validUntil === 0 || nowSeconds <= validUntil;
+    return [hmacSecret, previousUsable ? previousHmacSecret : undefined].filter((key) => key !== undefined);
+  }
+  if (RSA_ALGORITHMS.includes(alg) && config.rsaKey !== undefined) return [config.rsaKey];
+  if (ECDSA_ALGORITHMS.includes(alg) && config.ecdsa?.alg === alg) return [config.ecdsa.key];
+  return [];
+}
+
+/** Resolves when one of `keys` verifies `token` with exactly `alg`; throws InvalidTokenError otherwise. */
+export async function verifySignature(token: string, alg: string, keys: readonly KeyInput[]): Promise<void> {
+  if (keys.length === 0) throw new InvalidTokenError(`algorithm "${alg}" is not enabled`);
+  for (const key of keys) {
+    if (await signatureMatches(token, alg, key)) return;
+  }
+  throw new InvalidTokenError("signature verification failed");
+}
+
+async function signatureMatches(token: string, alg: string, key: KeyInput): Promise<boolean> {
+  try {
+    await compactVerify(token, key, { algorithms: [alg] });
+    return true;
+  } catch {
+    // jose rejects bad signatures, headers and unusable keys alike; each just means "not this key".
+    return false;
+  }
+}

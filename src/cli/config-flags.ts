@@ -1,0 +1,44 @@
+/**
+ * Root command flags, derived from the config schema: every key marked as a flag becomes `--<key.path>` (with
+ * its short name), and its v5 names become hidden `--<v5_name>` flags that load with a warning.
+ */
+import { type Command, Option } from "commander";
+import { type FlagKey, flagKeys, schema } from "../config/index.js";
+
+const FLAGS: readonly FlagKey[] = flagKeys(schema);
+
+function option(name: string, key: FlagKey, short?: string): Option {
+  const flags = `${short ? `-${short}, ` : ""}--${name}`;
+  // Booleans take an optional value so that both `--admin.enabled` and `--admin.enabled=false` work, as in pflag.
+  const withValue = key.spec.kind === "bool" ? `${flags} [bool]` : `${flags} <value>`;
+  const described =
+    key.spec.kind === "json_list" || !("def" in key.spec) ? "" : ` (default ${JSON.stringify(key.spec.def)})`;
+  return new Option(withValue, `${key.spec.doc}${described}`);
+}
+
+/** Adds `-c/--config` and every config flag (v6 and hidden v5 ones) to `command`. */
+export function addConfigFlags(command: Command): Command {
+  command.option("-c, --config <file>", "path to config file", "config.json");
+  for (const key of FLAGS) {
+    command.addOption(option(key.path, key, key.short));
+    for (const v5 of key.v5) command.addOption(option(v5, key).hideHelp());
+  }
+  return command;
+}
+
+/** The config flags given on the command line, keyed by v6 path or v5 name, as `loadConfig` takes them. */
+export function givenConfigFlags(command: Command): Record<string, string | boolean> {
+  const given: Record<string, string | boolean> = {};
+  for (const name of FLAGS.flatMap((key) => [key.path, ...key.v5])) {
+    const value: unknown = command.getOptionValue(name);
+    if (typeof value === "string" || typeof value === "boolean") given[name] = value;
+  }
+  return given;
+}
+
+/** The `-c` file when given explicitly; undefined leaves `loadConfig`'s optional default. */
+export function givenConfigFile(command: Command): string | undefined {
+  return command.getOptionValueSource("config") === "cli"
+    ? (command.getOptionValue("config") as string)
+    : undefined;
+}

@@ -1,0 +1,84 @@
+/** The root command: load the config, start the server, stop it gracefully on SIGTERM/SIGINT. */
+import { rmSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { Config } from "../config/index.js";
+import { createLogger, type Logger } from "../log/logger.js";
+import { givenConfigFile, givenConfigFlags } from "./config-flags.js";
+import { loadOrExit, messageOf } from "./output.js";
+
+/** What `startServer` from app.ts returns that the CLI needs. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+/** Modes that are fine for local testing only; Centrifugo warns about each at start. */
+function logInsecureModes(config: Config, logger: Logger): void {
+  const modes: [boolean, string][] = [
+    [config.client.insecure, "INSECURE client mode enabled, make sure you understand risks"],
+    [config.http_api.insecure, "INSECURE HTTP API mode enabled, make sure you understand risks"],
+    [config.admin.insecure, "INSECURE admin mode enabled, make sure you understand risks"],
+    [config.client.insecure_skip_token_signature_verify, "INSECURE skip token signature verify enabled"],
+  ];
+  for (const [on, message] of modes) if (on) logger.warn(message);
+}
+
+function removePidFile(path: string): void {
+  if (path !== "") rmSync(path, { force: true });
+}
+
+/**
+ * Exits after `close()`; a second signal, or `shutdown.timeout` passing, exits at once with status 1.
+ * Installed before the server starts, so a signal during start-up stops it as soon as it is up.
+ */
+function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logger): void {
+  let stopping = false;
+  const exit = (code: number) => {
+    removePidFile(config.pid_file);
+    process.exit(code);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal received, exiting immediately");
+      exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "signal received, shutting down");
+    if (config.shutdown.timeout > 0) {
+      setTimeout(() => {
+        logger.fatal("shutdown timeout reached");
+        exit(1);
+      }, config.shutdown.timeout).unref();
+    }
+    starting
+      .then((server) => server.close())
+      .then(
+        () => exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "error during shutdown");
+          exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+/** Action of the root command (and of its `serve` alias). */
+export async function serve(command: Command): Promise<void> {
+  const { config, warnings } = loadOrExit(givenConfigFile(command), givenConfigFlags(command));
+  const logger = createLogger({ level: config.log.level, file: config.log.file });
+  for (const warning of warnings) logger.warn(warning);
+  logInsecureModes(config, logger);
+  try {
+    if (config.pid_file !== "") writeFileSync(config.pid_file, `${process.pid}\n`);
+    // Imported here so that the helper commands don't load the whole server.
+    const { startServer } = await import("../app.js");
+    const starting = startServer(config, logger);
+    stopOnSignals(starting, config, logger);
+    await starting;
+  } catch (err) {
+    logger.fatal({ err }, `failed to start: ${messageOf(err)}`);
+    removePidFile(config.pid_file);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Turbine's programmatic API: build and start a node in-process from a Centrifugo-shaped config object,
+ * as the CLI does from a file.
+ */
+import type { Logger } from "pino";
+import { type RunningServer, startServer } from "./app.js";
+import { loadConfig } from "./config/index.js";
+import { createLogger } from "./log/logger.js";
+
+export type { RunningServer } from "./app.js";
+export { startServer } from "./app.js";
+export { type Config, ConfigError, loadConfig } from "./config/index.js";
+export type { Node } from "./core/node.js";
+export { createLogger } from "./log/logger.js";
+
+export interface StartOptions {
+  /** Config in the config file's shape (v6 keys; v5 keys accepted with warnings). */
+  config?: Record<string, unknown>;
+  /** Where `CENTRIFUGO_*` variables come from; default `process.env`. Pass `{}` to ignore the environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: a pino logger at the config's `log.level`. */
+  logger?: Logger;
+}
+
+/** Validate the config (throws ConfigError naming each bad key), then start serving. */
+export async function startTurbine(options: StartOptions = {}): Promise<RunningServer> {
+  const { config, warnings } = loadConfig({ values: options.config ?? {}, env: options.env });
+  const logger = options.logger ?? createLogger({ level: config.log.level, file: config.log.file || undefined });
+  for (const warning of warnings) logger.warn(warning);
+  return startServer(config, logger);
+}

@@ -1,0 +1,45 @@
+/** Runs the CLI from source in a child process, in a fresh temp dir and without CENTRIFUGO_* env vars. */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+// Resolved here because the child runs in a temp dir, where a bare "tsx" would not resolve.
+const TSX = import.meta.resolve("tsx");
+
+/** Output of one CLI run. */
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh empty working directory. */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "turbine-cli-"));
+}
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("CENTRIFUGO_")),
+  );
+  return { ...env, ...extra };
+}
+
+/** Runs `turbine <args>` to completion. */
+export function run(args: string[], cwd: string, env: Record<string, string> = {}): RunResult {
+  const result = spawnSync(process.execPath, ["--import", TSX, MAIN, ...args], {
+    cwd,
+    env: cleanEnv(env),
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Starts `turbine <args>` and leaves it running. */
+export function start(args: string[], cwd: string) {
+  return spawn(process.execPath, ["--import", TSX, MAIN, ...args], { cwd, env: cleanEnv({}) });
+}
