@@ -3,7 +3,7 @@
  * its short name), and its v5 names become hidden `--<v5_name>` flags that load with a warning.
  */
 import { type Command, Option } from "commander";
-import { type FlagKey, flagKeys, schema } from "../config/index.js";
+import { DEFAULT_CONFIG_FILE, type FlagKey, flagKeys, schema } from "../config/index.js";
 
 const FLAGS: readonly FlagKey[] = flagKeys(schema);
 
@@ -11,14 +11,13 @@ function option(name: string, key: FlagKey, short?: string): Option {
   const flags = `${short ? `-${short}, ` : ""}--${name}`;
   // Booleans take an optional value so that both `--admin.enabled` and `--admin.enabled=false` work, as in pflag.
   const withValue = key.spec.kind === "bool" ? `${flags} [bool]` : `${flags} <value>`;
-  const described =
-    key.spec.kind === "json_list" || !("def" in key.spec) ? "" : ` (default ${JSON.stringify(key.spec.def)})`;
-  return new Option(withValue, `${key.spec.doc}${described}`);
+  const shown = "def" in key.spec && key.spec.def !== "" ? ` (default: ${JSON.stringify(key.spec.def)})` : "";
+  return new Option(withValue, `${key.spec.doc}${shown}`);
 }
 
 /** Adds `-c/--config` and every config flag (v6 and hidden v5 ones) to `command`. */
 export function addConfigFlags(command: Command): Command {
-  command.option("-c, --config <file>", "path to config file", "config.json");
+  command.option("-c, --config <file>", "path to config file", DEFAULT_CONFIG_FILE);
   for (const key of FLAGS) {
     command.addOption(option(key.path, key, key.short));
     for (const v5 of key.v5) command.addOption(option(v5, key).hideHelp());

@@ -13,21 +13,30 @@ import { genconfig } from "./genconfig.js";
 import { serve } from "./serve.js";
 import { checksubtoken, checktoken, gensubtoken, gentoken } from "./tokens.js";
 
+/** One week, Centrifugo's default token TTL. */
 const DEFAULT_TTL = 3600 * 24 * 7;
+
+interface TokenFlags {
+  user: string;
+  ttl: number;
+  quiet: boolean;
+}
 
 function integer(text: string): number {
   if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError("not an integer");
   return Number(text);
 }
 
-/** `-c` of the helper commands, which Centrifugo names "path to config file". */
-function withConfig(command: Command, description = "path to config file"): Command {
-  return command.option("-c, --config <file>", description, DEFAULT_CONFIG_FILE);
+/** A subcommand with `-c/--config`, described as Centrifugo describes it for that command. */
+function subcommand(program: Command, name: string, description: string, configDoc = "path to config file") {
+  return program
+    .command(name)
+    .description(description)
+    .option("-c, --config <file>", configDoc, DEFAULT_CONFIG_FILE);
 }
 
-/** Options shared by gentoken and gensubtoken. */
-function withTokenOptions(command: Command, userDoc: string): Command {
-  return withConfig(command)
+function tokenSubcommand(program: Command, name: string, description: string, userDoc: string): Command {
+  return subcommand(program, name, description)
     .option("-u, --user <user>", userDoc, "")
     .option(
       "-t, --ttl <seconds>",
@@ -38,8 +47,55 @@ function withTokenOptions(command: Command, userDoc: string): Command {
     .option("-q, --quiet", "only output the token without anything else", false);
 }
 
-function addServerCommand(command: Command): Command {
-  return addConfigFlags(command).action(async (_options, self: Command) => serve(self));
+function addServerCommand(command: Command): void {
+  addConfigFlags(command).action(async (_options: unknown, self: Command) => serve(self));
+}
+
+function addConfigCommands(program: Command): void {
+  subcommand(
+    program,
+    "genconfig",
+    "generate a minimal configuration file to start with",
+    "path to output config file",
+  ).action((o: { config: string }) => genconfig(o.config));
+  subcommand(program, "checkconfig", "check a configuration file", "path to config file to check")
+    .option("-s, --strict", "strict check - fail on unknown keys", false)
+    .action((o: { config: string; strict: boolean }) => checkconfig(o.config, o.strict));
+  subcommand(
+    program,
+    "defaultconfig",
+    "generate a full configuration file with defaults",
+    "path to the file to write",
+  )
+    .option("-b, --base <file>", "path to the base config file to use")
+    .option("-d, --dry-run", "print the generated config to stdout instead of writing the file", false)
+    .action((o: { config: string; base?: string; dryRun: boolean }) =>
+      defaultconfig({ file: o.config, base: o.base, dryRun: o.dryRun }),
+    );
+}
+
+function addTokenCommands(program: Command): void {
+  tokenSubcommand(
+    program,
+    "gentoken",
+    "generate a sample connection JWT for a user",
+    "user ID, by default anonymous",
+  ).action((o: TokenFlags, self: Command) => gentoken({ ...o, file: givenConfigFile(self) }));
+  tokenSubcommand(program, "gensubtoken", "generate a sample subscription JWT for a user", "user ID")
+    .option("-s, --channel <channel>", "channel", "")
+    .action((o: TokenFlags & { channel: string }, self: Command) =>
+      gensubtoken({ ...o, file: givenConfigFile(self) }),
+    );
+  subcommand(program, "checktoken", "check a connection JWT")
+    .argument("[token]")
+    .action((token: string | undefined, _o: unknown, self: Command) =>
+      checktoken(givenConfigFile(self), token),
+    );
+  subcommand(program, "checksubtoken", "check a subscription JWT")
+    .argument("[token]")
+    .action((token: string | undefined, _o: unknown, self: Command) =>
+      checksubtoken(givenConfigFile(self), token),
+    );
 }
 
 function buildProgram(): Command {
@@ -48,6 +104,7 @@ function buildProgram(): Command {
       "Turbine – real-time messaging server, a drop-in replacement for Centrifugo v6.\n" +
         "Runs the server by default. v5 flat flags (--port, --log_level, --grpc_api, …) are accepted with a warning.",
     )
+    // Root flags must come before a subcommand, so that `genconfig -c x` is the subcommand's -c.
     .enablePositionalOptions()
     .showHelpAfterError();
   addServerCommand(program);
@@ -58,47 +115,8 @@ function buildProgram(): Command {
     .action(() => {
       process.stdout.write(`Turbine v${version} (Node.js ${process.version})\n`);
     });
-  withConfig(
-    program.command("genconfig").description("generate a minimal configuration file to start with"),
-    "path to output config file",
-  ).action((o: { config: string }) => genconfig(o.config));
-  withConfig(
-    program.command("checkconfig").description("check a configuration file"),
-    "path to config file to check",
-  )
-    .option("-s, --strict", "strict check - fail on unknown keys", false)
-    .action((o: { config: string; strict: boolean }) => checkconfig(o.config, o.strict));
-  withTokenOptions(
-    program.command("gentoken").description("generate a sample connection JWT for a user"),
-    "user ID, by default anonymous",
-  ).action(async (o: { user: string; ttl: number; quiet: boolean }, self: Command) =>
-    gentoken({ ...o, file: givenConfigFile(self) }),
-  );
-  withTokenOptions(
-    program.command("gensubtoken").description("generate a sample subscription JWT for a user"),
-    "user ID",
-  )
-    .option("-s, --channel <channel>", "channel", "")
-    .action(async (o: { user: string; ttl: number; quiet: boolean; channel: string }, self: Command) =>
-      gensubtoken({ ...o, file: givenConfigFile(self) }),
-    );
-  withConfig(program.command("checktoken").argument("[token]").description("check a connection JWT")).action(
-    async (token: string | undefined, _o: unknown, self: Command) => checktoken(givenConfigFile(self), token),
-  );
-  withConfig(
-    program.command("checksubtoken").argument("[token]").description("check a subscription JWT"),
-  ).action(async (token: string | undefined, _o: unknown, self: Command) =>
-    checksubtoken(givenConfigFile(self), token),
-  );
-  withConfig(
-    program.command("defaultconfig").description("generate a full configuration file with defaults"),
-    "path to default config file to generate",
-  )
-    .option("-b, --base <file>", "path to the base config file to use")
-    .option("-d, --dry-run", "print the generated config to stdout instead of writing the file", false)
-    .action((o: { config: string; base?: string; dryRun: boolean }) =>
-      defaultconfig({ file: o.config, base: o.base, dryRun: o.dryRun }),
-    );
+  addConfigCommands(program);
+  addTokenCommands(program);
   return program;
 }
 

@@ -48,16 +48,20 @@ function print(token: string, quiet: boolean, description: string): void {
   process.stdout.write(quiet ? token : `HMAC SHA-256 JWT for ${description}:\n${token}\n`);
 }
 
+/** gentoken only signs HS256, like Centrifugo's; `where` names the key(s) it looked for. */
+function requireHmacKey(section: TokenSection, command: string, where: string): void {
+  if (section.hmac_secret_key !== "") return;
+  fail(
+    `error: ${command} only supports generating HMAC-signed tokens, but no HMAC secret key is set in the ` +
+      `configuration (${where}) – if you use RSA/ECDSA/JWKS token verification you need to generate the JWT with ` +
+      "your own tooling",
+  );
+}
+
 /** `gentoken`: a connection token signed with `client.token.hmac_secret_key`. */
 export async function gentoken(options: GenTokenOptions): Promise<void> {
   const section = loadOrExit(options.file).config.client.token;
-  if (section.hmac_secret_key === "") {
-    fail(
-      "error: gentoken only supports generating HMAC-signed tokens, but no HMAC secret key is set in the configuration " +
-        "(client.token.hmac_secret_key) – if you use RSA/ECDSA/JWKS token verification you need to generate the JWT " +
-        "with your own tooling",
-    );
-  }
+  requireHmacKey(section, "gentoken", "client.token.hmac_secret_key");
   const token = await sign(section, options.user, options.ttl, {});
   print(token, options.quiet, `${describeUser(options.user)} ${describeTtl(options.ttl)}`);
 }
@@ -67,14 +71,10 @@ export async function gensubtoken(options: GenTokenOptions & { channel: string }
   const config = loadOrExit(options.file).config;
   if (options.channel === "") fail("channel is required");
   const section = subscriptionSection(config);
-  if (section.hmac_secret_key === "") {
-    fail(
-      "error: gensubtoken only supports generating HMAC-signed tokens, but no HMAC secret key is set in the " +
-        "configuration (client.subscription_token.hmac_secret_key, or client.token.hmac_secret_key when subscription " +
-        "token is not separately configured) – if you use RSA/ECDSA/JWKS token verification you need to generate " +
-        "the JWT with your own tooling",
-    );
-  }
+  const where =
+    "client.subscription_token.hmac_secret_key, or client.token.hmac_secret_key when subscription token is not " +
+    "separately configured";
+  requireHmacKey(section, "gensubtoken", where);
   const token = await sign(section, options.user, options.ttl, { channel: options.channel });
   const description = `${describeUser(options.user)} and channel "${options.channel}" ${describeTtl(options.ttl)}`;
   print(token, options.quiet, description);

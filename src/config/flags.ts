@@ -1,7 +1,7 @@
 /** The CLI flag layer: `--<key.path>` for v6 keys and `--<v5_key>` for v5 names, both by key path. */
 import { applyScopeInputs, type Input } from "./layer.js";
 import type { RawObject } from "./raw.js";
-import type { AnySpec, LeafSpec, ObjectSpec } from "./spec.js";
+import type { LeafSpec, ObjectSpec } from "./spec.js";
 import { migrateV5 } from "./v5.js";
 import { scopeOf } from "./walk.js";
 
@@ -14,16 +14,6 @@ export interface FlagKey {
   readonly short?: string;
   /** v5 flag names of the same key (`port` for `http_server.port`). */
   readonly v5: readonly string[];
-  /** Help text: the doc of the key's section followed by the key's own doc. */
-  readonly doc: string;
-}
-
-/** The doc of the object holding `path`, "" at the root. */
-function sectionDoc(spec: ObjectSpec, path: string): string {
-  const keys = path.split(".").slice(0, -1);
-  let section: AnySpec = spec;
-  for (const key of keys) section = section.kind === "object" ? (section.fields[key] ?? section) : section;
-  return keys.length > 0 ? `${section.doc} ` : "";
 }
 
 /** The keys of `spec` marked as root command flags, in schema order. */
@@ -33,7 +23,7 @@ export function flagKeys(spec: ObjectSpec): FlagKey[] {
     if (leaf.flag === undefined) continue;
     const v5 = (leaf.v5 ?? []).filter((alias): alias is string => typeof alias === "string");
     const short = typeof leaf.flag === "string" ? { short: leaf.flag } : {};
-    flags.push({ path, spec: leaf, v5, doc: `${sectionDoc(spec, path)}${leaf.doc}`, ...short });
+    flags.push({ path, spec: leaf, v5, ...short });
   }
   return flags;
 }

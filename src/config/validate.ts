@@ -56,8 +56,9 @@ function checkHistory(report: Report, at: string, o: ChannelOptions, globalMetaT
       `history meta ttl (${metaTtl} ms) must not be less than history_ttl (${o.history_ttl} ms)`,
     );
   }
-  for (const key of ["force_recovery", "allow_recovery", "force_positioning", "allow_positioning"] as const) {
-    if (o[key] && !hasHistory) report(`${at}.${key}`, `${key} needs history (history_size and history_ttl)`);
+  // Centrifugo checks only force_recovery here; the allow_* and positioning flags are accepted without history.
+  if (o.force_recovery && !hasHistory) {
+    report(`${at}.force_recovery`, "both history size and history ttl required for recovery");
   }
   if (o.auto_cache_recover && !(o.force_recovery && o.force_recovery_mode === "cache")) {
     report(

@@ -1,6 +1,6 @@
 /** Runs the CLI from source in a child process, in a fresh temp dir and without CENTRIFUGO_* env vars. */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,9 +16,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** A fresh empty working directory. */
+const root = mkdtempSync(join(tmpdir(), "turbine-cli-"));
+process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+
+/** A fresh empty working directory, removed when the test process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "turbine-cli-"));
+  return mkdtempSync(join(root, "case-"));
 }
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/config/index.js";
@@ -63,7 +61,7 @@ test("JSON, YAML (.yaml and .yml) and TOML files load to the same config", () =>
 });
 
 test("a missing default config.json is fine, a missing given file is an error", () => {
-  const dir = mkdtempSync(join(tmpdir(), "turbine-config-"));
+  const dir = dirname(tempFile("unused.json", {}));
   const cwd = process.cwd();
   process.chdir(dir);
   try {

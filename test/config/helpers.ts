@@ -1,13 +1,16 @@
 /** Helpers of the config tests: temp config files and loading that expects failure. */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, type LoadOptions, type LoadResult, loadConfig } from "../../src/config/index.js";
 
+const root = mkdtempSync(join(tmpdir(), "turbine-config-"));
+process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+
 /** Writes `content` (an object as JSON, or text as is) to a fresh temp file named `name`; returns its path. */
 export function tempFile(name: string, content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), "turbine-config-")), name);
+  const path = join(mkdtempSync(join(root, "case-")), name);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
 }

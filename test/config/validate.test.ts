@@ -46,25 +46,7 @@ const CASES: [string, unknown, string, string][] = [
     "force_recovery without history",
     { channel: { without_namespace: { force_recovery: true } } },
     "channel.without_namespace.force_recovery",
-    "needs history",
-  ],
-  [
-    "allow_recovery without history",
-    { channel: { without_namespace: { allow_recovery: true } } },
-    "channel.without_namespace.allow_recovery",
-    "needs history",
-  ],
-  [
-    "force_positioning without history",
-    { channel: { without_namespace: { force_positioning: true } } },
-    "channel.without_namespace.force_positioning",
-    "needs history",
-  ],
-  [
-    "allow_positioning without history",
-    { channel: { without_namespace: { allow_positioning: true } } },
-    "channel.without_namespace.allow_positioning",
-    "needs history",
+    "history ttl required for recovery",
   ],
   [
     "auto_cache_recover without cache mode",

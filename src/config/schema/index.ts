@@ -67,7 +67,7 @@ const httpApi = obj("Server HTTP API.", {
 });
 
 const grpcApi = obj("Server GRPC API.", {
-  enabled: bool(false, "Turns the GRPC API on.", { ...v5("grpc_api"), flag: true }),
+  enabled: bool(false, "Enables the server GRPC API.", { ...v5("grpc_api"), flag: true }),
   error_mode: choice(
     ERROR_MODES,
     "",
@@ -87,7 +87,7 @@ const grpcApi = obj("Server GRPC API.", {
 });
 
 const admin = obj("Admin web UI.", {
-  enabled: bool(false, "Turns the admin UI on.", { ...v5("admin"), flag: true }),
+  enabled: bool(false, "Enables the admin web UI.", { ...v5("admin"), flag: true }),
   handler_prefix: str("", "URL path prefix of the admin UI.", v5("admin_handler_prefix")),
   password: str("", "Admin login password.", v5("admin_password")),
   secret: str("", "Secret that signs admin session tokens.", v5("admin_secret")),
@@ -105,7 +105,7 @@ const admin = obj("Admin web UI.", {
 });
 
 const prometheus = obj("Prometheus metrics endpoint.", {
-  enabled: bool(false, "Turns the endpoint on.", { ...v5("prometheus"), flag: true }),
+  enabled: bool(false, "Enables the Prometheus metrics endpoint.", { ...v5("prometheus"), flag: true }),
   handler_prefix: str("/metrics", "URL path of the endpoint.", v5("prometheus_handler_prefix")),
   instrument_http_handlers: bool(false, "Collect metrics of HTTP handlers."),
   recovered_publications_histogram: bool(false, "Collect a histogram of recovered publications."),
@@ -113,7 +113,7 @@ const prometheus = obj("Prometheus metrics endpoint.", {
 });
 
 const graphite = obj("Metrics export to Graphite.", {
-  enabled: bool(false, "Turns the export on.", v5("graphite")),
+  enabled: bool(false, "Enables the export to Graphite.", v5("graphite")),
   host: str("localhost", "Graphite host.", v5("graphite_host")),
   port: int(2003, "Graphite port.", v5("graphite_port")),
   prefix: str("centrifugo", "Metric name prefix.", v5("graphite_prefix")),
@@ -154,16 +154,16 @@ export const schema = obj("Turbine configuration (Centrifugo v6 compatible).", {
   emulation,
   admin,
   prometheus,
-  health: endpoint("Health check endpoint.", "/health", {
+  health: endpoint("health check endpoint", "/health", {
     enabled: "health",
     prefix: "health_handler_prefix",
   }),
-  swagger: endpoint("Swagger UI of the HTTP API.", "/swagger", {
+  swagger: endpoint("Swagger UI of the HTTP API", "/swagger", {
     enabled: "swagger",
     prefix: "swagger_handler_prefix",
   }),
-  debug: endpoint("Profiling endpoints (never expose publicly).", "/debug/pprof", { enabled: "debug" }),
-  init: endpoint("Connection init endpoint.", "/connection/init"),
+  debug: endpoint("profiling endpoints (never expose them publicly)", "/debug/pprof", { enabled: "debug" }),
+  init: endpoint("connection init endpoint", "/connection/init"),
   opentelemetry: obj("OpenTelemetry tracing.", {
     enabled: bool(false, "Turns tracing on.", v5("opentelemetry")),
     api: bool(false, "Trace server API calls.", v5("opentelemetry_api")),

@@ -175,10 +175,10 @@ export function tokenFields(prefix: string) {
   };
 }
 
-/** `{enabled, handler_prefix}` of a simple HTTP endpoint. */
-export function endpoint(doc: string, prefix: string, legacy?: { enabled: string; prefix?: string }) {
-  return obj(doc, {
-    enabled: bool(false, "Turns the endpoint on.", { ...v5(legacy?.enabled), flag: true }),
+/** `{enabled, handler_prefix}` of a simple HTTP endpoint; `what` names it in docs ("health check endpoint"). */
+export function endpoint(what: string, prefix: string, legacy?: { enabled: string; prefix?: string }) {
+  return obj(`The ${what}.`, {
+    enabled: bool(false, `Enables the ${what}.`, { ...v5(legacy?.enabled), flag: true }),
     handler_prefix: str(prefix, "URL path of the endpoint.", v5(legacy?.prefix)),
   });
 }

@@ -37,9 +37,9 @@ function connectCodeToHttpResponse() {
 }
 
 /** A unidirectional HTTP transport (uni_sse, uni_http_stream). */
-function uniHttp(name: string, doc: string) {
-  return obj(doc, {
-    enabled: bool(false, "Turns the transport on.", { ...v5(name), flag: true }),
+function uniHttp(name: string, what: string) {
+  return obj(`The ${what}.`, {
+    enabled: bool(false, `Enables the ${what}.`, { ...v5(name), flag: true }),
     handler_prefix: str(`/connection/${name}`, "URL path of the endpoint.", v5(`${name}_handler_prefix`)),
     max_request_body_size: int(
       65536,
@@ -51,9 +51,9 @@ function uniHttp(name: string, doc: string) {
 }
 
 /** A bidirectional emulation transport (sse, http_stream). */
-function emulated(name: string, doc: string) {
-  return obj(doc, {
-    enabled: bool(false, "Turns the transport on.", { ...v5(name), flag: true }),
+function emulated(name: string, what: string) {
+  return obj(`The ${what} (through the emulation endpoint).`, {
+    enabled: bool(false, `Enables the ${what}.`, { ...v5(name), flag: true }),
     handler_prefix: str(`/connection/${name}`, "URL path of the endpoint.", v5(`${name}_handler_prefix`)),
     max_request_body_size: int(65536, "Largest request body, in bytes.", v5(`${name}_max_request_body_size`)),
   });
@@ -65,14 +65,11 @@ export const websocket = obj("Bidirectional WebSocket transport (on by default).
   ...websocketFields("websocket"),
 });
 
-export const sse = emulated("sse", "Bidirectional SSE transport (through the emulation endpoint).");
-export const httpStream = emulated(
-  "http_stream",
-  "Bidirectional HTTP streaming (through the emulation endpoint).",
-);
+export const sse = emulated("sse", "bidirectional SSE transport");
+export const httpStream = emulated("http_stream", "bidirectional HTTP streaming transport");
 
 export const webtransport = obj("WebTransport over HTTP/3 (experimental).", {
-  enabled: bool(false, "Turns the transport on.", v5("webtransport")),
+  enabled: bool(false, "Enables the WebTransport transport.", v5("webtransport")),
   handler_prefix: str(
     "/connection/webtransport",
     "URL path of the endpoint.",
@@ -82,7 +79,10 @@ export const webtransport = obj("WebTransport over HTTP/3 (experimental).", {
 });
 
 export const uniWebsocket = obj("Unidirectional WebSocket transport.", {
-  enabled: bool(false, "Turns the transport on.", { ...v5("uni_websocket"), flag: true }),
+  enabled: bool(false, "Enables the unidirectional WebSocket transport.", {
+    ...v5("uni_websocket"),
+    flag: true,
+  }),
   handler_prefix: str(
     "/connection/uni_websocket",
     "URL path of the endpoint.",
@@ -94,11 +94,11 @@ export const uniWebsocket = obj("Unidirectional WebSocket transport.", {
   join_push_messages: bool(false, "Join several pushes into one frame."),
 });
 
-export const uniSse = uniHttp("uni_sse", "Unidirectional SSE (EventSource) transport.");
-export const uniHttpStream = uniHttp("uni_http_stream", "Unidirectional HTTP streaming transport.");
+export const uniSse = uniHttp("uni_sse", "unidirectional SSE (EventSource) transport");
+export const uniHttpStream = uniHttp("uni_http_stream", "unidirectional HTTP streaming transport");
 
 export const uniGrpc = obj("Unidirectional GRPC transport.", {
-  enabled: bool(false, "Turns the transport on.", { ...v5("uni_grpc"), flag: true }),
+  enabled: bool(false, "Enables the unidirectional GRPC transport.", { ...v5("uni_grpc"), flag: true }),
   address: str("", "Interface to listen on.", v5("uni_grpc_address")),
   port: int(11000, "Port to listen on.", { ...v5("uni_grpc_port"), flag: true }),
   max_receive_message_size: int(
