@@ -25,7 +25,8 @@ export interface StartOptions {
 /** Validate the config (throws ConfigError naming each bad key), then start serving. */
 export async function startTurbine(options: StartOptions = {}): Promise<RunningServer> {
   const { config, warnings } = loadConfig({ values: options.config ?? {}, env: options.env });
-  const logger = options.logger ?? createLogger({ level: config.log.level, file: config.log.file || undefined });
+  const logger =
+    options.logger ?? createLogger({ level: config.log.level, file: config.log.file || undefined });
   for (const warning of warnings) logger.warn(warning);
   return startServer(config, logger);
 }

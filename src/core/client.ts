@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type ConnectToken, InvalidTokenError, type SubscribeOptionsClaims, TokenExpiredError } from "../auth/index.js";
+import {
+  type ConnectToken,
+  InvalidTokenError,
+  type SubscribeOptionsClaims,
+  TokenExpiredError,
+} from "../auth/index.js";
 import type { ClientInfo } from "../engine/types.js";
 import { codecFor, InappropriateProtocolError, type ProtocolCodec } from "../protocol/codec.js";
 import {
@@ -38,7 +43,13 @@ import {
 } from "../protocol/index.js";
 import type { HubClient } from "./hub.js";
 import type { Node } from "./node.js";
-import { checkHistory, checkPresence, checkPublish, type Requester, checkPublicationData } from "./permissions.js";
+import {
+  checkHistory,
+  checkPresence,
+  checkPublicationData,
+  checkPublish,
+  type Requester,
+} from "./permissions.js";
 import type { PreparedPublication, PreparedPush } from "./prepared.js";
 import { toProtoClientInfo, toProtoPublication } from "./publication.js";
 import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
@@ -253,7 +264,10 @@ export class Client implements HubClient {
     const error = err instanceof ClientError ? err : ErrorInternal;
     if (!(err instanceof ClientError)) this.logInternalError(err, "command");
     if (command.connect !== undefined) this.unusable = true;
-    this.write({ id: command.id, error: { code: error.code, message: error.message, temporary: error.temporary } });
+    this.write({
+      id: command.id,
+      error: { code: error.code, message: error.message, temporary: error.temporary },
+    });
   }
 
   /** Any command with id 0 other than `send` counts as the pong, as in Centrifugo; one without a ping is 3501. */
@@ -302,7 +316,10 @@ export class Client implements HubClient {
     this.startTimers();
   }
 
-  private async subscribeServerSide(credentials: Credentials, req: ConnectRequest): Promise<PendingSubscription[]> {
+  private async subscribeServerSide(
+    credentials: Credentials,
+    req: ConnectRequest,
+  ): Promise<PendingSubscription[]> {
     try {
       return await this.subscriptions.subscribeServerSide(credentials.subs, req.subs);
     } catch (err) {
@@ -315,9 +332,13 @@ export class Client implements HubClient {
   private async authenticate(req: ConnectRequest): Promise<Credentials> {
     const options = this.node.options.client;
     if (req.token !== "") return this.credentialsFromToken(await this.verifyConnectToken(req.token));
-    const headerUser = options.user_id_http_header === "" ? undefined : this.request.headers[options.user_id_http_header.toLowerCase()];
+    const headerUser =
+      options.user_id_http_header === ""
+        ? undefined
+        : this.request.headers[options.user_id_http_header.toLowerCase()];
     if (headerUser !== undefined && headerUser !== "") return { user: headerUser, expireAt: 0, subs: {} };
-    if (options.allow_anonymous_connect_without_token || options.insecure) return { user: "", expireAt: 0, subs: {} };
+    if (options.allow_anonymous_connect_without_token || options.insecure)
+      return { user: "", expireAt: 0, subs: {} };
     throw DisconnectBadRequest;
   }
 
@@ -365,7 +386,8 @@ export class Client implements HubClient {
       throw DisconnectConnectionLimit;
     }
     if (options.user_connection_limit > 0 && user !== "") {
-      if (this.node.hub.userClients(user).size >= options.user_connection_limit) throw DisconnectConnectionLimit;
+      if (this.node.hub.userClients(user).size >= options.user_connection_limit)
+        throw DisconnectConnectionLimit;
     }
   }
 
@@ -401,7 +423,9 @@ export class Client implements HubClient {
 
   private schedulePresenceUpdate(): void {
     this.after(this.node.options.client.presence_update_interval, () => {
-      this.subscriptions.refreshPresence().catch((err: unknown) => this.logInternalError(err, "presence update"));
+      this.subscriptions
+        .refreshPresence()
+        .catch((err: unknown) => this.logInternalError(err, "presence update"));
       this.schedulePresenceUpdate();
     });
   }
@@ -473,7 +497,8 @@ export class Client implements HubClient {
     checkHistory(resolved.options, this.requester, this.subscriptions.has(req.channel));
     const maxLimit = this.node.options.client.history_max_publication_limit;
     const limit = req.limit < 0 || (maxLimit > 0 && req.limit > maxLimit) ? maxLimit : req.limit;
-    const since = req.since === undefined ? undefined : { offset: Number(req.since.offset), epoch: req.since.epoch };
+    const since =
+      req.since === undefined ? undefined : { offset: Number(req.since.offset), epoch: req.since.epoch };
     if (req.reverse && since !== undefined && since.offset === 0) throw ErrorBadRequest;
     const history = await this.node.history(req.channel, { since, limit, reverse: req.reverse });
     this.write({
@@ -495,7 +520,8 @@ export class Client implements HubClient {
     }
     const boundary = rpc.namespace_boundary;
     const at = boundary === "" ? -1 : req.method.indexOf(boundary);
-    const namespace = at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
+    const namespace =
+      at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
     if (namespace === undefined) throw ErrorMethodNotFound;
     if (!namespace.proxy_enabled) throw ErrorNotAvailable;
     throw ErrorMethodNotFound;

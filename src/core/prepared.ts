@@ -1,7 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import type { ProtocolCodec, ProtocolType } from "../protocol/codec.js";
 import { codecFor } from "../protocol/codec.js";
-import { type Publication as ProtoPublication, type Push, PushSchema, ReplySchema } from "../protocol/index.js";
+import {
+  type Publication as ProtoPublication,
+  type Push,
+  PushSchema,
+  ReplySchema,
+} from "../protocol/index.js";
 
 /**
  * A push shared by every subscriber of a channel: encoded at most once per protocol, on first use, so

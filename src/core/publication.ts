@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { ClientInfo, Publication } from "../engine/types.js";
 import {
-  type ClientInfo as ProtoClientInfo,
   ClientInfoSchema,
+  type ClientInfo as ProtoClientInfo,
   type Publication as ProtoPublication,
   PublicationSchema,
 } from "../protocol/index.js";

@@ -27,7 +27,8 @@ export function cacheRecovery(
   since: StreamPosition,
 ): { publications: Publication[]; recovered: boolean } {
   if (latest === undefined) return { publications: [], recovered: top.offset === since.offset };
-  if (since.epoch === top.epoch && since.offset === latest.offset) return { publications: [], recovered: true };
+  if (since.epoch === top.epoch && since.offset === latest.offset)
+    return { publications: [], recovered: true };
   return { publications: [latest], recovered: true };
 }
 

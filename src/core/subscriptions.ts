@@ -1,5 +1,10 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { InvalidTokenError, type SubscribeOptionsClaims, type SubscribeToken, TokenExpiredError } from "../auth/index.js";
+import {
+  InvalidTokenError,
+  type SubscribeOptionsClaims,
+  type SubscribeToken,
+  TokenExpiredError,
+} from "../auth/index.js";
 import type { Publication, StreamPosition } from "../engine/types.js";
 import {
   DisconnectBadRequest,
@@ -27,7 +32,12 @@ import type {
 } from "../protocol/index.js";
 import type { Client } from "./client.js";
 import type { ResolvedChannel } from "./namespaces.js";
-import { type SubscribeSource, type SubscriptionFlags, subscribeSource, subscriptionFlags } from "./permissions.js";
+import {
+  type SubscribeSource,
+  type SubscriptionFlags,
+  subscribeSource,
+  subscriptionFlags,
+} from "./permissions.js";
 import type { PreparedPublication } from "./prepared.js";
 import { toProtoPublication } from "./publication.js";
 import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.js";
@@ -86,7 +96,7 @@ export class Subscriptions {
 
   pushesJoinLeave(channel: string): boolean {
     const sub = this.subs.get(channel);
-    return sub !== undefined && sub.active && sub.flags.pushJoinLeave;
+    return sub?.active === true && sub.flags.pushJoinLeave;
   }
 
   deliverPublication(prepared: PreparedPublication): void {
@@ -123,7 +133,9 @@ export class Subscriptions {
     for (const [channel, claims] of Object.entries(channels)) {
       const resolved = this.client.node.rules.resolve(channel);
       const req = recover[channel] ?? ({ channel } as SubscribeRequest);
-      pending.push(await this.prepare(resolved, { ...req, channel }, { source: "server_side", claims }, true));
+      pending.push(
+        await this.prepare(resolved, { ...req, channel }, { source: "server_side", claims }, true),
+      );
     }
     return pending;
   }
@@ -147,7 +159,10 @@ export class Subscriptions {
     if (token.info !== undefined) sub.info = token.info;
     this.client.write({
       id,
-      subRefresh: { expires: token.expireAt > 0, ttl: token.expireAt > 0 ? Math.floor(token.expireAt - now) : 0 },
+      subRefresh: {
+        expires: token.expireAt > 0,
+        ttl: token.expireAt > 0 ? Math.floor(token.expireAt - now) : 0,
+      },
     });
   }
 
@@ -179,8 +194,10 @@ export class Subscriptions {
     this.subs.delete(channel);
     const { node } = this.client;
     await node.removeSubscription(channel, this.client);
-    if (sub.flags.emitPresence) await node.presenceManager.removePresence(channel, this.client.id, this.client.user);
-    if (sub.active && sub.flags.emitJoinLeave) await node.broker.publishLeave(channel, this.client.clientInfo(sub.info));
+    if (sub.flags.emitPresence)
+      await node.presenceManager.removePresence(channel, this.client.id, this.client.user);
+    if (sub.active && sub.flags.emitJoinLeave)
+      await node.broker.publishLeave(channel, this.client.clientInfo(sub.info));
   }
 
   private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
@@ -189,7 +206,10 @@ export class Subscriptions {
     if (source === "subscribe_proxy" || source === "subscribe_stream_proxy") throw ErrorNotAvailable;
     if (source !== "subscription_token") return { source, claims: {} };
     const token = await this.verifyToken(req.token, req.channel);
-    return { source, claims: { info: token.info, data: token.data, override: token.override, expireAt: token.expireAt } };
+    return {
+      source,
+      claims: { info: token.info, data: token.data, override: token.override, expireAt: token.expireAt },
+    };
   }
 
   private async verifyToken(token: string, channel: string): Promise<SubscribeToken> {
@@ -245,7 +265,8 @@ export class Subscriptions {
     this.subs.set(channel, sub);
     try {
       await node.addSubscription(channel, this.client);
-      if (flags.emitPresence) await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
+      if (flags.emitPresence)
+        await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
       const result = await this.position(sub, req);
       if (this.client.closed) throw DisconnectConnectionClosed;
       result.expires = expireAt > 0;
@@ -276,7 +297,8 @@ export class Subscriptions {
     } else {
       top = await node.streamTop(sub.channel);
     }
-    if (!recovered && (Number(req.flag) & flagRejectUnrecovered) !== 0 && recovering) throw ErrorUnrecoverablePosition;
+    if (!recovered && (Number(req.flag) & flagRejectUnrecovered) !== 0 && recovering)
+      throw ErrorUnrecoverablePosition;
     return this.positionedResult(sub, { top, recovered, recovering, since, publications });
   }
 

@@ -47,7 +47,10 @@ export class ClientWriter {
     while (start < this.queue.length) {
       let end = start;
       let bytes = 0;
-      while (end < this.queue.length && (end === start || bytes + (this.queue[end]?.byteLength ?? 0) <= maxFrameBytes)) {
+      while (
+        end < this.queue.length &&
+        (end === start || bytes + (this.queue[end]?.byteLength ?? 0) <= maxFrameBytes)
+      ) {
         bytes += this.queue[end]?.byteLength ?? 0;
         end++;
       }

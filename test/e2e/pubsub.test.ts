@@ -90,7 +90,9 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
 
     it("subscribes to a private channel with a subscription token, and not without one", async () => {
       const erin = await connected("erin");
-      const withToken = erin.newSubscription("$chat:secret", { token: await subscriptionToken("erin", "$chat:secret") });
+      const withToken = erin.newSubscription("$chat:secret", {
+        token: await subscriptionToken("erin", "$chat:secret"),
+      });
       withToken.subscribe();
       await withToken.ready(2000);
       const withoutToken = erin.newSubscription("$chat:other");
@@ -112,7 +114,12 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       await joined;
 
       const presence = await subF.presence();
-      assert.deepEqual(Object.values(presence.clients).map((c) => c.user).sort(), ["frank", "grace"]);
+      assert.deepEqual(
+        Object.values(presence.clients)
+          .map((c) => c.user)
+          .sort(),
+        ["frank", "grace"],
+      );
       assert.deepEqual(await subF.presenceStats(), { numClients: 2, numUsers: 2 });
 
       const left = joinOf(subF, "leave", "grace");
@@ -127,20 +134,31 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       await sub.ready(2000);
       for (let i = 1; i <= 5; i++) await sub.publish(payload(encoding, { i }));
       const all = await sub.history({ limit: -1 });
-      assert.deepEqual(all.publications.map((p) => p.offset), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        all.publications.map((p) => p.offset),
+        [1, 2, 3, 4, 5],
+      );
       assert.equal(all.offset, 5);
       assert.ok(all.epoch.length > 0);
       const since = await sub.history({ limit: 2, since: { offset: 2, epoch: all.epoch } });
-      assert.deepEqual(since.publications.map((p) => decoded(encoding, p.data)), [{ i: 3 }, { i: 4 }]);
+      assert.deepEqual(
+        since.publications.map((p) => decoded(encoding, p.data)),
+        [{ i: 3 }, { i: 4 }],
+      );
       const reverse = await sub.history({ limit: 2, reverse: true });
-      assert.deepEqual(reverse.publications.map((p) => p.offset), [5, 4]);
+      assert.deepEqual(
+        reverse.publications.map((p) => p.offset),
+        [5, 4],
+      );
       const top = await sub.history({ limit: 0 });
       assert.equal(top.publications.length, 0);
       assert.equal(top.offset, 5);
     });
 
     it("subscribes server-side to the token's channels", async () => {
-      const client = newClient(server.url, encoding, { token: await connectToken("ivan", { channels: ["chat:serverside"] }) });
+      const client = newClient(server.url, encoding, {
+        token: await connectToken("ivan", { channels: ["chat:serverside"] }),
+      });
       clients.push(client);
       const subscribed = once<SubscribedContext>(client, "subscribed");
       client.connect();

@@ -21,7 +21,10 @@ export function decoded(encoding: Encoding, data: unknown): unknown {
 }
 
 /** Resolve with the first emitted event's argument (of an EventEmitter-like). */
-export function once<T>(emitter: { once(event: string, fn: (ctx: T) => void): unknown }, event: string): Promise<T> {
+export function once<T>(
+  emitter: { once(event: string, fn: (ctx: T) => void): unknown },
+  event: string,
+): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve));
 }
 

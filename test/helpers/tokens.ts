@@ -4,7 +4,11 @@ import { hmacSecret } from "./server.js";
 const secret = new TextEncoder().encode(hmacSecret);
 
 /** An HS256 connection token for `user` (claims merged over `sub`; `exp` in seconds from now when `ttl` given). */
-export function connectToken(user: string, claims: JWTPayload & Record<string, unknown> = {}, ttl?: number): Promise<string> {
+export function connectToken(
+  user: string,
+  claims: JWTPayload & Record<string, unknown> = {},
+  ttl?: number,
+): Promise<string> {
   return sign({ sub: user, ...claims }, ttl);
 }
 
@@ -19,7 +23,11 @@ export function subscriptionToken(
 }
 
 /** Sign with any key and algorithm (RS256 tests). */
-export function signWith(key: CryptoKey | Uint8Array, alg: string, payload: Record<string, unknown>): Promise<string> {
+export function signWith(
+  key: CryptoKey | Uint8Array,
+  alg: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg }).sign(key);
 }
 
