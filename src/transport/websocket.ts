@@ -17,6 +17,7 @@ export interface WebSocketOptions {
 }
 
 const protobufSubprotocol = "centrifuge-protobuf";
+const jsonSubprotocol = "centrifuge-json";
 
 /** Frames waiting for the client before we stop reading from its socket. */
 const maxPendingFrames = 64;
@@ -38,7 +39,10 @@ export class WebSocketHandler {
       noServer: true,
       maxPayload: options.message_size_limit > 0 ? options.message_size_limit : undefined,
       perMessageDeflate: options.compression,
-      handleProtocols: (protocols) => (protocols.has(protobufSubprotocol) ? protobufSubprotocol : false),
+      handleProtocols: (protocols) => {
+        if (protocols.has(protobufSubprotocol)) return protobufSubprotocol;
+        return protocols.has(jsonSubprotocol) ? jsonSubprotocol : false;
+      },
     });
   }
 
