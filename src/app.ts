@@ -23,6 +23,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  checkEngine(config);
   const node = new Node({
     name: config.node.name || `${hostname()}_${config.http_server.port}`,
     version,
@@ -59,6 +60,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       return closing;
     },
   };
+}
+
+/** Only the embedded memory engine exists so far; refuse the others loudly rather than run something else. */
+function checkEngine(config: Config): void {
+  const wanted = [
+    ["engine.type", config.engine.type],
+    ["broker.type", config.broker.enabled ? config.broker.type : "memory"],
+    ["presence_manager.type", config.presence_manager.enabled ? config.presence_manager.type : "memory"],
+  ];
+  for (const [key, type] of wanted) {
+    if (type !== "memory") throw new Error(`${key}: "${type}" is not supported yet, only "memory"`);
+  }
 }
 
 function handleHttp(config: Config, req: IncomingMessage, res: ServerResponse): void {

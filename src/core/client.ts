@@ -376,7 +376,7 @@ export class Client implements HubClient {
     credentials.subs[channel] ??= {};
     if (!personal.single_connection) return;
     for (const other of [...this.node.hub.userClients(credentials.user)]) {
-      if (other !== this) (other as Client).close(DisconnectConnectionLimit);
+      if (other !== this) other.close(DisconnectConnectionLimit);
     }
   }
 
@@ -398,7 +398,12 @@ export class Client implements HubClient {
       this.after(first, () => this.sendPing());
     }
     if (this.expireAt > 0) this.scheduleExpiryCheck();
-    if (options.presence_update_interval > 0) this.schedulePresenceUpdate();
+    if (options.presence_update_interval > 0) {
+      this.every(options.presence_update_interval, "presence update", () => this.subscriptions.refreshPresence());
+    }
+    if (options.channel_position_check_delay > 0) {
+      this.every(options.channel_position_check_delay, "position check", () => this.subscriptions.checkPositions());
+    }
   }
 
   private sendPing(): void {
@@ -421,12 +426,11 @@ export class Client implements HubClient {
     });
   }
 
-  private schedulePresenceUpdate(): void {
-    this.after(this.node.options.client.presence_update_interval, () => {
-      this.subscriptions
-        .refreshPresence()
-        .catch((err: unknown) => this.logInternalError(err, "presence update"));
-      this.schedulePresenceUpdate();
+  /** Run `task` every `intervalMs` until the session closes. */
+  private every(intervalMs: number, what: string, task: () => Promise<void>): void {
+    this.after(intervalMs, () => {
+      task().catch((err: unknown) => this.logInternalError(err, what));
+      this.every(intervalMs, what, task);
     });
   }
 

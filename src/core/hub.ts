@@ -14,13 +14,13 @@ export interface HubClient {
  * Who is connected to this node and who is subscribed where. Pure bookkeeping: the node decides when to
  * subscribe the broker, the clients decide what to write.
  */
-export class Hub {
-  private readonly clients = new Map<string, HubClient>();
-  private readonly users = new Map<string, Set<HubClient>>();
-  private readonly channels = new Map<string, Set<HubClient>>();
+export class Hub<C extends HubClient = HubClient> {
+  private readonly clients = new Map<string, C>();
+  private readonly users = new Map<string, Set<C>>();
+  private readonly channels = new Map<string, Set<C>>();
   private subscriptionCount = 0;
 
-  addClient(client: HubClient): void {
+  addClient(client: C): void {
     this.clients.set(client.id, client);
     let set = this.users.get(client.user);
     if (set === undefined) {
@@ -30,7 +30,7 @@ export class Hub {
     set.add(client);
   }
 
-  removeClient(client: HubClient): void {
+  removeClient(client: C): void {
     if (!this.clients.delete(client.id)) return;
     const set = this.users.get(client.user);
     set?.delete(client);
@@ -38,7 +38,7 @@ export class Hub {
   }
 
   /** @returns true when this is the channel's first subscriber on this node. */
-  addSubscription(channel: string, client: HubClient): boolean {
+  addSubscription(channel: string, client: C): boolean {
     let set = this.channels.get(channel);
     const first = set === undefined;
     if (set === undefined) {
@@ -53,7 +53,7 @@ export class Hub {
   }
 
   /** @returns true when the channel has no subscribers left on this node. */
-  removeSubscription(channel: string, client: HubClient): boolean {
+  removeSubscription(channel: string, client: C): boolean {
     const set = this.channels.get(channel);
     if (set === undefined || !set.delete(client)) return false;
     this.subscriptionCount--;
@@ -74,15 +74,15 @@ export class Hub {
     for (const client of set) client.deliverJoinLeave(channel, prepared);
   }
 
-  client(id: string): HubClient | undefined {
+  client(id: string): C | undefined {
     return this.clients.get(id);
   }
 
-  userClients(user: string): ReadonlySet<HubClient> {
+  userClients(user: string): ReadonlySet<C> {
     return this.users.get(user) ?? new Set();
   }
 
-  allClients(): IterableIterator<HubClient> {
+  allClients(): IterableIterator<C> {
     return this.clients.values();
   }
 

@@ -57,7 +57,7 @@ const idempotentResultTtlMs = 300_000;
  */
 export class Node implements BrokerEventHandler {
   readonly id = randomUUID();
-  readonly hub = new Hub();
+  readonly hub = new Hub<Client>();
   readonly wheel = new TimerWheel();
   readonly rules: ChannelRules;
   readonly connectTokens: TokenVerifier;
@@ -95,8 +95,8 @@ export class Node implements BrokerEventHandler {
     return client;
   }
 
-  onPublication(channel: string, pub: Publication): void {
-    this.hub.broadcastPublication(new PreparedPublication(channel, toProtoPublication(pub)));
+  onPublication(channel: string, pub: Publication, position: StreamPosition): void {
+    this.hub.broadcastPublication(new PreparedPublication(channel, toProtoPublication(pub), position.epoch));
   }
 
   onJoin(channel: string, info: ClientInfo): void {
@@ -165,7 +165,7 @@ export class Node implements BrokerEventHandler {
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const client of [...this.hub.allClients()]) (client as Client).close(DisconnectShutdown);
+    for (const client of [...this.hub.allClients()]) client.close(DisconnectShutdown);
     const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close()]);
     await Promise.race([stopEngine, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     this.wheel.close();

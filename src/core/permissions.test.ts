@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { namespaceOptions } from "../../test/helpers/namespace.js";
 import {
   type ClientError,
   ErrorBadRequest,
@@ -22,52 +23,6 @@ import {
   subscribeSource,
   subscriptionFlags,
 } from "./permissions.js";
-
-/** Centrifugo's defaults: everything off. */
-function namespaceOptions(overrides: Partial<NamespaceOptions> = {}): NamespaceOptions {
-  return {
-    presence: false,
-    join_leave: false,
-    force_push_join_leave: false,
-    history_size: 0,
-    history_ttl: 0,
-    history_meta_ttl: 0,
-    force_positioning: false,
-    allow_positioning: false,
-    force_recovery: false,
-    allow_recovery: false,
-    force_recovery_mode: "",
-    auto_cache_recover: false,
-    allowed_delta_types: [],
-    delta_publish: false,
-    allow_tags_filter: false,
-    allow_subscribe_for_client: false,
-    allow_subscribe_for_anonymous: false,
-    allow_publish_for_subscriber: false,
-    allow_publish_for_client: false,
-    allow_publish_for_anonymous: false,
-    allow_presence_for_subscriber: false,
-    allow_presence_for_client: false,
-    allow_presence_for_anonymous: false,
-    allow_history_for_subscriber: false,
-    allow_history_for_client: false,
-    allow_history_for_anonymous: false,
-    allow_user_limited_channels: false,
-    channel_regex: "",
-    publication_data_format: "",
-    subscribe_proxy_enabled: false,
-    subscribe_proxy_name: "default",
-    publish_proxy_enabled: false,
-    publish_proxy_name: "default",
-    sub_refresh_proxy_enabled: false,
-    sub_refresh_proxy_name: "default",
-    subscribe_stream_proxy_enabled: false,
-    subscribe_stream_proxy_name: "default",
-    subscribe_stream_proxy_bidirectional: false,
-    subscription_type: "",
-    ...overrides,
-  };
-}
 
 /** `channel` resolved in a config whose only namespace options (with or without namespace) are `options`. */
 function resolveWith(options: Partial<NamespaceOptions>, channel: string): ResolvedChannel {

@@ -31,9 +31,11 @@ export class PreparedPush {
 
 /** A publication push plus what subscribers need to check their stream position. */
 export class PreparedPublication extends PreparedPush {
+  /** @param epoch the stream the publication's offset belongs to ("" when it was not saved to history). */
   constructor(
     readonly channel: string,
     readonly pub: ProtoPublication,
+    readonly epoch: string,
   ) {
     super(create(PushSchema, { channel, pub }));
   }

@@ -183,6 +183,19 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * Compare each positioned subscription with its stream's top: a different epoch or a top beyond what
+   * was delivered means publications were lost on the way (client-side: 2500, server-side: 3010).
+   */
+  async checkPositions(): Promise<void> {
+    for (const sub of [...this.subs.values()]) {
+      if (!sub.active || !sub.flags.positioned) continue;
+      const top = await this.client.node.streamTop(sub.channel);
+      if (this.subs.get(sub.channel) !== sub) continue;
+      if (top.epoch !== sub.epoch || top.offset > sub.offset) this.onInsufficientState(sub);
+    }
+  }
+
   /** Drop every subscription (the session closed). */
   async removeAll(): Promise<void> {
     await Promise.all([...this.subs.keys()].map((channel) => this.remove(channel)));
@@ -366,6 +379,10 @@ export class Subscriptions {
   private writePublication(sub: Subscription, prepared: PreparedPublication): void {
     const offset = Number(prepared.pub.offset);
     if (sub.flags.positioned && offset > 0) {
+      if (prepared.epoch !== sub.epoch) {
+        this.onInsufficientState(sub);
+        return;
+      }
       if (offset <= sub.offset) return;
       if (offset !== sub.offset + 1) {
         this.onInsufficientState(sub);
