@@ -96,7 +96,10 @@ export class Node implements BrokerEventHandler {
   }
 
   onPublication(channel: string, pub: Publication, position: StreamPosition): void {
-    this.hub.broadcastPublication(new PreparedPublication(channel, toProtoPublication(pub), position.epoch));
+    const proto = toProtoPublication(pub);
+    // The first publication of a stream carries its epoch, as Centrifugo sends it.
+    if (pub.offset === 1) proto.epoch = position.epoch;
+    this.hub.broadcastPublication(new PreparedPublication(channel, proto, position.epoch));
   }
 
   onJoin(channel: string, info: ClientInfo): void {

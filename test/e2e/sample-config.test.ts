@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Centrifuge, PublicationContext } from "centrifuge";
+import { collect, newClient } from "../helpers/clients.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const cli = "dist/cli/main.js";
+
+/**
+ * The README's run command: the built CLI with config.sample.json (port 0 here, so tests never collide),
+ * driven by the official client with a token from `turbine gentoken`.
+ */
+let server: ChildProcessWithoutNullStreams;
+let port: number;
+
+before(async () => {
+  server = spawn(process.execPath, [cli, "-c", "config.sample.json", "-p", "0"], { cwd: root });
+  port = await new Promise<number>((resolve, reject) => {
+    let output = "";
+    server.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const serving = /"port":(\d+).*"msg":"serving"/.exec(output);
+      if (serving?.[1] !== undefined) resolve(Number(serving[1]));
+    });
+    server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+});
+
+after(async () => {
+  server.kill("SIGTERM");
+  await once(server, "exit");
+});
+
+test("the sample config serves chat with presence and history to the official client", async () => {
+  const token = execFileSync(
+    process.execPath,
+    [cli, "gentoken", "-c", "config.sample.json", "-u", "42", "-q"],
+    {
+      cwd: root,
+      encoding: "utf8",
+    },
+  ).trim();
+  const client: Centrifuge = newClient(`ws://127.0.0.1:${port}/connection/websocket`, "json", { token });
+  client.connect();
+  const sub = client.newSubscription("chat:index");
+  sub.subscribe();
+  await sub.ready(5000);
+  const received = collect<PublicationContext>(sub, "publication", 1);
+  await sub.publish({ text: "hello" });
+  const [pub] = await received;
+  assert.deepEqual(pub?.data, { text: "hello" });
+  assert.equal(pub?.info?.user, "42");
+  const presence = await sub.presence();
+  assert.equal(Object.keys(presence.clients).length, 1);
+  const history = await sub.history({ limit: 10 });
+  assert.equal(history.publications.length, 1);
+  client.disconnect();
+});
