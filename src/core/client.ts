@@ -461,6 +461,24 @@ export class Client implements HubClient {
     });
   }
 
+  /**
+   * Server-side refresh (server API `refresh`): `expired` or an `expireAt` in the past closes with 3005;
+   * `expireAt` 0 removes the expiry. A `refresh` push follows, as Centrifugo sends it.
+   */
+  refreshFromServer(options: { expired?: boolean; expireAt?: number; info?: Uint8Array }): void {
+    const now = Date.now() / 1000;
+    const expireAt = options.expireAt ?? 0;
+    if (options.expired === true || (expireAt > 0 && expireAt <= now)) {
+      this.close(DisconnectExpired);
+      return;
+    }
+    const hadExpiry = this.expireAt > 0;
+    this.expireAt = expireAt;
+    if (expireAt > 0 && options.info !== undefined && options.info.length > 0) this.info = options.info;
+    if (expireAt > 0 && !hadExpiry) this.scheduleExpiryCheck();
+    this.write({ push: { refresh: { expires: expireAt > 0, ttl: expireAt > 0 ? Math.floor(expireAt - now) : 0 } } });
+  }
+
   private async onPublish(id: number, req: PublishRequest): Promise<void> {
     if (req.channel === "" || req.data.length === 0) throw DisconnectBadRequest;
     const resolved = this.node.rules.resolveForClient(req.channel);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { TokenVerifier } from "../auth/index.js";
+import { type SubscribeOptionsClaims, TokenVerifier } from "../auth/index.js";
 import type {
   Broker,
   BrokerEventHandler,
@@ -14,7 +14,12 @@ import type {
   PublishResult,
   StreamPosition,
 } from "../engine/types.js";
-import { DisconnectShutdown } from "../protocol/codes.js";
+import {
+  type Disconnect,
+  DisconnectForceNoReconnect,
+  DisconnectShutdown,
+  UnsubscribeServer,
+} from "../protocol/codes.js";
 import { PushSchema } from "../protocol/index.js";
 import { Client } from "./client.js";
 import { Hub } from "./hub.js";
@@ -47,6 +52,25 @@ export interface NodePublishOptions {
   delta?: boolean;
   version?: number;
   versionEpoch?: string;
+}
+
+/** Which of a user's connections a server-side command acts on. */
+export interface UserTarget {
+  /** Only this connection (client id). */
+  client?: string;
+}
+
+/** Server API `subscribe` options beyond the channel's namespace defaults. */
+export interface UserSubscribeOptions extends UserTarget, SubscribeOptionsClaims {
+  /** Recover from this position (the `subscribe` push then carries the position, not the publications). */
+  recoverSince?: StreamPosition;
+}
+
+/** Server API `refresh`: expire the connection now, or move its expiry (unix seconds, 0 = never) and info. */
+export interface UserRefreshOptions extends UserTarget {
+  expired?: boolean;
+  expireAt?: number;
+  info?: Uint8Array;
 }
 
 const idempotentResultTtlMs = 300_000;
@@ -159,6 +183,41 @@ export class Node implements BrokerEventHandler {
 
   presenceStats(channel: string): Promise<PresenceStats> {
     return this.presenceManager.presenceStats(channel);
+  }
+
+  /** Subscribe the user's connections on this node to `channel`, each told with a `subscribe` push. */
+  async subscribeUser(user: string, channel: string, options: UserSubscribeOptions = {}): Promise<void> {
+    const { recoverSince, ...claims } = options;
+    await Promise.all(
+      this.targets(user, options).map((client) =>
+        client.subscriptions.subscribeFromServer(channel, claims, recoverSince),
+      ),
+    );
+  }
+
+  /** Unsubscribe the user's connections on this node from `channel` (push `unsubscribe`, code 2000). */
+  unsubscribeUser(user: string, channel: string, target: UserTarget = {}): void {
+    for (const client of this.targets(user, target)) client.subscriptions.unsubscribe(channel, UnsubscribeServer);
+  }
+
+  /** Close the user's connections on this node, except the `whitelist` client ids. Default code 3503. */
+  disconnectUser(
+    user: string,
+    disconnect: Disconnect = DisconnectForceNoReconnect,
+    target: UserTarget & { whitelist?: string[] } = {},
+  ): void {
+    for (const client of this.targets(user, target)) {
+      if (!target.whitelist?.includes(client.id)) client.close(disconnect);
+    }
+  }
+
+  refreshUser(user: string, options: UserRefreshOptions): void {
+    for (const client of this.targets(user, options)) client.refreshFromServer(options);
+  }
+
+  private targets(user: string, target: UserTarget): Client[] {
+    const clients = [...this.hub.userClients(user)];
+    return target.client === undefined ? clients : clients.filter((client) => client.id === target.client);
   }
 
   /**

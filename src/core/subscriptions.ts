@@ -1,4 +1,4 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   InvalidTokenError,
   type SubscribeOptionsClaims,
@@ -8,6 +8,7 @@ import {
 import type { Publication, StreamPosition } from "../engine/types.js";
 import {
   DisconnectBadRequest,
+  DisconnectChannelLimit,
   DisconnectConnectionClosed,
   DisconnectInsufficientState,
   DisconnectInvalidToken,
@@ -23,12 +24,13 @@ import {
   UnsubscribeExpired,
   UnsubscribeInsufficientState,
 } from "../protocol/codes.js";
-import type {
-  Publication as ProtoPublication,
-  SubRefreshRequest,
-  SubscribeRequest,
-  SubscribeResultSchema,
-  UnsubscribeRequest,
+import {
+  type Publication as ProtoPublication,
+  type SubRefreshRequest,
+  type SubscribeRequest,
+  SubscribeRequestSchema,
+  type SubscribeResultSchema,
+  type UnsubscribeRequest,
 } from "../protocol/index.js";
 import type { Client } from "./client.js";
 import type { ResolvedChannel } from "./namespaces.js";
@@ -132,12 +134,41 @@ export class Subscriptions {
     const pending: PendingSubscription[] = [];
     for (const [channel, claims] of Object.entries(channels)) {
       const resolved = this.client.node.rules.resolve(channel);
-      const req = recover[channel] ?? ({ channel } as SubscribeRequest);
-      pending.push(
-        await this.prepare(resolved, { ...req, channel }, { source: "server_side", claims }, true),
-      );
+      const sent = recover[channel];
+      const req = create(SubscribeRequestSchema, {
+        channel,
+        recover: sent?.recover,
+        offset: sent?.offset,
+        epoch: sent?.epoch,
+      });
+      pending.push(await this.prepare(resolved, req, { source: "server_side", claims }, true));
     }
     return pending;
+  }
+
+  /**
+   * Server-initiated subscribe (server API `subscribe`): like a connect-time server-side subscription,
+   * announced with a `subscribe` push. As in Centrifugo, recovered publications are not sent, only the
+   * position; too many channels closes the connection with 3505.
+   */
+  async subscribeFromServer(channel: string, claims: SubscribeOptionsClaims, since?: StreamPosition): Promise<void> {
+    const { node } = this.client;
+    if (this.subs.has(channel)) throw ErrorAlreadySubscribed;
+    const limit = node.options.client.channel_limit;
+    if (limit > 0 && this.subs.size >= limit) {
+      this.client.close(DisconnectChannelLimit);
+      return;
+    }
+    const req = create(SubscribeRequestSchema, {
+      channel,
+      recover: since !== undefined,
+      offset: since?.offset,
+      epoch: since?.epoch,
+    });
+    const pending = await this.prepare(node.rules.resolve(channel), req, { source: "server_side", claims }, true);
+    const { recoverable, epoch, offset, positioned, data } = pending.result;
+    this.client.write({ push: { channel, subscribe: { recoverable, epoch, offset, positioned, data } } });
+    pending.commit();
   }
 
   async onUnsubscribe(id: number, req: UnsubscribeRequest): Promise<void> {
