@@ -134,6 +134,12 @@ export class Client implements HubClient {
       this.close(DisconnectBadRequest);
       return 0;
     }
+    if (commands.length === 0) {
+      // An empty Protobuf frame decodes to no commands; Centrifugo closes on it as on an empty request.
+      this.node.logger.info({ client: this.id, user: this.user }, "empty frame from client");
+      this.close(DisconnectBadRequest);
+      return 0;
+    }
     this.pendingFrames++;
     this.queue = this.queue.then(() => this.processCommands(commands));
     return this.pendingFrames;
@@ -191,8 +197,12 @@ export class Client implements HubClient {
 
   /** Queue a push that is shared with other clients and already encoded per protocol. */
   writeShared(prepared: PreparedPush): void {
+    this.writeUnit(prepared.unit(this.transport.protocol));
+  }
+
+  /** Queue an encoded message; an encoding error (binary data to a JSON client) closes with 3506. */
+  writeUnit(unit: Uint8Array | Error): void {
     if (this.state === "closed") return;
-    const unit = prepared.unit(this.transport.protocol);
     if (unit instanceof Error) this.close(DisconnectInappropriateProtocol);
     else this.writer.enqueue(unit);
   }
@@ -399,10 +409,14 @@ export class Client implements HubClient {
     }
     if (this.expireAt > 0) this.scheduleExpiryCheck();
     if (options.presence_update_interval > 0) {
-      this.every(options.presence_update_interval, "presence update", () => this.subscriptions.refreshPresence());
+      this.every(options.presence_update_interval, "presence update", () =>
+        this.subscriptions.refreshPresence(),
+      );
     }
     if (options.channel_position_check_delay > 0) {
-      this.every(options.channel_position_check_delay, "position check", () => this.subscriptions.checkPositions());
+      this.every(options.channel_position_check_delay, "position check", () =>
+        this.subscriptions.checkPositions(),
+      );
     }
   }
 
@@ -476,7 +490,9 @@ export class Client implements HubClient {
     this.expireAt = expireAt;
     if (expireAt > 0 && options.info !== undefined && options.info.length > 0) this.info = options.info;
     if (expireAt > 0 && !hadExpiry) this.scheduleExpiryCheck();
-    this.write({ push: { refresh: { expires: expireAt > 0, ttl: expireAt > 0 ? Math.floor(expireAt - now) : 0 } } });
+    this.write({
+      push: { refresh: { expires: expireAt > 0, ttl: expireAt > 0 ? Math.floor(expireAt - now) : 0 } },
+    });
   }
 
   private async onPublish(id: number, req: PublishRequest): Promise<void> {
@@ -540,6 +556,10 @@ export class Client implements HubClient {
       this.write({ id, rpc: {} });
       return;
     }
+    // Centrifugo installs an RPC handler only with an RPC proxy or the ping extension: without either the
+    // command is 108, with only the ping extension any other method is 104.
+    const proxied = rpc.without_namespace.proxy_enabled || rpc.namespaces.some((ns) => ns.proxy_enabled);
+    if (!proxied) throw rpc.ping.enabled ? ErrorMethodNotFound : ErrorNotAvailable;
     const boundary = rpc.namespace_boundary;
     const at = boundary === "" ? -1 : req.method.indexOf(boundary);
     const namespace =

@@ -119,11 +119,18 @@ export class Node implements BrokerEventHandler {
     return client;
   }
 
-  onPublication(channel: string, pub: Publication, position: StreamPosition): void {
+  onPublication(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition,
+    delta: boolean,
+    prev?: Publication,
+  ): void {
     const proto = toProtoPublication(pub);
     // The first publication of a stream carries its epoch, as Centrifugo sends it.
     if (pub.offset === 1) proto.epoch = position.epoch;
-    this.hub.broadcastPublication(new PreparedPublication(channel, proto, position.epoch));
+    const prevData = delta ? prev?.data : undefined;
+    this.hub.broadcastPublication(new PreparedPublication(channel, proto, position.epoch, prevData));
   }
 
   onJoin(channel: string, info: ClientInfo): void {
@@ -197,7 +204,8 @@ export class Node implements BrokerEventHandler {
 
   /** Unsubscribe the user's connections on this node from `channel` (push `unsubscribe`, code 2000). */
   unsubscribeUser(user: string, channel: string, target: UserTarget = {}): void {
-    for (const client of this.targets(user, target)) client.subscriptions.unsubscribe(channel, UnsubscribeServer);
+    for (const client of this.targets(user, target))
+      client.subscriptions.unsubscribe(channel, UnsubscribeServer);
   }
 
   /** Close the user's connections on this node, except the `whitelist` client ids. Default code 3503. */

@@ -7,6 +7,7 @@ import {
   PushSchema,
   ReplySchema,
 } from "../protocol/index.js";
+import { deltaData, wireDeltaData } from "./delta.js";
 
 /**
  * A push shared by every subscriber of a channel: encoded at most once per protocol, on first use, so
@@ -29,15 +30,41 @@ export class PreparedPush {
   }
 }
 
-/** A publication push plus what subscribers need to check their stream position. */
+/**
+ * A publication push plus what subscribers need to check their stream position, and the variants for
+ * delta-negotiated subscribers (also encoded once per channel).
+ */
 export class PreparedPublication extends PreparedPush {
-  /** @param epoch the stream the publication's offset belongs to ("" when it was not saved to history). */
+  private readonly deltaVariants = new Map<string, Uint8Array | Error>();
+
+  /**
+   * @param epoch the stream the publication's offset belongs to ("" when it was not saved to history).
+   * @param prevData the channel's previous publication data when this one was published with `delta`.
+   */
   constructor(
     readonly channel: string,
     readonly pub: ProtoPublication,
     readonly epoch: string,
+    private readonly prevData?: Uint8Array,
   ) {
     super(create(PushSchema, { channel, pub }));
+  }
+
+  /**
+   * The message for a fossil-delta subscriber: a patch against the previous publication once the
+   * subscriber holds that base (`hasBase`), otherwise the full data.
+   */
+  deltaUnit(protocol: ProtocolType, hasBase: boolean): Uint8Array | Error {
+    const usePatch = hasBase && this.prevData !== undefined;
+    const key = `${protocol}:${usePatch}`;
+    let unit = this.deltaVariants.get(key);
+    if (unit === undefined) {
+      const { data, delta } = deltaData(usePatch ? this.prevData : undefined, this.pub.data);
+      const pub = { ...this.pub, data: wireDeltaData(protocol, data), delta };
+      unit = encode(codecFor(protocol), create(PushSchema, { channel: this.channel, pub }));
+      this.deltaVariants.set(key, unit);
+    }
+    return unit;
   }
 }
 

@@ -33,6 +33,7 @@ import {
   type UnsubscribeRequest,
 } from "../protocol/index.js";
 import type { Client } from "./client.js";
+import { deltaData, fossil, wireDeltaData } from "./delta.js";
 import type { ResolvedChannel } from "./namespaces.js";
 import {
   type SubscribeSource,
@@ -64,6 +65,10 @@ export interface Subscription {
   info?: Uint8Array;
   /** Unix seconds; 0 = never expires. */
   expireAt: number;
+  /** Fossil delta negotiated. */
+  readonly delta: boolean;
+  /** The client holds the previous publication's data, so patches can follow. */
+  deltaBase: boolean;
 }
 
 /** A subscription set up but not yet announced: write `result`, then `commit()`. */
@@ -151,7 +156,11 @@ export class Subscriptions {
    * announced with a `subscribe` push. As in Centrifugo, recovered publications are not sent, only the
    * position; too many channels closes the connection with 3505.
    */
-  async subscribeFromServer(channel: string, claims: SubscribeOptionsClaims, since?: StreamPosition): Promise<void> {
+  async subscribeFromServer(
+    channel: string,
+    claims: SubscribeOptionsClaims,
+    since?: StreamPosition,
+  ): Promise<void> {
     const { node } = this.client;
     if (this.subs.has(channel)) throw ErrorAlreadySubscribed;
     const limit = node.options.client.channel_limit;
@@ -165,7 +174,12 @@ export class Subscriptions {
       offset: since?.offset,
       epoch: since?.epoch,
     });
-    const pending = await this.prepare(node.rules.resolve(channel), req, { source: "server_side", claims }, true);
+    const pending = await this.prepare(
+      node.rules.resolve(channel),
+      req,
+      { source: "server_side", claims },
+      true,
+    );
     const { recoverable, epoch, offset, positioned, data } = pending.result;
     this.client.write({ push: { channel, subscribe: { recoverable, epoch, offset, positioned, data } } });
     pending.commit();
@@ -305,6 +319,8 @@ export class Subscriptions {
       epoch: "",
       info: grant.claims.info,
       expireAt,
+      delta: req.delta === fossil && resolved.options.allowed_delta_types.includes(fossil),
+      deltaBase: false,
     };
     this.subs.set(channel, sub);
     try {
@@ -316,6 +332,7 @@ export class Subscriptions {
       result.expires = expireAt > 0;
       result.ttl = expireAt > 0 ? Math.floor(expireAt - now) : 0;
       if (grant.claims.data !== undefined) result.data = grant.claims.data;
+      result.delta = sub.delta;
       return { channel, result, commit: () => this.commit(sub) };
     } catch (err) {
       await this.remove(channel);
@@ -388,8 +405,25 @@ export class Subscriptions {
       offset: state.recovered ? state.since.offset : maxOffset,
       recovered: state.recovered,
       wasRecovering: state.recovering,
-      publications: state.recovered ? merged.map((item) => item.pub) : [],
+      publications: state.recovered
+        ? this.recoveredForWire(
+            sub,
+            merged.map((item) => item.pub),
+          )
+        : [],
     };
+  }
+
+  /** Recovered publications as a delta subscriber gets them: the first full, then patches on each other. */
+  private recoveredForWire(sub: Subscription, pubs: ProtoPublication[]): ProtoPublication[] {
+    if (!sub.delta) return pubs;
+    // Centrifugo lets patches follow even after an empty recovery: the client keeps its last data.
+    sub.deltaBase = true;
+    const protocol = this.client.transport.protocol;
+    return pubs.map((pub, i) => {
+      const { data, delta } = deltaData(i === 0 ? undefined : pubs[i - 1]?.data, pub.data);
+      return { ...pub, data: wireDeltaData(protocol, data), delta };
+    });
   }
 
   /** The subscribe reply is out: start delivering, announce the join, watch the expiry. */
@@ -410,6 +444,7 @@ export class Subscriptions {
   private writePublication(sub: Subscription, prepared: PreparedPublication): void {
     const offset = Number(prepared.pub.offset);
     if (sub.flags.positioned && offset > 0) {
+      if (sub.epoch === "") sub.epoch = prepared.epoch;
       if (prepared.epoch !== sub.epoch) {
         this.onInsufficientState(sub);
         return;
@@ -421,7 +456,12 @@ export class Subscriptions {
       }
       sub.offset = offset;
     }
-    this.client.writeShared(prepared);
+    if (!sub.delta) {
+      this.client.writeShared(prepared);
+      return;
+    }
+    this.client.writeUnit(prepared.deltaUnit(this.client.transport.protocol, sub.deltaBase));
+    sub.deltaBase = true;
   }
 
   /** A gap in a positioned stream: client-side subscriptions resubscribe (2500), server-side ones reconnect (3010). */

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Centrifuge, ConnectingContext, PublicationContext, SubscribedContext, Subscription } from "centrifuge";
+import type {
+  Centrifuge,
+  ConnectingContext,
+  PublicationContext,
+  SubscribedContext,
+  Subscription,
+} from "centrifuge";
 import { DisconnectForceReconnect } from "../../src/protocol/codes.js";
 import { decoded, type Encoding, newClient, once, payload } from "../helpers/clients.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
@@ -87,7 +93,10 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       return client;
     }
 
-    async function subscribed(client: Centrifuge, channel: string): Promise<{ sub: Subscription; seen: Seen }> {
+    async function subscribed(
+      client: Centrifuge,
+      channel: string,
+    ): Promise<{ sub: Subscription; seen: Seen }> {
       const sub = client.newSubscription(channel);
       const seen = watch(sub, encoding, channel);
       sub.subscribe();
@@ -103,7 +112,10 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       await until(() => seen.numbers.length >= 3, "live publications");
 
       const reconnecting = once<ConnectingContext>(client, "connecting");
-      const resubscribed = once<SubscribedContext>(client.getSubscription(channel) as Subscription, "subscribed");
+      const resubscribed = once<SubscribedContext>(
+        client.getSubscription(channel) as Subscription,
+        "subscribed",
+      );
       forceReconnect(server, "sam");
       // Published before the client can even learn it was disconnected: all of these are missed.
       for (let n = 4; n <= 6; n++) await publishN(server, channel, n);
@@ -127,15 +139,20 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       const publisher = await connected("pat");
       const client = await connected("sue");
       const { seen } = await subscribed(client, channel);
-      // The publisher runs until every reconnect is over, so each one misses some publications.
+      // The publisher runs while the reconnects happen, so each one misses some publications; fewer than
+      // client.recovery_max_publication_limit (300) in all, so one recovery can always catch up.
+      const maxPublications = 250;
       let done = false;
       let total = 0;
       const publishing = (async () => {
-        while (!done) await publisher.publish(channel, payload(encoding, { n: ++total }));
+        while (!done && total < maxPublications) {
+          await publisher.publish(channel, payload(encoding, { n: ++total }));
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
       })();
       for (let round = 1; round <= 3; round++) {
-        const last = seen.numbers.length;
-        await until(() => seen.numbers.length >= last + 5, `publications before round ${round}`);
+        const want = Math.min(seen.numbers.length + 5, maxPublications);
+        await until(() => seen.numbers.length >= want, `publications before round ${round}`);
         forceReconnect(server, "sue");
         await until(() => seen.subscribed.length === round + 1, `resubscribe ${round}`);
       }
@@ -147,7 +164,10 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
 
       assert.deepEqual(seen.numbers, range(1, total + 1));
       assert.deepEqual(seen.offsets, range(1, total + 1));
-      console.log("DBG", seen.subscribed.map((c) => c.hasRecoveredPublications));
+      console.log(
+        "DBG",
+        seen.subscribed.map((c) => c.hasRecoveredPublications),
+      );
       for (const ctx of seen.subscribed.slice(1)) {
         assert.equal(ctx.wasRecovering, true);
         assert.equal(ctx.recovered, true);
