@@ -14,6 +14,7 @@ import {
   DisconnectInvalidToken,
   DisconnectSubExpired,
   ErrorAlreadySubscribed,
+  ErrorBadRequest,
   ErrorExpired,
   ErrorLimitExceeded,
   ErrorNotAvailable,
@@ -25,6 +26,7 @@ import {
   UnsubscribeInsufficientState,
 } from "../protocol/codes.js";
 import {
+  type FilterNode,
   type Publication as ProtoPublication,
   type SubRefreshRequest,
   type SubscribeRequest,
@@ -44,6 +46,7 @@ import {
 import type { PreparedPublication } from "./prepared.js";
 import { toProtoPublication } from "./publication.js";
 import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.js";
+import { filterProblem, matchesFilter } from "./tags-filter.js";
 
 type SubscribeResultInit = MessageInitShape<typeof SubscribeResultSchema>;
 
@@ -69,6 +72,8 @@ export interface Subscription {
   readonly delta: boolean;
   /** The client holds the previous publication's data, so patches can follow. */
   deltaBase: boolean;
+  /** Only publications whose tags pass this filter are delivered (offsets still advance). */
+  readonly tagsFilter?: FilterNode;
 }
 
 /** A subscription set up but not yet announced: write `result`, then `commit()`. */
@@ -321,6 +326,7 @@ export class Subscriptions {
       expireAt,
       delta: req.delta === fossil && resolved.options.allowed_delta_types.includes(fossil),
       deltaBase: false,
+      tagsFilter: checkedTagsFilter(resolved, req),
     };
     this.subs.set(channel, sub);
     try {
@@ -408,7 +414,7 @@ export class Subscriptions {
       publications: state.recovered
         ? this.recoveredForWire(
             sub,
-            merged.map((item) => item.pub),
+            merged.map((item) => item.pub).filter((pub) => passesFilter(sub, pub)),
           )
         : [],
     };
@@ -456,6 +462,7 @@ export class Subscriptions {
       }
       sub.offset = offset;
     }
+    if (!passesFilter(sub, prepared.pub)) return;
     if (!sub.delta) {
       this.client.writeShared(prepared);
       return;
@@ -482,6 +489,18 @@ export class Subscriptions {
       else this.unsubscribe(sub.channel, UnsubscribeExpired);
     });
   }
+}
+
+/** A tags filter is allowed only where the namespace says so, and must be well-formed (else 107). */
+function checkedTagsFilter(resolved: ResolvedChannel, req: SubscribeRequest): FilterNode | undefined {
+  if (req.tf === undefined) return undefined;
+  if (!resolved.options.allow_tags_filter || filterProblem(req.tf) !== undefined) throw ErrorBadRequest;
+  return req.tf;
+}
+
+/** Whether a publication is for this subscriber under its tags filter. */
+function passesFilter(sub: Subscription, pub: ProtoPublication): boolean {
+  return sub.tagsFilter === undefined || matchesFilter(sub.tagsFilter, pub.tags);
 }
 
 function withOffset(pub: ProtoPublication): { offset: number; pub: ProtoPublication } {

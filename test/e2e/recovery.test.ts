@@ -164,14 +164,30 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
 
       assert.deepEqual(seen.numbers, range(1, total + 1));
       assert.deepEqual(seen.offsets, range(1, total + 1));
-      console.log(
-        "DBG",
-        seen.subscribed.map((c) => c.hasRecoveredPublications),
-      );
       for (const ctx of seen.subscribed.slice(1)) {
         assert.equal(ctx.wasRecovering, true);
         assert.equal(ctx.recovered, true);
       }
+    });
+
+    it("does not recover a gap larger than client.recovery_max_publication_limit", async () => {
+      const channel = "chat:big-gap";
+      const client = await connected("gus");
+      const { seen } = await subscribed(client, channel);
+      await publishN(server, channel, 1);
+      await until(() => seen.numbers.length >= 1, "live publication");
+
+      forceReconnect(server, "gus");
+      for (let n = 2; n <= 302; n++) await publishN(server, channel, n);
+      await until(() => seen.subscribed.length === 2, "resubscribed");
+      const ctx = seen.subscribed[1];
+      assert.equal(ctx?.wasRecovering, true);
+      assert.equal(ctx?.recovered, false);
+      assert.deepEqual(ctx?.streamPosition?.offset, 302);
+
+      await publishN(server, channel, 303);
+      await until(() => seen.numbers.includes(303), "live publication after the failed recovery");
+      assert.deepEqual(seen.numbers, [1, 303]);
     });
 
     it("recovers a server-side subscription from the connection token's channels", async () => {

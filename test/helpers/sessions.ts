@@ -1,9 +1,9 @@
 import type { Client } from "../../src/core/client.js";
 import type { TestServer } from "./server.js";
 
-/** The server-side sessions of `user` on the test node (to close them as the server would). */
+/** The server-side sessions of `user` on the test node (to close or inspect them as the server would). */
 export function sessionsOf(server: TestServer, user: string): Client[] {
-  return [...server.server.node.hub.userClients(user)] as Client[];
+  return [...server.server.node.hub.userClients(user)];
 }
 
 /** Resolve with `promise`, or fail naming `what` after `ms` (a guard against hangs, not a timing check). */
