@@ -41,7 +41,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const server = createServer((req, res) => handleHttp(config, req, res));
   server.on("upgrade", (req, socket, head) => {
     if (websocket?.matches(req)) websocket.handleUpgrade(req, socket, head);
-    else socket.destroy();
+    else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
   await listen(server, config.http_server.port, config.http_server.address);
   const port = (server.address() as AddressInfo).port;

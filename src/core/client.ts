@@ -392,9 +392,6 @@ export class Client implements HubClient {
 
   private checkConnectionLimits(user: string): void {
     const options = this.node.options.client;
-    if (options.connection_limit > 0 && this.node.hub.numClients >= options.connection_limit) {
-      throw DisconnectConnectionLimit;
-    }
     if (options.user_connection_limit > 0 && user !== "") {
       if (this.node.hub.userClients(user).size >= options.user_connection_limit)
         throw DisconnectConnectionLimit;

@@ -13,6 +13,10 @@ export interface WebSocketOptions {
   handler_prefix: string;
   message_size_limit: number;
   compression: boolean;
+  /** zlib level 1–9 for permessage-deflate. */
+  compression_level: number;
+  /** Messages smaller than this many bytes are sent uncompressed. */
+  compression_min_size: number;
   allowed_origins: string[];
 }
 
@@ -38,7 +42,10 @@ export class WebSocketHandler {
     this.server = new WebSocketServer({
       noServer: true,
       maxPayload: options.message_size_limit > 0 ? options.message_size_limit : undefined,
-      perMessageDeflate: options.compression,
+      perMessageDeflate: options.compression && {
+        zlibDeflateOptions: { level: options.compression_level },
+        threshold: options.compression_min_size,
+      },
       handleProtocols: (protocols) => {
         if (protocols.has(protobufSubprotocol)) return protobufSubprotocol;
         return protocols.has(jsonSubprotocol) ? jsonSubprotocol : false;
@@ -53,6 +60,13 @@ export class WebSocketHandler {
 
   /** Take over an HTTP upgrade for our path. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // `client.connection_limit` is checked before the upgrade, as Centrifugo's HTTP middleware does.
+    const connectionLimit = this.node.options.client.connection_limit;
+    if (connectionLimit > 0 && this.node.hub.numClients >= connectionLimit) {
+      this.node.logger.warn({ limit: connectionLimit }, "node connection limit reached");
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     if (!this.allowOrigin(request.headers.origin)) {
       this.node.logger.info({ origin: request.headers.origin }, "request Origin is not authorized");
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
