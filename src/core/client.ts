@@ -308,7 +308,7 @@ export class Client implements HubClient {
     this.state = "connected";
     this.node.hub.addClient(this);
 
-    const pingSeconds = options.ping_interval > 0 ? Math.floor(options.ping_interval / 1000) : 0;
+    const pingSeconds = this.pingInterval > 0 ? Math.floor(this.pingInterval / 1000) : 0;
     this.write({
       id,
       connect: {
@@ -400,8 +400,8 @@ export class Client implements HubClient {
 
   private startTimers(): void {
     const options = this.node.options.client;
-    if (options.ping_interval > 0) {
-      const first = options.ping_interval / 2 + Math.random() * (options.ping_interval / 2);
+    if (this.pingInterval > 0) {
+      const first = this.pingInterval / 2 + Math.random() * (this.pingInterval / 2);
       this.after(first, () => this.sendPing());
     }
     if (this.expireAt > 0) this.scheduleExpiryCheck();
@@ -415,6 +415,11 @@ export class Client implements HubClient {
         this.subscriptions.checkPositions(),
       );
     }
+  }
+
+  /** App-level ping period in ms; -1 when off or when the transport pings natively. */
+  private get pingInterval(): number {
+    return this.transport.appLevelPing ? this.node.options.client.ping_interval : -1;
   }
 
   private sendPing(): void {

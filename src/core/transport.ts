@@ -9,6 +9,8 @@ export interface Transport {
   /** "websocket", "sse", … as reported to proxies. */
   readonly name: string;
   readonly protocol: ProtocolType;
+  /** False when the transport keeps the connection alive itself (native WebSocket ping frames). */
+  readonly appLevelPing: boolean;
   /** Bytes written but not yet handed to the OS; counted against `client.queue_max_size`. */
   readonly bufferedAmount: number;
   /** Send one frame (one or more encoded messages joined by the codec). */

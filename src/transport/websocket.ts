@@ -23,6 +23,10 @@ export interface WebSocketOptions {
 const protobufSubprotocol = "centrifuge-protobuf";
 const jsonSubprotocol = "centrifuge-json";
 
+/** Centrifuge's frame ping defaults, used when the client's ping settings are off. */
+const defaultFramePingInterval = 25_000;
+const defaultFramePongTimeout = 10_000;
+
 /** Frames waiting for the client before we stop reading from its socket. */
 const maxPendingFrames = 64;
 
@@ -81,7 +85,10 @@ export class WebSocketHandler {
   }
 
   private accept(ws: WebSocket, request: IncomingMessage): void {
-    const transport = new WebSocketTransport(ws, protocolOf(ws, request));
+    const query = queryOf(request);
+    const framePings = query.get("cf_ws_frame_ping_pong") === "true";
+    const transport = new WebSocketTransport(ws, protocolOf(ws, query), !framePings);
+    if (framePings) this.pingFrames(ws);
     const client = this.node.createClient(transport, {
       headers: flattenHeaders(request),
       remoteAddress: request.socket.remoteAddress ?? "",
@@ -89,6 +96,34 @@ export class WebSocketHandler {
     ws.on("message", (data) => this.onMessage(ws, client, data));
     ws.on("close", () => client.onTransportClosed());
     ws.on("error", (err) => this.node.logger.debug({ err, client: client.id }, "websocket error"));
+  }
+
+  /**
+   * `?cf_ws_frame_ping_pong=true`: keep the connection alive with WebSocket ping frames instead of
+   * app-level pings; no pong frame within `client.pong_timeout` drops the connection.
+   */
+  private pingFrames(ws: WebSocket): void {
+    const { ping_interval: interval, pong_timeout: timeout } = this.node.options.client;
+    const pingEvery = interval > 0 ? interval : defaultFramePingInterval;
+    const pongWithin = timeout > 0 ? timeout : defaultFramePongTimeout;
+    let ponged = true;
+    ws.on("pong", () => {
+      ponged = true;
+    });
+    const ping = (): void => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (!ponged) {
+        ws.terminate();
+        return;
+      }
+      ponged = false;
+      ws.ping();
+      this.node.wheel.schedule(pongWithin, () => {
+        if (!ponged) ws.terminate();
+      });
+      this.node.wheel.schedule(pingEvery, ping);
+    };
+    this.node.wheel.schedule(pingEvery, ping);
   }
 
   private onMessage(ws: WebSocket, client: Client, data: RawData): void {
@@ -106,6 +141,7 @@ class WebSocketTransport implements Transport {
   constructor(
     private readonly ws: WebSocket,
     readonly protocol: ProtocolType,
+    readonly appLevelPing: boolean,
   ) {}
 
   get bufferedAmount(): number {
@@ -126,11 +162,14 @@ class WebSocketTransport implements Transport {
   }
 }
 
-function protocolOf(ws: WebSocket, request: IncomingMessage): ProtocolType {
+function protocolOf(ws: WebSocket, query: URLSearchParams): ProtocolType {
   if (ws.protocol === protobufSubprotocol) return "protobuf";
-  const query = new URL(request.url ?? "/", "http://localhost").searchParams;
   const format = query.get("cf_protocol") ?? query.get("format");
   return format === "protobuf" ? "protobuf" : "json";
+}
+
+function queryOf(request: IncomingMessage): URLSearchParams {
+  return new URL(request.url ?? "/", "http://localhost").searchParams;
 }
 
 function pathOf(request: IncomingMessage): string {

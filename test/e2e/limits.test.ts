@@ -161,7 +161,8 @@ describe("client limits", { timeout: 30_000 }, () => {
 
   it("client.history_max_publication_limit caps the history a client reads", async () => {
     const server = await serve({ history_max_publication_limit: 3 });
-    for (let n = 1; n <= 5; n++) await server.server.node.publish("chat:capped", encoder.encode(`{"n":${n}}`));
+    for (let n = 1; n <= 5; n++)
+      await server.server.node.publish("chat:capped", encoder.encode(`{"n":${n}}`));
     const judy = await connected(server, "judy");
     const offsets = async (options: { limit: number; reverse?: boolean }) => {
       const result = await judy.history("chat:capped", options);

@@ -29,7 +29,7 @@ function serverConfig(port = 0): Record<string, unknown> {
   return {
     http_server: { port },
     client: { token: { hmac_secret_key: hmacSecret } },
-    channel: { namespaces: [chat] },
+    channel: { namespaces: [chat, { ...chat, name: "short", history_size: 3 }] },
   };
 }
 
@@ -127,6 +127,8 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       assert.equal(ctx.wasRecovering, true);
       assert.equal(ctx.recovered, true);
       assert.equal(ctx.hasRecoveredPublications, true);
+      // The position recovered from: the client moves it by applying the recovered publications.
+      assert.equal(ctx.streamPosition?.offset, 3);
 
       for (let n = 7; n <= 9; n++) await publishN(server, channel, n);
       await until(() => seen.numbers.includes(9), "live publication after recovery");
@@ -188,6 +190,27 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       await publishN(server, channel, 303);
       await until(() => seen.numbers.includes(303), "live publication after the failed recovery");
       assert.deepEqual(seen.numbers, [1, 303]);
+    });
+
+    it("does not recover once history no longer holds every missed publication", async () => {
+      const channel = "short:evicted";
+      const client = await connected("eve");
+      const { seen } = await subscribed(client, channel);
+      await publishN(server, channel, 1);
+      await until(() => seen.numbers.length >= 1, "live publication");
+
+      forceReconnect(server, "eve");
+      // history_size 3: offsets 2 and 3 are evicted by the time the client comes back.
+      for (let n = 2; n <= 6; n++) await publishN(server, channel, n);
+      await until(() => seen.subscribed.length === 2, "resubscribed");
+      const ctx = seen.subscribed[1];
+      assert.equal(ctx?.wasRecovering, true);
+      assert.equal(ctx?.recovered, false);
+      assert.equal(ctx?.streamPosition?.offset, 6);
+
+      await publishN(server, channel, 7);
+      await until(() => seen.numbers.includes(7), "live publication after the failed recovery");
+      assert.deepEqual(seen.numbers, [1, 7]);
     });
 
     it("recovers a server-side subscription from the connection token's channels", async () => {

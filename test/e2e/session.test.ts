@@ -36,10 +36,10 @@ function interruptions(client: Centrifuge): { code: number; reason: string }[] {
 }
 
 /** The `ws` constructor, calling `onFrame` with every frame the server writes (as the SDK will see it). */
-function spyingWebSocket(onFrame: (frame: Buffer, isBinary: boolean) => void): typeof WebSocket {
+function spyingWebSocket(onFrame: (frame: Buffer, isBinary: boolean) => void) {
   return class SpyingWebSocket extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args);
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
       this.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
         const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         onFrame(frame, isBinary);
@@ -53,7 +53,8 @@ function isPingFrame(frame: Buffer, isBinary: boolean): boolean {
   return isBinary ? frame.length === 1 && frame[0] === 0 : frame.toString() === "{}";
 }
 
-describe("connection and subscription expiry", { timeout: 30_000 }, () => {
+// Tests within a suite use their own users and channels, so the slow (seconds-long) ones run concurrently.
+describe("connection and subscription expiry", { timeout: 30_000, concurrency: true }, () => {
   let server: TestServer;
   const clients: Centrifuge[] = [];
   const raws: RawClient[] = [];
@@ -153,7 +154,7 @@ describe("connection and subscription expiry", { timeout: 30_000 }, () => {
   }
 });
 
-describe("ping, pong and stale connections", { timeout: 30_000 }, () => {
+describe("ping, pong and stale connections", { timeout: 30_000, concurrency: true }, () => {
   let server: TestServer;
   const clients: Centrifuge[] = [];
   const raws: RawClient[] = [];
@@ -249,7 +250,7 @@ describe("slow consumers", { timeout: 30_000 }, () => {
       // Each publication is flushed to the socket before the next: the kernel buffers fill first, then the
       // socket's own buffer grows until it and the queue exceed client.queue_max_size.
       const data = new TextEncoder().encode(JSON.stringify("x".repeat(16 * 1024)));
-      for (let i = 0; i < 20_000 && !session.closed; i++) {
+      for (let i = 0; i < 4000 && !session.closed; i++) {
         await server.server.node.publish(channel, data);
         await new Promise((resolve) => setImmediate(resolve));
       }

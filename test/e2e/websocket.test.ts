@@ -61,6 +61,31 @@ describe("WebSocket endpoint", () => {
     await client.terminate();
   });
 
+  it("keeps a ?cf_ws_frame_ping_pong=true connection alive with ping frames instead of app-level pings", async () => {
+    const pinging = await startTestServer({
+      client: { insecure: true, ping_interval: "300ms", pong_timeout: "200ms" },
+    });
+    const url = `${pinging.url}?cf_ws_frame_ping_pong=true`;
+    const answering = await RawClient.open(url);
+    const pings = new Promise<void>((resolve) => {
+      let count = 0;
+      answering.ws.on("ping", () => {
+        if (++count === 3) resolve();
+      });
+    });
+    const reply = await answering.connect("");
+    assert.equal((reply.connect as { ping?: number }).ping, undefined);
+    await pings;
+    assert.equal(answering.isOpen, true);
+
+    const silent = new WebSocket(url, ["centrifuge-json"], { autoPong: false });
+    const closed = new Promise<number>((resolve) => silent.once("close", resolve));
+    silent.once("open", () => silent.send('{"id":1,"connect":{}}'));
+    assert.equal(await closed, 1006, "dropped without a close frame");
+    await answering.terminate();
+    await pinging.close();
+  });
+
   it("answers 404 to upgrades outside its handler_prefix", async () => {
     await assert.rejects(RawClient.open(`ws://127.0.0.1:${compressed.port}/connection/websocket`), {
       name: "UpgradeRefused",
