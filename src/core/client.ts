@@ -173,6 +173,7 @@ export class Client implements HubClient {
       );
     }
     if (wasConnected) this.node.hub.removeClient(this);
+    this.node.sessionClosed(this);
     this.subscriptions.removeAll().catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
   }
 

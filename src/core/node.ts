@@ -89,6 +89,8 @@ export class Node implements BrokerEventHandler {
   readonly logger: Logger;
   readonly startedAt = Date.now();
   private closing = false;
+  /** Every open session, connected or still before its connect, so shutdown reaches those not in the hub. */
+  private readonly sessions = new Set<Client>();
 
   constructor(readonly options: NodeOptions) {
     this.logger = options.logger;
@@ -116,7 +118,13 @@ export class Node implements BrokerEventHandler {
   createClient(transport: Transport, request: TransportRequest): Client {
     const client = new Client(this, transport, request);
     if (this.closing) client.close(DisconnectShutdown);
+    else this.sessions.add(client);
     return client;
+  }
+
+  /** A session closed (called by the session itself). */
+  sessionClosed(client: Client): void {
+    this.sessions.delete(client);
   }
 
   onPublication(
@@ -235,7 +243,7 @@ export class Node implements BrokerEventHandler {
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const client of [...this.hub.allClients()]) client.close(DisconnectShutdown);
+    for (const client of [...this.sessions]) client.close(DisconnectShutdown);
     const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close()]);
     await Promise.race([stopEngine, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     this.wheel.close();

@@ -50,10 +50,9 @@ export class WebSocketHandler {
         zlibDeflateOptions: { level: options.compression_level },
         threshold: options.compression_min_size,
       },
-      handleProtocols: (protocols) => {
-        if (protocols.has(protobufSubprotocol)) return protobufSubprotocol;
-        return protocols.has(jsonSubprotocol) ? jsonSubprotocol : false;
-      },
+      // The client's first supported preference wins, as with gorilla/websocket's Subprotocols.
+      handleProtocols: (protocols) =>
+        [...protocols].find((p) => p === protobufSubprotocol || p === jsonSubprotocol) ?? false,
     });
   }
 

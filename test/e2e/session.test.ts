@@ -12,10 +12,7 @@ const encodings: Encoding[] = ["json", "protobuf"];
 const protocols: Protocol[] = ["json", "protobuf"];
 
 /** Channels of `secure:` need a subscription token; `feed:` is open to any connected client. */
-const namespaces = [
-  { name: "secure" },
-  { name: "feed", allow_subscribe_for_client: true },
-];
+const namespaces = [{ name: "secure" }, { name: "feed", allow_subscribe_for_client: true }];
 
 function serverConfig(client: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return {
@@ -150,6 +147,49 @@ describe("connection and subscription expiry", { timeout: 30_000, concurrency: t
       const received = once<PublicationContext>(sub, "publication");
       await server.server.node.publish(channel, new TextEncoder().encode('{"still":"here"}'));
       assert.deepEqual(decoded(encoding, (await within(received, "publication")).data), { still: "here" });
+    });
+  }
+});
+
+describe("refresh command over raw sockets", { timeout: 30_000, concurrency: true }, () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer(serverConfig());
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  for (const protocol of protocols) {
+    it(`answers refresh with the new expiry; refuses an expired token with 3005, another user's with 3500 (${protocol})`, async () => {
+      const user = `raw-refresher-${protocol}`;
+      const open = async (): Promise<RawClient> =>
+        RawClient.connected(server.url, await connectToken(user, {}, 60), { protocol });
+
+      const client = await open();
+      try {
+        const connect = client.replies[0]?.connect as { expires?: boolean; ttl?: number };
+        assert.equal(connect.expires, true);
+        assert.ok((connect.ttl ?? 0) > 50 && (connect.ttl ?? 0) <= 60, `ttl ${connect.ttl}`);
+        const reply = await client.call({ refresh: { token: await connectToken(user, {}, 600) } });
+        const refresh = reply.refresh as { expires?: boolean; ttl?: number };
+        assert.equal(refresh.expires, true);
+        assert.ok((refresh.ttl ?? 0) > 590 && (refresh.ttl ?? 0) <= 600, `ttl ${refresh.ttl}`);
+
+        client.send({ id: client.id(), refresh: { token: await connectToken(user, {}, -10) } });
+        assert.deepEqual(await client.expectClose(), { code: 3005, reason: "connection expired" });
+      } finally {
+        await client.terminate();
+      }
+
+      const other = await open();
+      try {
+        other.send({ id: other.id(), refresh: { token: await connectToken("someone-else", {}, 60) } });
+        assert.deepEqual(await other.expectClose(), { code: 3500, reason: "invalid token" });
+      } finally {
+        await other.terminate();
+      }
     });
   }
 });
@@ -295,7 +335,10 @@ for (const encoding of encodings) {
 
         const closing = server.close();
         const connecting = await within(reconnecting, "connecting event");
-        assert.deepEqual({ code: connecting.code, reason: connecting.reason }, { code: 3001, reason: "shutdown" });
+        assert.deepEqual(
+          { code: connecting.code, reason: connecting.reason },
+          { code: 3001, reason: "shutdown" },
+        );
         assert.deepEqual(await raw.expectClose(), { code: 3001, reason: "shutdown" });
         await within(closing, "server.close() within shutdown.timeout", 10_000);
         assert.equal(server.server.node.hub.numClients, 0);
@@ -307,6 +350,18 @@ for (const encoding of encodings) {
         await raw.terminate();
         await deaf.terminate();
         await server.close();
+      }
+    });
+
+    it("also closes a socket that has not sent connect yet, which cannot connect afterwards", async () => {
+      const server = await startTestServer(serverConfig());
+      const early = await RawClient.open(server.url, { protocol: encoding });
+      try {
+        await within(server.close(), "server.close()");
+        assert.deepEqual(await early.expectClose(), { code: 3001, reason: "shutdown" });
+        assert.equal(server.server.node.hub.numClients, 0);
+      } finally {
+        await early.terminate();
       }
     });
   });
