@@ -39,6 +39,9 @@ describe("WebSocket endpoint", () => {
     assert.equal((await negotiate(server.url, ["centrifuge-json"])).protocol, "centrifuge-json");
     assert.equal((await negotiate(server.url, ["centrifuge-protobuf"])).protocol, "centrifuge-protobuf");
     assert.equal((await negotiate(server.url)).protocol, "");
+    const both = ["centrifuge-json", "centrifuge-protobuf"];
+    assert.equal((await negotiate(server.url, both)).protocol, "centrifuge-json", "first preference wins");
+    assert.equal((await negotiate(server.url, both.reverse())).protocol, "centrifuge-protobuf");
   });
 
   it("speaks Protobuf when asked with ?cf_protocol=protobuf", async () => {
