@@ -7,7 +7,12 @@ import {
   TokenExpiredError,
 } from "../auth/index.js";
 import type { ClientInfo } from "../engine/types.js";
-import { codecFor, InappropriateProtocolError, type ProtocolCodec } from "../protocol/codec.js";
+import {
+  codecFor,
+  InappropriateProtocolError,
+  type ProtocolCodec,
+  ProtocolDecodeError,
+} from "../protocol/codec.js";
 import {
   ClientError,
   Disconnect,
@@ -126,23 +131,28 @@ export class Client implements HubClient {
       this.close(DisconnectBadRequest);
       return 0;
     }
-    let commands: Command[];
-    try {
-      commands = this.codec.decodeCommands(frame);
-    } catch {
-      this.node.logger.info({ client: this.id, user: this.user }, "malformed frame from client");
-      this.close(DisconnectBadRequest);
-      return 0;
-    }
+    const { commands, malformed } = this.decode(frame);
+    // An empty Protobuf frame decodes to no commands; Centrifugo closes on it as on an empty request.
     if (commands.length === 0) {
-      // An empty Protobuf frame decodes to no commands; Centrifugo closes on it as on an empty request.
-      this.node.logger.info({ client: this.id, user: this.user }, "empty frame from client");
       this.close(DisconnectBadRequest);
       return 0;
     }
     this.pendingFrames++;
-    this.queue = this.queue.then(() => this.processCommands(commands));
+    this.queue = this.queue.then(async () => {
+      await this.processCommands(commands);
+      if (malformed) this.close(DisconnectBadRequest);
+    });
     return this.pendingFrames;
+  }
+
+  /** The frame's commands; when one is malformed, those before it (they still run, then 3501). */
+  private decode(frame: Uint8Array): { commands: readonly Command[]; malformed: boolean } {
+    try {
+      return { commands: this.codec.decodeCommands(frame), malformed: false };
+    } catch (err) {
+      this.node.logger.info({ client: this.id, user: this.user, err }, "malformed frame from client");
+      return { commands: err instanceof ProtocolDecodeError ? err.decoded : [], malformed: true };
+    }
   }
 
   /** Resolves when every frame handed over so far has been processed. */
@@ -222,7 +232,7 @@ export class Client implements HubClient {
     this.node.logger.error({ err, client: this.id, user: this.user }, `error in ${what}`);
   }
 
-  private async processCommands(commands: Command[]): Promise<void> {
+  private async processCommands(commands: readonly Command[]): Promise<void> {
     for (const command of commands) {
       if (this.state === "closed" || this.unusable) break;
       await this.dispatch(command);

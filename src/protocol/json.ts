@@ -47,6 +47,15 @@ export function decodeJsonMessage<Desc extends DescMessage>(
   return readJsonDocument<MessageShape<Desc>>(bytes, schema);
 }
 
+/** One command of a frame; a failure carries the commands decoded before it. */
+function decodeCommand(line: Uint8Array, before: readonly Command[]): Command {
+  try {
+    return decodeJsonMessage(CommandSchema, line);
+  } catch (err) {
+    throw err instanceof ProtocolDecodeError ? new ProtocolDecodeError(err.message, before) : err;
+  }
+}
+
 function decodeCommands(frame: Uint8Array): Command[] {
   let end = frame.length;
   if (end > 0 && frame[end - 1] === NEWLINE) end--;
@@ -57,7 +66,7 @@ function decodeCommands(frame: Uint8Array): Command[] {
     const newline = frame.indexOf(NEWLINE, start);
     const lineEnd = newline < 0 || newline > end ? end : newline;
     // Each line gets its own view so that scanning can never run into the next command.
-    commands.push(decodeJsonMessage(CommandSchema, frame.subarray(start, lineEnd)));
+    commands.push(decodeCommand(frame.subarray(start, lineEnd), commands));
     if (lineEnd === end) return commands;
     start = lineEnd + 1;
   }

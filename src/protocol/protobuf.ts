@@ -4,6 +4,7 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { ProtocolCodec } from "./codec.js";
+import { ProtocolDecodeError } from "./errors.js";
 import { type Command, CommandSchema, type Reply, ReplySchema } from "./gen/client_pb.js";
 import { ProtoReader } from "./proto-reader.js";
 import { writeNested, writeProtoMessage } from "./proto-writer.js";
@@ -47,8 +48,13 @@ function encodeReply(reply: Reply): Uint8Array {
 function decodeCommands(frame: Uint8Array): Command[] {
   const reader = new ProtoReader(frame);
   const commands: Command[] = [];
-  while (reader.pos < frame.length) {
-    commands.push(reader.message(CommandSchema, reader.length(), 0) as Command);
+  try {
+    while (reader.pos < frame.length) {
+      commands.push(reader.message(CommandSchema, reader.length(), 0) as Command);
+    }
+  } catch (err) {
+    // Centrifugo decodes a frame command by command: those before the malformed one still run.
+    throw err instanceof ProtocolDecodeError ? new ProtocolDecodeError(err.message, commands) : err;
   }
   return commands;
 }

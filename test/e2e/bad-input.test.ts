@@ -273,6 +273,15 @@ describe("bad input over raw sockets", { timeout: 30_000 }, () => {
     }
   }
 
+  it("a malformed command in a batch closes with 3501 after the commands before it ran", async () => {
+    const client = await RawClient.connected(main.url, fixtures.token);
+    client.sendFrame('{"id":2,"ping":{}}\n{"id":3,"publish":');
+    const reply = await client.reply(2);
+    assert.equal(reply.error, undefined);
+    assert.equal((await client.expectClose()).code, 3501);
+    await assertServing(main, fixtures.token);
+  });
+
   it("binary data to a JSON subscriber closes it with 3506; the Protobuf subscriber still gets it", async () => {
     const jsonSub = await RawClient.connected(main.url, fixtures.token);
     const protoSub = await RawClient.connected(main.url, fixtures.token, { protocol: "protobuf" });
