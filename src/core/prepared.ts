@@ -39,12 +39,14 @@ export class PreparedPublication extends PreparedPush {
 
   /**
    * @param epoch the stream the publication's offset belongs to ("" when it was not saved to history).
+   * @param time unix ms when the broker accepted it, for `client.channel_position_max_time_lag`.
    * @param prevData the channel's previous publication data when this one was published with `delta`.
    */
   constructor(
     readonly channel: string,
     readonly pub: ProtoPublication,
     readonly epoch: string,
+    readonly time: number,
     private readonly prevData?: Uint8Array,
   ) {
     super(create(PushSchema, { channel, pub }));

@@ -130,6 +130,9 @@ export class Subscriptions {
     const limit = node.options.client.channel_limit;
     if (limit > 0 && this.subs.size >= limit) throw ErrorLimitExceeded;
     const resolved = node.rules.resolveForClient(req.channel);
+    // Only stream subscriptions exist here; map and shared-poll types (experimental upstream) are refused.
+    const namespaceType = resolved.options.subscription_type;
+    if (req.type !== 0 || (namespaceType !== "" && namespaceType !== "stream")) throw ErrorPermissionDenied;
     const grant = await this.authorize(resolved, req);
     const pending = await this.prepare(resolved, req, grant, false);
     this.client.write({ id, subscribe: pending.result });
@@ -450,6 +453,11 @@ export class Subscriptions {
   private writePublication(sub: Subscription, prepared: PreparedPublication): void {
     const offset = Number(prepared.pub.offset);
     if (sub.flags.positioned && offset > 0) {
+      const maxLag = this.client.node.options.client.channel_position_max_time_lag;
+      if (maxLag > 0 && Date.now() - prepared.time > maxLag) {
+        this.onInsufficientState(sub);
+        return;
+      }
       if (sub.epoch === "") sub.epoch = prepared.epoch;
       if (prepared.epoch !== sub.epoch) {
         this.onInsufficientState(sub);

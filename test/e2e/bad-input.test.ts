@@ -207,6 +207,11 @@ const rows: Row[] = [
     ],
     expect: { error: 107 },
   },
+  {
+    name: "map subscription type on a stream namespace",
+    input: () => [{ id: 100, subscribe: { channel: "chat:map", type: 1 } }],
+    expect: { error: 103 },
+  },
 ];
 
 describe("bad input over raw sockets", { timeout: 30_000 }, () => {
