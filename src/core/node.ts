@@ -138,7 +138,9 @@ export class Node implements BrokerEventHandler {
     // The first publication of a stream carries its epoch, as Centrifugo sends it.
     if (pub.offset === 1) proto.epoch = position.epoch;
     const prevData = delta ? prev?.data : undefined;
-    this.hub.broadcastPublication(new PreparedPublication(channel, proto, position.epoch, pub.time, prevData));
+    this.hub.broadcastPublication(
+      new PreparedPublication(channel, proto, position.epoch, pub.time, prevData),
+    );
   }
 
   onJoin(channel: string, info: ClientInfo): void {

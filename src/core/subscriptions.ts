@@ -204,7 +204,7 @@ export class Subscriptions {
     if (req.channel === "") throw DisconnectBadRequest;
     const sub = this.subs.get(req.channel);
     if (sub === undefined || !sub.active) throw ErrorPermissionDenied;
-    if (req.token === "") throw DisconnectBadRequest;
+    if (req.token === "") throw ErrorBadRequest;
     const token = await this.verifyToken(req.token, req.channel);
     const now = Date.now() / 1000;
     if (token.expireAt > 0 && token.expireAt < now) throw ErrorExpired;

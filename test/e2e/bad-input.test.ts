@@ -208,6 +208,19 @@ const rows: Row[] = [
     expect: { error: 107 },
   },
   {
+    name: "sub_refresh without a token",
+    input: () => [
+      { id: 99, subscribe: { channel: "chat:refresh" } },
+      { id: 100, sub_refresh: { channel: "chat:refresh" } },
+    ],
+    expect: { error: 107 },
+  },
+  {
+    name: "sub_refresh of a channel not subscribed",
+    input: () => [{ id: 100, sub_refresh: { channel: "chat:elsewhere", token: "x" } }],
+    expect: { error: 103 },
+  },
+  {
     name: "map subscription type on a stream namespace",
     input: () => [{ id: 100, subscribe: { channel: "chat:map", type: 1 } }],
     expect: { error: 103 },

@@ -73,7 +73,7 @@ function forceReconnect(server: TestServer, user: string): void {
 }
 
 for (const encoding of ["json", "protobuf"] as Encoding[]) {
-  describe(`recovery (${encoding})`, () => {
+  describe(`recovery (${encoding})`, { timeout: 30_000 }, () => {
     let server: TestServer;
     const clients: Centrifuge[] = [];
 
@@ -261,7 +261,7 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
     });
   });
 
-  describe(`recovery across a server restart (${encoding})`, () => {
+  describe(`recovery across a server restart (${encoding})`, { timeout: 30_000 }, () => {
     it("reports recovered: false once the epoch changed, then delivers the new stream", async () => {
       const channel = "chat:restart";
       let server = await startTestServer(serverConfig());
