@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
+import type { Broker, PresenceManager } from "./engine/types.js";
 import { MemoryBroker } from "./engine/memory/broker.js";
 import { MemoryPresenceManager } from "./engine/memory/presence.js";
 import { WebSocketHandler } from "./transport/websocket.js";
@@ -22,16 +23,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  checkEngine(config);
+/** An engine given in code instead of the one the config names (embedding, custom engines, tests). */
+export interface Engine {
+  broker: Broker;
+  presenceManager: PresenceManager;
+}
+
+export async function startServer(config: Config, logger: Logger, engine?: Engine): Promise<RunningServer> {
+  if (engine === undefined) checkEngine(config);
   const node = new Node({
     name: config.node.name || `${hostname()}_${config.http_server.port}`,
     version,
     client: config.client,
     channel: config.channel,
     rpc: config.rpc,
-    broker: new MemoryBroker({ historyMetaTtlMs: config.channel.history_meta_ttl }),
-    presenceManager: new MemoryPresenceManager(),
+    ...(engine ?? memoryEngine(config)),
     logger,
   });
   await node.start();
@@ -59,6 +65,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       })();
       return closing;
     },
+  };
+}
+
+function memoryEngine(config: Config): Engine {
+  return {
+    broker: new MemoryBroker({ historyMetaTtlMs: config.channel.history_meta_ttl }),
+    presenceManager: new MemoryPresenceManager(),
   };
 }
 

@@ -3,11 +3,12 @@
  * as the CLI does from a file.
  */
 import type { Logger } from "pino";
-import { type RunningServer, startServer } from "./app.js";
+import { type Engine, type RunningServer, startServer } from "./app.js";
 import { loadConfig } from "./config/index.js";
 import { createLogger } from "./log/logger.js";
 
-export type { RunningServer } from "./app.js";
+export type { Engine, RunningServer } from "./app.js";
+export type * from "./engine/types.js";
 export { startServer } from "./app.js";
 export { type Config, ConfigError, loadConfig } from "./config/index.js";
 export type { Node } from "./core/node.js";
@@ -20,6 +21,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Default: a pino logger at the config's `log.level`. */
   logger?: Logger;
+  /** A broker and presence manager to use instead of the configured engine. */
+  engine?: Engine;
 }
 
 /** Validate the config (throws ConfigError naming each bad key), then start serving. */
@@ -28,5 +31,5 @@ export async function startTurbine(options: StartOptions = {}): Promise<RunningS
   const logger =
     options.logger ?? createLogger({ level: config.log.level, file: config.log.file || undefined });
   for (const warning of warnings) logger.warn(warning);
-  return startServer(config, logger);
+  return startServer(config, logger, options.engine);
 }

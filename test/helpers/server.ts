@@ -1,4 +1,4 @@
-import type { RunningServer } from "../../src/app.js";
+import type { Engine, RunningServer } from "../../src/app.js";
 import { startTurbine } from "../../src/index.js";
 
 /** Secret of the HS256 test tokens. */
@@ -14,12 +14,15 @@ export interface TestServer {
 }
 
 /** Start a node with `config` (Centrifugo config-file shape) merged over test defaults. */
-export async function startTestServer(config: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(
+  config: Record<string, unknown> = {},
+  engine?: Engine,
+): Promise<TestServer> {
   const defaults = {
     http_server: { address: "127.0.0.1", port: 0 },
     log: { level: process.env.TURBINE_TEST_LOG ?? "none" },
   };
-  const server = await startTurbine({ config: deepMerge(defaults, config), env: {} });
+  const server = await startTurbine({ config: deepMerge(defaults, config), env: {}, engine });
   return {
     server,
     port: server.port,
