@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, describe, it } from "node:test";
-import type {
-  Centrifuge,
-  DisconnectedContext,
-  Options,
-  PublicationContext,
-  UnsubscribedContext,
-} from "centrifuge";
+import type { Centrifuge, PublicationContext, UnsubscribedContext } from "centrifuge";
 import { exportSPKI, generateKeyPair } from "jose";
-import { newClient, once } from "../helpers/clients.js";
-import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
+import { once } from "../helpers/clients.js";
+import { Fleet } from "../helpers/fleet.js";
+import { hmacSecret, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
 import { connectToken, signWith, subscriptionToken } from "../helpers/tokens.js";
 
@@ -26,40 +21,15 @@ const probe = {
 const encoder = new TextEncoder();
 
 describe("connection and subscription auth with the official client", { timeout: 30_000 }, () => {
-  const servers: TestServer[] = [];
-  const clients: Centrifuge[] = [];
+  const fleet = new Fleet();
+  after(() => fleet.close());
 
-  after(async () => {
-    for (const client of clients) client.disconnect();
-    await Promise.all(servers.map((server) => server.close()));
-  });
-
-  async function serve(client: Record<string, unknown>, namespaces: object[] = []): Promise<TestServer> {
-    const server = await startTestServer({ client, channel: { namespaces: [probe, ...namespaces] } });
-    servers.push(server);
-    return server;
+  function serve(client: Record<string, unknown>, namespaces: object[] = []): Promise<TestServer> {
+    return fleet.server({ client, channel: { namespaces: [probe, ...namespaces] } });
   }
 
-  function client(server: TestServer, options: Partial<Options> = {}): Centrifuge {
-    const c = newClient(server.url, "json", options);
-    clients.push(c);
-    return c;
-  }
-
-  async function connected(server: TestServer, options: Partial<Options> = {}): Promise<Centrifuge> {
-    const c = client(server, options);
-    c.connect();
-    await c.ready(5000);
-    return c;
-  }
-
-  /** Connect and return the code the client is finally disconnected with. */
-  async function refused(server: TestServer, options: Partial<Options> = {}): Promise<number> {
-    const c = client(server, options);
-    const disconnected = once<DisconnectedContext>(c, "disconnected");
-    c.connect();
-    return (await within(disconnected, "the disconnect")).code;
-  }
+  const connected = fleet.connected.bind(fleet);
+  const refused = fleet.refused.bind(fleet);
 
   it("HS256 connection token", async () => {
     const server = await serve({ token: { hmac_secret_key: hmacSecret } });

@@ -3,14 +3,14 @@ import { after, describe, it } from "node:test";
 import type {
   Centrifuge,
   DisconnectedContext,
-  Options,
   PublicationContext,
   SubscribedContext,
   UnsubscribedContext,
 } from "centrifuge";
-import { newClient, once } from "../helpers/clients.js";
+import { once } from "../helpers/clients.js";
+import { Fleet } from "../helpers/fleet.js";
 import { RawClient, UpgradeRefused } from "../helpers/raw.js";
-import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
+import { hmacSecret, type TestServer } from "../helpers/server.js";
 import { sessionsOf, until, within } from "../helpers/sessions.js";
 import { connectToken } from "../helpers/tokens.js";
 
@@ -26,42 +26,21 @@ const chat = {
 };
 
 describe("client limits", { timeout: 30_000 }, () => {
-  const servers: TestServer[] = [];
-  const clients: Centrifuge[] = [];
+  const fleet = new Fleet();
+  after(() => fleet.close());
 
-  after(async () => {
-    for (const client of clients) client.disconnect();
-    await Promise.all(servers.map((server) => server.close()));
-  });
-
-  async function serve(client: Record<string, unknown>, namespaces: object[] = [chat]): Promise<TestServer> {
-    const server = await startTestServer({
+  function serve(client: Record<string, unknown>, namespaces: object[] = [chat]): Promise<TestServer> {
+    return fleet.server({
       client: { token: { hmac_secret_key: hmacSecret }, ...client },
       channel: { namespaces },
     });
-    servers.push(server);
-    return server;
   }
 
-  function client(server: TestServer, options: Partial<Options> = {}): Centrifuge {
-    const c = newClient(server.url, "json", options);
-    clients.push(c);
-    return c;
-  }
+  const client = fleet.client.bind(fleet);
+  const refused = fleet.refused.bind(fleet);
 
   async function connected(server: TestServer, user?: string): Promise<Centrifuge> {
-    const c = client(server, user === undefined ? {} : { token: await connectToken(user) });
-    c.connect();
-    await c.ready(5000);
-    return c;
-  }
-
-  /** Connect and return the code the client is finally disconnected with. */
-  async function refused(server: TestServer, options: Partial<Options>): Promise<number> {
-    const c = client(server, options);
-    const disconnected = once<DisconnectedContext>(c, "disconnected");
-    c.connect();
-    return (await within(disconnected, "the disconnect")).code;
+    return fleet.connected(server, user === undefined ? {} : { token: await connectToken(user) });
   }
 
   /** The HTTP status of a WebSocket upgrade refused by the server, or "open". */
