@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, describe, it } from "node:test";
 import type { Centrifuge, PublicationContext, UnsubscribedContext } from "centrifuge";
 import { exportSPKI, generateKeyPair } from "jose";
+import WebSocket from "ws";
 import { once } from "../helpers/clients.js";
 import { Fleet } from "../helpers/fleet.js";
 import { hmacSecret, type TestServer } from "../helpers/server.js";
@@ -108,6 +109,17 @@ describe("connection and subscription auth with the official client", { timeout:
     const server = await serve({ token: { hmac_secret_key: hmacSecret, user_id_claim: "user_id" } });
     const token = await connectToken("not-this-one", { user_id: "frank" });
     assert.equal(await userOf(await connected(server, { token })), "frank");
+  });
+
+  it("client.user_id_http_header takes the user from a request header when there is no token", async () => {
+    const server = await serve({ user_id_http_header: "X-User-Id" });
+    class WebSocketWithUser extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { "X-User-Id": "grace" } });
+      }
+    }
+    assert.equal(await userOf(await connected(server, { websocket: WebSocketWithUser })), "grace");
+    assert.equal(await refused(server), 3501, "no header, no token, no anonymous access");
   });
 
   it("client.subscription_token with its own secret verifies subscription tokens only", async () => {
