@@ -24,6 +24,14 @@ describe("positioning and cache recovery", () => {
             force_recovery: true,
             force_recovery_mode: "cache",
           },
+          {
+            name: "auto",
+            history_size: 10,
+            history_ttl: "60s",
+            force_recovery: true,
+            force_recovery_mode: "cache",
+            auto_cache_recover: true,
+          },
           // The stream meta outlives nothing: it expires a second after the last publish or read.
           {
             name: "short",
@@ -60,6 +68,19 @@ describe("positioning and cache recovery", () => {
       client.disconnect();
     });
   }
+
+  it("auto_cache_recover delivers the latest publication on a plain subscribe", async () => {
+    await publish("auto:latest", 1);
+    await publish("auto:latest", 2);
+    const client = newClient(server.url, "json");
+    client.connect();
+    const sub = client.newSubscription("auto:latest");
+    const received = collect<PublicationContext>(sub, "publication", 1);
+    sub.subscribe();
+    const [latest] = await received;
+    assert.deepEqual(latest?.data, { n: 2 });
+    client.disconnect();
+  });
 
   it("a client already at the latest publication recovers nothing in cache mode", async () => {
     const channel = "cache:current";
