@@ -28,35 +28,16 @@ import {
   DisconnectPermissionDenied,
   DisconnectSlow,
   DisconnectStale,
-  ErrorBadRequest,
   ErrorExpired,
   ErrorInternal,
-  ErrorMethodNotFound,
-  ErrorNotAvailable,
   ErrorTokenExpired,
 } from "../protocol/codes.js";
-import {
-  type Command,
-  type ConnectRequest,
-  type HistoryRequest,
-  type PresenceRequest,
-  type PresenceStatsRequest,
-  type PublishRequest,
-  type RefreshRequest,
-  ReplySchema,
-  type RPCRequest,
-} from "../protocol/index.js";
+import { type Command, type ConnectRequest, type RefreshRequest, ReplySchema } from "../protocol/index.js";
 import type { HubClient } from "./hub.js";
 import type { Node } from "./node.js";
-import {
-  checkHistory,
-  checkPresence,
-  checkPublicationData,
-  checkPublish,
-  type Requester,
-} from "./permissions.js";
+import type { Requester } from "./permissions.js";
 import type { PreparedPublication, PreparedPush } from "./prepared.js";
-import { toProtoClientInfo, toProtoPublication } from "./publication.js";
+import { onHistory, onPresence, onPresenceStats, onPublish, onRpc } from "./channel-commands.js";
 import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
 import type { TimerTask } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
@@ -266,11 +247,11 @@ export class Client implements HubClient {
     if (command.ping !== undefined) return this.write({ id, ping: {} });
     if (command.subscribe !== undefined) return this.subscriptions.onSubscribe(id, command.subscribe);
     if (command.unsubscribe !== undefined) return this.subscriptions.onUnsubscribe(id, command.unsubscribe);
-    if (command.publish !== undefined) return this.onPublish(id, command.publish);
-    if (command.presence !== undefined) return this.onPresence(id, command.presence);
-    if (command.presenceStats !== undefined) return this.onPresenceStats(id, command.presenceStats);
-    if (command.history !== undefined) return this.onHistory(id, command.history);
-    if (command.rpc !== undefined) return this.onRpc(id, command.rpc);
+    if (command.publish !== undefined) return onPublish(this, id, command.publish);
+    if (command.presence !== undefined) return onPresence(this, id, command.presence);
+    if (command.presenceStats !== undefined) return onPresenceStats(this, id, command.presenceStats);
+    if (command.history !== undefined) return onHistory(this, id, command.history);
+    if (command.rpc !== undefined) return onRpc(this, id, command.rpc);
     if (command.send !== undefined) throw DisconnectNotAvailable;
     if (command.refresh !== undefined) return this.onRefresh(id, command.refresh);
     if (command.subRefresh !== undefined) return this.subscriptions.onSubRefresh(id, command.subRefresh);
@@ -506,80 +487,6 @@ export class Client implements HubClient {
     this.write({
       push: { refresh: { expires: expireAt > 0, ttl: expireAt > 0 ? Math.floor(expireAt - now) : 0 } },
     });
-  }
-
-  private async onPublish(id: number, req: PublishRequest): Promise<void> {
-    if (req.channel === "" || req.data.length === 0) throw DisconnectBadRequest;
-    const resolved = this.node.rules.resolveForClient(req.channel);
-    checkPublicationData(req.data, resolved.publicationDataFormat);
-    const subscription = this.subscriptions.get(req.channel);
-    // No publish proxy exists yet, so a namespace routed to one answers 108 as Centrifugo does without one.
-    if (checkPublish(resolved.options, this.requester, subscription !== undefined) !== "allowed") {
-      throw ErrorNotAvailable;
-    }
-    await this.node.publish(req.channel, req.data, { info: this.clientInfo(subscription?.info) });
-    this.write({ id, publish: {} });
-  }
-
-  private async onPresence(id: number, req: PresenceRequest): Promise<void> {
-    this.checkPresence(req.channel);
-    const presence = await this.node.presence(req.channel);
-    const protoPresence = Object.fromEntries(
-      Object.entries(presence).map(([client, info]) => [client, toProtoClientInfo(info)]),
-    );
-    this.write({ id, presence: { presence: protoPresence } });
-  }
-
-  private async onPresenceStats(id: number, req: PresenceStatsRequest): Promise<void> {
-    this.checkPresence(req.channel);
-    const stats = await this.node.presenceStats(req.channel);
-    this.write({ id, presenceStats: { numClients: stats.numClients, numUsers: stats.numUsers } });
-  }
-
-  private checkPresence(channel: string): void {
-    if (channel === "") throw DisconnectBadRequest;
-    const resolved = this.node.rules.resolveForClient(channel);
-    checkPresence(resolved.options, this.requester, this.subscriptions.has(channel));
-  }
-
-  private async onHistory(id: number, req: HistoryRequest): Promise<void> {
-    if (req.channel === "") throw DisconnectBadRequest;
-    const resolved = this.node.rules.resolveForClient(req.channel);
-    checkHistory(resolved.options, this.requester, this.subscriptions.has(req.channel));
-    const maxLimit = this.node.options.client.history_max_publication_limit;
-    const limit = req.limit < 0 || (maxLimit > 0 && req.limit > maxLimit) ? maxLimit : req.limit;
-    const since =
-      req.since === undefined ? undefined : { offset: Number(req.since.offset), epoch: req.since.epoch };
-    if (req.reverse && since !== undefined && since.offset === 0) throw ErrorBadRequest;
-    const history = await this.node.history(req.channel, { since, limit, reverse: req.reverse });
-    this.write({
-      id,
-      history: {
-        publications: history.publications.map(toProtoPublication),
-        epoch: history.position.epoch,
-        offset: history.position.offset,
-      },
-    });
-  }
-
-  /** `rpc.ping`, else the RPC namespace decides: no proxy exists yet, so 108 or 104 (§4.3). */
-  private onRpc(id: number, req: RPCRequest): void {
-    const rpc = this.node.options.rpc;
-    if (rpc.ping.enabled && req.method === rpc.ping.method) {
-      this.write({ id, rpc: {} });
-      return;
-    }
-    // Centrifugo installs an RPC handler only with an RPC proxy or the ping extension: without either the
-    // command is 108, with only the ping extension any other method is 104.
-    const proxied = rpc.without_namespace.proxy_enabled || rpc.namespaces.some((ns) => ns.proxy_enabled);
-    if (!proxied) throw rpc.ping.enabled ? ErrorMethodNotFound : ErrorNotAvailable;
-    const boundary = rpc.namespace_boundary;
-    const at = boundary === "" ? -1 : req.method.indexOf(boundary);
-    const namespace =
-      at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
-    if (namespace === undefined) throw ErrorMethodNotFound;
-    if (!namespace.proxy_enabled) throw ErrorNotAvailable;
-    throw ErrorMethodNotFound;
   }
 
   /** Who is asking, for the permission rules of §6.3. */

@@ -1,0 +1,94 @@
+/**
+ * Client commands on a channel that need no more session state than "is it subscribed": publish, presence,
+ * presence_stats and history (§4.3, §6.3), plus rpc.
+ */
+import {
+  DisconnectBadRequest,
+  ErrorBadRequest,
+  ErrorMethodNotFound,
+  ErrorNotAvailable,
+} from "../protocol/codes.js";
+import type {
+  HistoryRequest,
+  PresenceRequest,
+  PresenceStatsRequest,
+  PublishRequest,
+  RPCRequest,
+} from "../protocol/index.js";
+import type { Client } from "./client.js";
+import { checkHistory, checkPresence, checkPublicationData, checkPublish } from "./permissions.js";
+import { toProtoClientInfo, toProtoPublication } from "./publication.js";
+
+export async function onPublish(client: Client, id: number, req: PublishRequest): Promise<void> {
+  if (req.channel === "" || req.data.length === 0) throw DisconnectBadRequest;
+  const resolved = client.node.rules.resolveForClient(req.channel);
+  checkPublicationData(req.data, resolved.publicationDataFormat);
+  const subscription = client.subscriptions.get(req.channel);
+  // No publish proxy exists yet, so a namespace routed to one answers 108 as Centrifugo does without one.
+  if (checkPublish(resolved.options, client.requester, subscription !== undefined) !== "allowed") {
+    throw ErrorNotAvailable;
+  }
+  await client.node.publish(req.channel, req.data, { info: client.clientInfo(subscription?.info) });
+  client.write({ id, publish: {} });
+}
+
+export async function onPresence(client: Client, id: number, req: PresenceRequest): Promise<void> {
+  checkPresenceCommand(client, req.channel);
+  const presence = await client.node.presence(req.channel);
+  const protoPresence = Object.fromEntries(
+    Object.entries(presence).map(([client, info]) => [client, toProtoClientInfo(info)]),
+  );
+  client.write({ id, presence: { presence: protoPresence } });
+}
+
+export async function onPresenceStats(client: Client, id: number, req: PresenceStatsRequest): Promise<void> {
+  checkPresenceCommand(client, req.channel);
+  const stats = await client.node.presenceStats(req.channel);
+  client.write({ id, presenceStats: { numClients: stats.numClients, numUsers: stats.numUsers } });
+}
+
+function checkPresenceCommand(client: Client, channel: string): void {
+  if (channel === "") throw DisconnectBadRequest;
+  const resolved = client.node.rules.resolveForClient(channel);
+  checkPresence(resolved.options, client.requester, client.subscriptions.has(channel));
+}
+
+export async function onHistory(client: Client, id: number, req: HistoryRequest): Promise<void> {
+  if (req.channel === "") throw DisconnectBadRequest;
+  const resolved = client.node.rules.resolveForClient(req.channel);
+  checkHistory(resolved.options, client.requester, client.subscriptions.has(req.channel));
+  const maxLimit = client.node.options.client.history_max_publication_limit;
+  const limit = req.limit < 0 || (maxLimit > 0 && req.limit > maxLimit) ? maxLimit : req.limit;
+  const since =
+    req.since === undefined ? undefined : { offset: Number(req.since.offset), epoch: req.since.epoch };
+  if (req.reverse && since !== undefined && since.offset === 0) throw ErrorBadRequest;
+  const history = await client.node.history(req.channel, { since, limit, reverse: req.reverse });
+  client.write({
+    id,
+    history: {
+      publications: history.publications.map(toProtoPublication),
+      epoch: history.position.epoch,
+      offset: history.position.offset,
+    },
+  });
+}
+
+/** `rpc.ping`, else the RPC namespace decides: no proxy exists yet, so 108 or 104 (§4.3). */
+export function onRpc(client: Client, id: number, req: RPCRequest): void {
+  const rpc = client.node.options.rpc;
+  if (rpc.ping.enabled && req.method === rpc.ping.method) {
+    client.write({ id, rpc: {} });
+    return;
+  }
+  // Centrifugo installs an RPC handler only with an RPC proxy or the ping extension: without either the
+  // command is 108, with only the ping extension any other method is 104.
+  const proxied = rpc.without_namespace.proxy_enabled || rpc.namespaces.some((ns) => ns.proxy_enabled);
+  if (!proxied) throw rpc.ping.enabled ? ErrorMethodNotFound : ErrorNotAvailable;
+  const boundary = rpc.namespace_boundary;
+  const at = boundary === "" ? -1 : req.method.indexOf(boundary);
+  const namespace =
+    at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
+  if (namespace === undefined) throw ErrorMethodNotFound;
+  if (!namespace.proxy_enabled) throw ErrorNotAvailable;
+  throw ErrorMethodNotFound;
+}
