@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { ApiExecutor } from "./api/executor.js";
+import { HttpApiHandler } from "./api/http.js";
 import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
 import type { Broker, PresenceManager } from "./engine/types.js";
@@ -44,7 +46,10 @@ export async function startServer(config: Config, logger: Logger, engine?: Engin
   const websocket = config.websocket.disabled
     ? undefined
     : new WebSocketHandler(node, { ...config.websocket, allowed_origins: config.client.allowed_origins });
-  const server = createServer((req, res) => handleHttp(config, req, res));
+  const httpApi = config.http_api.disabled
+    ? undefined
+    : new HttpApiHandler(new ApiExecutor(node), config.http_api, logger);
+  const server = createServer((req, res) => handleHttp(config, httpApi, req, res));
   server.on("upgrade", (req, socket, head) => {
     if (websocket?.matches(req)) websocket.handleUpgrade(req, socket, head);
     else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -59,6 +64,7 @@ export async function startServer(config: Config, logger: Logger, engine?: Engin
     close: () => {
       closing ??= (async () => {
         websocket?.close();
+        httpApi?.close();
         server.close();
         await node.shutdown(config.shutdown.timeout);
         server.closeAllConnections();
@@ -87,12 +93,18 @@ function checkEngine(config: Config): void {
   }
 }
 
-function handleHttp(config: Config, req: IncomingMessage, res: ServerResponse): void {
+function handleHttp(
+  config: Config,
+  httpApi: HttpApiHandler | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const path = (req.url ?? "/").split("?")[0];
   if (config.health.enabled && path === config.health.handler_prefix) {
     res.writeHead(200, { "Content-Type": "application/json" }).end("{}");
     return;
   }
+  if (httpApi?.handle(req, res)) return;
   res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
 }
 

@@ -73,6 +73,23 @@ export interface UserRefreshOptions extends UserTarget {
   info?: Uint8Array;
 }
 
+/** This node's identity and counts, as the server API `info` reports them. */
+export interface NodeInfo {
+  uid: string;
+  name: string;
+  version: string;
+  /** Connected clients (sessions past their connect). */
+  numClients: number;
+  /** Distinct users among them; all anonymous connections count as one user. */
+  numUsers: number;
+  /** Channels with at least one local subscriber. */
+  numChannels: number;
+  /** Subscriptions summed over channels. */
+  numSubs: number;
+  /** Whole seconds since the node was created. */
+  uptime: number;
+}
+
 const idempotentResultTtlMs = 300_000;
 
 /**
@@ -112,6 +129,21 @@ export class Node implements BrokerEventHandler {
 
   async start(): Promise<void> {
     await this.broker.registerEventHandler(this);
+  }
+
+  /** A snapshot of this node for the server API `info`. */
+  info(): NodeInfo {
+    const { hub } = this;
+    return {
+      uid: this.id,
+      name: this.options.name,
+      version: this.options.version,
+      numClients: hub.numClients,
+      numUsers: hub.numUsers,
+      numChannels: hub.numChannels,
+      numSubs: hub.numSubscriptions,
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+    };
   }
 
   /** A new session for a transport that just opened; it must send `connect` first. */

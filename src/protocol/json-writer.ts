@@ -42,8 +42,9 @@ import { byField, type FieldInfo, fieldsOf, Shape } from "./schema.js";
 import type { ByteSink } from "./sink.js";
 
 /**
- * Fields upstream serializes even when empty (its generated structs lack `omitempty` for them). ClientInfo's
- * `user` and `client` are the other two; its hand-written writer always emits them.
+ * Fields upstream serializes even when empty (its generated structs lack `omitempty` for them). The client
+ * protocol's ClientInfo `user` and `client` are the other two; its hand-written writer always emits them. The
+ * server API's list comes from centrifugo's internal/apiproto/generate_tags.sh.
  */
 const ALWAYS_PRESENT = new Set([
   "centrifugal.centrifuge.protocol.PresenceResult.presence",
@@ -52,6 +53,29 @@ const ALWAYS_PRESENT = new Set([
   "centrifugal.centrifuge.protocol.HistoryResult.publications",
   "centrifugal.centrifuge.protocol.HistoryResult.epoch",
   "centrifugal.centrifuge.protocol.HistoryResult.offset",
+  ...[
+    "ClientInfo.user",
+    "ClientInfo.client",
+    "PresenceResult.presence",
+    "PresenceStatsResult.num_clients",
+    "PresenceStatsResult.num_users",
+    "HistoryResult.publications",
+    "HistoryResult.epoch",
+    "HistoryResult.offset",
+    "NodeResult.uid",
+    "NodeResult.name",
+    "NodeResult.version",
+    "NodeResult.num_clients",
+    "NodeResult.num_users",
+    "NodeResult.num_channels",
+    "NodeResult.num_subs",
+    "ChannelsResult.channels",
+    "ConnectionsResult.connections",
+    "GetUserStatusResult.statuses",
+    "DeviceListResult.items",
+    "DeviceTopicListResult.items",
+    "UserTopicListResult.items",
+  ].map((field) => `centrifugal.centrifugo.api.${field}`),
 ]);
 
 interface JsonField extends FieldInfo {

@@ -5,7 +5,7 @@ import type { Client } from "../core/client.js";
 import type { Node } from "../core/node.js";
 import type { Transport } from "../core/transport.js";
 import type { ProtocolType } from "../protocol/codec.js";
-import type { Disconnect } from "../protocol/codes.js";
+import { type Disconnect, DisconnectForceNoReconnect } from "../protocol/codes.js";
 import { originChecker } from "./origin.js";
 
 /** The `websocket` config section plus the origin list from `client.allowed_origins`. */
@@ -157,8 +157,29 @@ class WebSocketTransport implements Transport {
       this.ws.terminate();
       return;
     }
-    this.ws.close(disconnect.code, disconnect.reason);
+    // A server API disconnect may carry any code and reason; a close frame only takes 3000–4999 (and a few
+    // 1xxx codes) and 123 bytes of reason, so anything else becomes a plain terminal 3503.
+    const code = validCloseCode(disconnect.code) ? disconnect.code : DisconnectForceNoReconnect.code;
+    this.ws.close(code, truncateUtf8(disconnect.reason, maxCloseReasonBytes));
   }
+}
+
+const maxCloseReasonBytes = 123;
+
+function validCloseCode(code: number): boolean {
+  return (
+    (code >= 3000 && code <= 4999) ||
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006)
+  );
+}
+
+/** At most `max` bytes of UTF-8, cut at a character boundary. */
+function truncateUtf8(text: string, max: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= max) return text;
+  let end = max;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString();
 }
 
 function protocolOf(ws: WebSocket, query: URLSearchParams): ProtocolType {

@@ -90,6 +90,15 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
       assert.deepEqual(await custom, { code: 4501, reason: "custom terminal" });
     });
 
+    it("turns a disconnect code no close frame can carry into 3503 and cuts a long reason", async () => {
+      const client = await connected("u5");
+      const disconnected = once<{ code: number; reason: string }>(client, "disconnected");
+      server.server.node.disconnectUser("u5", new Disconnect(5001, "é".repeat(100)));
+      const ctx = await disconnected;
+      assert.equal(ctx.code, 3503);
+      assert.equal(ctx.reason, "é".repeat(61));
+    });
+
     it("expires a connection on refresh with expired: 3005 and the client reconnects", async () => {
       const client = await connected("u4");
       const reconnecting = once<{ code: number }>(client, "connecting");
