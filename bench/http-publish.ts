@@ -6,6 +6,10 @@
  * generator (this process) does not share an event loop with what it measures.
  *
  * Run: `npm run bench:http -- --connections 50 --duration 10 --subscribers 5 --size 128`
+ *
+ * The load generator, the server and the subscribers share the machine's cores, so on a small machine both
+ * figures are partly the load generator's; compare the ratio between runs on the same machine. Deliveries can
+ * exceed `expectedDeliveries` by the requests still in flight when autocannon stops counting.
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { createServer } from "node:http";

@@ -171,6 +171,10 @@ describe("HTTP API edge", () => {
     ];
     for (const res of refused) assertEmpty(res, 401);
     await stillServing();
+    for (const path of ["/api/nope", "/api/connections"]) {
+      assertText(await post(path, body), 404, "404 page not found\n");
+      await stillServing();
+    }
   });
 
   it("answers 400 Bad Request to bodies that are not JSON", async () => {
@@ -186,6 +190,7 @@ describe("HTTP API edge", () => {
       '{"channel":"x" "data":1}',
     ]) {
       assertText(await post("/api/publish", body), 400, "Bad Request\n");
+      await stillServing();
     }
     assertText(await post("/api/batch", "{"), 400, "Bad Request\n");
     await stillServing();
@@ -214,8 +219,8 @@ describe("HTTP API edge", () => {
     ];
     for (const [method, body] of cases) {
       assertText(await post(`/api/${method}`, body), 400, "Bad Request\n");
+      await stillServing();
     }
-    await stillServing();
   });
 
   it("treats a null body and null fields as empty, as Go's decoder does", async () => {
