@@ -162,9 +162,19 @@ class JsonReader {
       this.pos++;
       return list;
     }
-    do list.push(this.element(f, depth));
+    do list.push(this.listElement(f, depth));
     while (!this.separator(RBRACKET));
     return list;
+  }
+
+  /**
+   * A list element. A `null` message element stays a hole (undefined), as Go keeps a nil pointer in a
+   * `[]*Message`, so callers can tell it apart (the server API answers a `null` batch command with 107).
+   */
+  private listElement(f: FieldInfo, depth: number): unknown {
+    if (f.message === undefined || !isNullAt(this.b, this.pos, this.end)) return this.element(f, depth);
+    this.pos += 4;
+    return undefined;
   }
 
   private map(f: FieldInfo, depth: number): Fields {

@@ -187,10 +187,11 @@ function writeList(out: ByteSink, f: FieldInfo, list: readonly unknown[]): void 
   out.byte(0x5d);
 }
 
+/** Map keys sorted, as Go's encoding/json writes them. */
 function writeMap(out: ByteSink, f: FieldInfo, map: Fields): void {
   out.byte(0x7b);
   let first = true;
-  for (const key of Object.keys(map)) {
+  for (const key of Object.keys(map).sort()) {
     if (!first) out.byte(0x2c);
     first = false;
     writeJsonString(out, key);
