@@ -225,7 +225,10 @@ describe("HTTP API edge", () => {
 
   it("treats a null body and null fields as empty, as Go's decoder does", async () => {
     assertJson(await post("/api/publish", "null"), 200, '{"error":{"code":107,"message":"bad request"}}');
-    const batch = await post("/api/batch", '{"commands":[null,{"unsubscribe":{"user":"nobody","channel":"nulls"}}]}');
+    const batch = await post(
+      "/api/batch",
+      '{"commands":[null,{"unsubscribe":{"user":"nobody","channel":"nulls"}}]}',
+    );
     assertJson(batch, 200, '{"replies":[{"error":{"code":107,"message":"bad request"}},{"unsubscribe":{}}]}');
     assertJson(
       await post("/api/publish", '{"channel":"nulls","data":{},"tags":null,"skip_history":null}'),
