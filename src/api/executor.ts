@@ -255,7 +255,7 @@ export class ApiExecutor {
     fields: PublishFields,
   ): Promise<Init<typeof PublishResultSchema>> {
     checkData(data, resolved);
-    const { position } = await this.node.publish(resolved.channel, data, publishOptions(fields));
+    const { position } = await this.node.publish(resolved, data, publishOptions(fields));
     return { offset: position.offset, epoch: position.epoch };
   }
 

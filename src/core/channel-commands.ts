@@ -28,7 +28,7 @@ export async function onPublish(client: Client, id: number, req: PublishRequest)
   if (checkPublish(resolved.options, client.requester, subscription !== undefined) !== "allowed") {
     throw ErrorNotAvailable;
   }
-  await client.node.publish(req.channel, req.data, { info: client.clientInfo(subscription?.info) });
+  await client.node.publish(resolved, req.data, { info: client.clientInfo(subscription?.info) });
   client.write({ id, publish: {} });
 }
 

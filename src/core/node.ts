@@ -23,7 +23,7 @@ import {
 import { PushSchema } from "../protocol/index.js";
 import { Client } from "./client.js";
 import { Hub } from "./hub.js";
-import { ChannelRules } from "./namespaces.js";
+import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { toProtoClientInfo, toProtoPublication } from "./publication.js";
@@ -194,12 +194,19 @@ export class Node implements BrokerEventHandler {
     if (this.hub.removeSubscription(channel, client)) await this.broker.unsubscribe([channel]);
   }
 
-  /** Publish with the channel's namespace history settings. Throws 102 for an unknown namespace. */
-  async publish(channel: string, data: Uint8Array, options: NodePublishOptions = {}): Promise<PublishResult> {
-    const resolved = this.rules.resolve(channel);
+  /**
+   * Publish with the channel's namespace history settings. Throws 102 for an unknown namespace. Callers that
+   * resolved the channel already pass the result, so the hot path resolves it once.
+   */
+  async publish(
+    channel: string | ResolvedChannel,
+    data: Uint8Array,
+    options: NodePublishOptions = {},
+  ): Promise<PublishResult> {
+    const resolved = typeof channel === "string" ? this.rules.resolve(channel) : channel;
     const namespace = resolved.options;
     const keepHistory = options.skipHistory !== true;
-    return this.broker.publish(channel, data, {
+    return this.broker.publish(resolved.channel, data, {
       historySize: keepHistory ? namespace.history_size : 0,
       historyTtlMs: keepHistory ? namespace.history_ttl : 0,
       historyMetaTtlMs: resolved.historyMetaTtlMs,
