@@ -46,6 +46,9 @@ import type { ByteSink } from "./sink.js";
  * protocol's ClientInfo `user` and `client` are the other two; its hand-written writer always emits them. The
  * server API's list comes from centrifugo's internal/apiproto/generate_tags.sh.
  */
+/** Messages of the server API, whose JSON follows Go's encoding/json rather than the client protocol's encoder. */
+const API_PACKAGE = "centrifugal.centrifugo.api.";
+
 const ALWAYS_PRESENT = new Set([
   "centrifugal.centrifuge.protocol.PresenceResult.presence",
   "centrifugal.centrifuge.protocol.PresenceStatsResult.num_clients",
@@ -82,6 +85,8 @@ interface JsonField extends FieldInfo {
   /** `"name":` as bytes. */
   readonly key: Uint8Array;
   readonly always: boolean;
+  /** Server API message: `bytes` are compacted and HTML-escaped, as Go's json.Marshal does to a RawMessage. */
+  readonly compactRaw: boolean;
 }
 
 type Fields = Record<string, unknown>;
@@ -101,6 +106,7 @@ function planOf(desc: DescMessage): readonly JsonField[] {
       ...f,
       key: keyBytes(f.name),
       always: ALWAYS_PRESENT.has(`${desc.typeName}.${f.name}`),
+      compactRaw: desc.typeName.startsWith(API_PACKAGE),
     }));
     plans.set(desc, plan);
   }
@@ -162,10 +168,10 @@ function hasKeys(map: object): boolean {
   return false;
 }
 
-function writeField(out: ByteSink, f: FieldInfo, v: unknown): void {
+function writeField(out: ByteSink, f: JsonField, v: unknown): void {
   switch (f.shape) {
     case Shape.Scalar:
-      writeScalar(out, f.scalar as ScalarType, v);
+      writeScalar(out, f.scalar as ScalarType, v, f.compactRaw);
       return;
     case Shape.Message:
       writeJsonMessage(out, f.message as DescMessage, v as object);
@@ -178,7 +184,7 @@ function writeField(out: ByteSink, f: FieldInfo, v: unknown): void {
   }
 }
 
-function writeList(out: ByteSink, f: FieldInfo, list: readonly unknown[]): void {
+function writeList(out: ByteSink, f: JsonField, list: readonly unknown[]): void {
   out.byte(0x5b);
   for (let i = 0; i < list.length; i++) {
     if (i > 0) out.byte(0x2c);
@@ -188,7 +194,7 @@ function writeList(out: ByteSink, f: FieldInfo, list: readonly unknown[]): void 
 }
 
 /** Map keys sorted, as Go's encoding/json writes them. */
-function writeMap(out: ByteSink, f: FieldInfo, map: Fields): void {
+function writeMap(out: ByteSink, f: JsonField, map: Fields): void {
   out.byte(0x7b);
   let first = true;
   for (const key of Object.keys(map).sort()) {
@@ -202,18 +208,19 @@ function writeMap(out: ByteSink, f: FieldInfo, map: Fields): void {
 }
 
 /** A list element or map value. */
-function writeElement(out: ByteSink, f: FieldInfo, v: unknown): void {
+function writeElement(out: ByteSink, f: JsonField, v: unknown): void {
   if (f.message !== undefined) writeJsonMessage(out, f.message, v as object);
-  else writeScalar(out, f.scalar as ScalarType, v);
+  else writeScalar(out, f.scalar as ScalarType, v, f.compactRaw);
 }
 
-function writeScalar(out: ByteSink, scalar: ScalarType, v: unknown): void {
+function writeScalar(out: ByteSink, scalar: ScalarType, v: unknown, compactRaw = false): void {
   switch (scalar) {
     case ScalarType.STRING:
       writeJsonString(out, v as string);
       return;
     case ScalarType.BYTES:
-      writeRaw(out, v as Uint8Array);
+      if (compactRaw) writeCompactRaw(out, v as Uint8Array);
+      else writeRaw(out, v as Uint8Array);
       return;
     case ScalarType.BOOL:
       out.ascii(v ? "true" : "false");
@@ -229,7 +236,7 @@ const PUSH = byField(PushSchema, keyOf);
 const PUB = byField(PublicationSchema, keyOf);
 const INFO = byField(ClientInfoSchema, keyOf);
 const INFO_KEY = keyBytes("info");
-const TAGS = byField(PublicationSchema, (f) => f).tags;
+const TAGS = planOf(PublicationSchema).find((f) => f.name === "tags") as JsonField;
 
 /** Write a member whose value goes through the generic writer. */
 function nested(out: ByteSink, first: boolean, key: Uint8Array, desc: DescMessage, msg: object): false {
@@ -418,6 +425,38 @@ function writeRaw(out: ByteSink, data: Uint8Array): void {
   for (let i = 0; i < data.length; i++) {
     const c = data[i] as number;
     if (c !== 0x0a) buf[pos++] = c;
+  }
+  out.pos = pos;
+}
+
+/**
+ * Embed server API `bytes` as Go's json.Marshal embeds a json.RawMessage: insignificant whitespace removed,
+ * and `<`, `>`, `&`, U+2028 and U+2029 inside strings escaped.
+ */
+function writeCompactRaw(out: ByteSink, data: Uint8Array): void {
+  if (!isValidJson(data)) throw new InappropriateProtocolError("bytes field is not valid JSON");
+  out.reserve(data.length * 6);
+  const buf = out.buf;
+  let pos = out.pos;
+  let inString = false;
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i] as number;
+    if (!inString) {
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+      inString = c === QUOTE;
+      buf[pos++] = c;
+    } else if (c === 0x5c) {
+      buf[pos++] = c;
+      buf[pos++] = data[++i] as number;
+    } else if (c === 0x3c || c === 0x3e || c === 0x26) {
+      pos = writeAsciiEscape(buf, pos, c);
+    } else if (c === 0xe2 && data[i + 1] === 0x80 && (data[i + 2] === 0xa8 || data[i + 2] === 0xa9)) {
+      pos = writeUnicodeEscape(buf, pos, data[i + 2] === 0xa8 ? 0x2028 : 0x2029);
+      i += 2;
+    } else {
+      inString = c !== QUOTE;
+      buf[pos++] = c;
+    }
   }
   out.pos = pos;
 }

@@ -223,6 +223,13 @@ describe("HTTP API edge", () => {
     }
   });
 
+  it("writes stored data compacted and HTML-escaped, as Go's json.Marshal writes a RawMessage", async () => {
+    const data = '{ "html": "<b>&</b>",\n  "n": [1, 2] }';
+    await post("/api/publish", `{"channel":"hist:compact","data":${data}}`);
+    const res = await post("/api/history", '{"channel":"hist:compact","limit":-1}');
+    assert.match(res.text, /"data":\{"html":"\\u003cb\\u003e\\u0026\\u003c\/b\\u003e","n":\[1,2\]\}/);
+  });
+
   it("treats a null body and null fields as empty, as Go's decoder does", async () => {
     assertJson(await post("/api/publish", "null"), 200, '{"error":{"code":107,"message":"bad request"}}');
     const batch = await post(
