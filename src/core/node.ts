@@ -105,6 +105,8 @@ export class Node implements BrokerEventHandler {
   readonly subscribeTokens: TokenVerifier;
   readonly logger: Logger;
   readonly startedAt = Date.now();
+  /** Broker subscriptions under way, by channel. */
+  private readonly brokerSubscribing = new Map<string, Promise<void>>();
   private closing = false;
   /** Every open session, connected or still before its connect, so shutdown reaches those not in the hub. */
   private readonly sessions = new Set<Client>();
@@ -185,9 +187,22 @@ export class Node implements BrokerEventHandler {
     this.hub.broadcastJoinLeave(channel, new PreparedPush(push));
   }
 
-  /** Route a channel's publications to the client; the broker is subscribed for the node's first one. */
+  /**
+   * Route a channel's publications to the client; the broker is subscribed for the node's first one, and
+   * clients subscribing while that is under way wait for it too, so none misses a publication.
+   */
   async addSubscription(channel: string, client: Client): Promise<void> {
-    if (this.hub.addSubscription(channel, client)) await this.broker.subscribe([channel]);
+    if (!this.hub.addSubscription(channel, client)) {
+      await this.brokerSubscribing.get(channel);
+      return;
+    }
+    const subscribing = this.broker.subscribe([channel]);
+    this.brokerSubscribing.set(channel, subscribing);
+    try {
+      await subscribing;
+    } finally {
+      if (this.brokerSubscribing.get(channel) === subscribing) this.brokerSubscribing.delete(channel);
+    }
   }
 
   async removeSubscription(channel: string, client: Client): Promise<void> {

@@ -73,9 +73,10 @@ export class RecordingHandler implements BrokerEventHandler {
   }
 
   /** Waits for the publication on `channel` whose data reads `text`. */
-  async waitForPublication(channel: string, text: string): Promise<PublicationEvent> {
+  async waitForPublication(channel: string, text: string, timeoutMs?: number): Promise<PublicationEvent> {
     const event = await this.waitFor(
       (e) => e.kind === "publication" && e.channel === channel && decode(e.pub.data) === text,
+      timeoutMs,
     );
     return event as PublicationEvent;
   }

@@ -1,5 +1,5 @@
 import type { Publication, StreamPosition } from "../types.js";
-import { generateEpoch } from "./epoch.js";
+import { generateEpoch } from "../epoch.js";
 
 /**
  * One channel's history: an epoch, the top offset and a window of the newest publications, whose offsets are
