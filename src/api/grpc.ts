@@ -1,0 +1,261 @@
+/**
+ * The server GRPC API, a thin edge over the executor: service `centrifugal.centrifugo.api.CentrifugoApi` of
+ * proto/api.proto, one unary method per entry of the API list, served with `@grpc/grpc-js`.
+ *
+ * As upstream (centrifugo internal/api/grpc.go, grpc_handler_gen.go, internal/app/grpc.go):
+ * - messages go through Turbine's Protobuf codec, so `bytes` fields are real bytes and any binary published here
+ *   reaches Protobuf clients unchanged; a body that does not decode is status INTERNAL before any other check;
+ * - with a key set, the first `authorization` metadata value must equal `apikey <key>`, otherwise status
+ *   UNAUTHENTICATED; with no key there is no check;
+ * - an API error stays in the response's `error` field unless the transport error mode is on (config, or
+ *   `x-centrifugo-error-mode: transport` metadata on the call): then the call fails with the GRPC status of
+ *   the error code (reference §2.2), the error message, and the `Error` message packed in the status details.
+ *   Batch has no transport error mode;
+ * - methods the service lacks (PRO, map, shared poll) answer UNIMPLEMENTED, oversized messages
+ *   RESOURCE_EXHAUSTED (limit `max_receive_message_size`, 4 MiB by default).
+ */
+import { timingSafeEqual } from "node:crypto";
+import {
+  Metadata,
+  type MethodDefinition,
+  Server,
+  type ServerCredentials,
+  type ServiceDefinition,
+  type StatusObject,
+  type UntypedServiceImplementation,
+  type handleUnaryCall,
+  status,
+} from "@grpc/grpc-js";
+import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { create, type Message, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import type { Logger } from "pino";
+import type { Config } from "../config/index.js";
+import { decodeProtobufMessage, encodeProtobufMessage } from "../protocol/protobuf.js";
+import { grpcStatusForCode } from "./errors.js";
+import type { ApiExecutor } from "./executor.js";
+import { CentrifugoApi, type Error as ApiErrorMessage, ErrorSchema, file_api } from "./gen/api_pb.js";
+import { API_METHODS, type ApiMethod } from "./methods.js";
+import { grpcServerCredentials } from "./grpc-tls.js";
+
+/** Full name of the service. */
+export const GRPC_API_SERVICE = CentrifugoApi.typeName;
+
+/** Trailer carrying the `google.rpc.Status` of a failed call, as GRPC's rich error model defines it. */
+const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+
+/** Type URL of the `Error` message packed in the status details (what Go's `anypb.New` writes). */
+const ERROR_TYPE_URL = `type.googleapis.com/${ErrorSchema.typeName}`;
+
+/** Key of the metadata entry (and its value) that asks for the transport error mode on one call. */
+const ERROR_MODE_KEY = "x-centrifugo-error-mode";
+const TRANSPORT_ERROR_MODE = "transport";
+
+/** A response message of any method: `{error?, result?}`, or batch's `{replies}`. */
+type ApiResponse = Message & { error?: ApiErrorMessage };
+
+/** A Buffer over the bytes without copying them (grpc-js wants Buffers). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function methodDefinition(method: ApiMethod): MethodDefinition<Message, Message> {
+  return {
+    path: `/${GRPC_API_SERVICE}/${method.grpc}`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (message) => asBuffer(encodeProtobufMessage(method.request, message)),
+    requestDeserialize: (bytes) => decodeProtobufMessage(method.request, bytes),
+    responseSerialize: (message) => asBuffer(encodeProtobufMessage(method.response, message)),
+    responseDeserialize: (bytes) => decodeProtobufMessage(method.response, bytes),
+    originalName: method.grpc.charAt(0).toLowerCase() + method.grpc.slice(1),
+  };
+}
+
+/**
+ * Every method of the service, keyed by its GRPC name (`Publish`), in proto/api.proto's order. Each API method
+ * must match a service method of the generated descriptor, with the same request and response types, so the
+ * table and the .proto cannot drift apart. Usable by a `@grpc/grpc-js` client too
+ * (`makeGenericClientConstructor`).
+ */
+export const grpcServiceDefinition: ServiceDefinition = (() => {
+  const byGrpcName = new Map(API_METHODS.map((m) => [m.grpc, m]));
+  const definition: Record<string, MethodDefinition<Message, Message>> = {};
+  for (const desc of CentrifugoApi.methods) {
+    const method = byGrpcName.get(desc.name);
+    if (method === undefined) throw new Error(`GRPC method ${desc.name} has no API method`);
+    if (
+      desc.input.typeName !== method.request.typeName ||
+      desc.output.typeName !== method.response.typeName
+    ) {
+      throw new Error(`GRPC method ${desc.name}: types differ from the API method ${method.name}`);
+    }
+    definition[desc.name] = methodDefinition(method);
+    byGrpcName.delete(desc.name);
+  }
+  if (byGrpcName.size > 0) throw new Error(`API methods missing from the service: ${[...byGrpcName.keys()]}`);
+  return definition;
+})();
+
+/**
+ * The call's failure in transport error mode: the status mapped from the code, the error message, and the
+ * `Error` message as the one detail of the `google.rpc.Status` in the `grpc-status-details-bin` trailer.
+ */
+function transportErrorStatus(error: ApiErrorMessage): Partial<StatusObject> {
+  const code = grpcStatusForCode(error.code);
+  const any = new BinaryWriter()
+    .tag(1, WireType.LengthDelimited)
+    .string(ERROR_TYPE_URL)
+    .tag(2, WireType.LengthDelimited)
+    .bytes(encodeProtobufMessage(ErrorSchema, error))
+    .finish();
+  const rpcStatus = new BinaryWriter().tag(1, WireType.Varint).int32(code);
+  if (error.message !== "") rpcStatus.tag(2, WireType.LengthDelimited).string(error.message);
+  rpcStatus.tag(3, WireType.LengthDelimited).bytes(any);
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, asBuffer(rpcStatus.finish()));
+  return { code, details: error.message, metadata };
+}
+
+/** The descriptor reflection serves: proto/api.proto as compiled into the generated module. */
+function reflectionService(): ReflectionService {
+  const set = create(FileDescriptorSetSchema, { file: [file_api.proto] });
+  return new ReflectionService(
+    loadFileDescriptorSetFromBuffer(asBuffer(toBinary(FileDescriptorSetSchema, set))),
+  );
+}
+
+/** The running GRPC API server of a node. */
+export class GrpcApiServer {
+  private readonly key: Buffer;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly executor: ApiExecutor,
+    private readonly config: Config["grpc_api"],
+    private readonly logger: Logger,
+    /** The port bound (the configured one, or the one picked for port 0). */
+    readonly port: number,
+  ) {
+    this.key = Buffer.from(`apikey ${config.key}`);
+  }
+
+  /**
+   * Listen on `grpc_api.address:grpc_api.port` (all interfaces when the address is empty) and serve. Rejects
+   * on a bad TLS config (ConfigError) or when the address cannot be bound.
+   */
+  static async start(
+    executor: ApiExecutor,
+    config: Config["grpc_api"],
+    logger: Logger,
+  ): Promise<GrpcApiServer> {
+    const credentials = grpcServerCredentials(config.tls, "grpc_api");
+    const server = new Server(
+      config.max_receive_message_size > 0
+        ? { "grpc.max_receive_message_length": config.max_receive_message_size }
+        : {},
+    );
+    let port: number;
+    try {
+      port = await bind(server, config.address, config.port, credentials);
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+    const api = new GrpcApiServer(server, executor, config, logger, port);
+    const implementation: UntypedServiceImplementation = {};
+    for (const method of API_METHODS) implementation[method.grpc] = api.handler(method);
+    server.addService(grpcServiceDefinition, implementation);
+    if (config.reflection) reflectionService().addToServer(server);
+    logger.info({ port, address: config.address, tls: config.tls.enabled }, "serving GRPC API");
+    return api;
+  }
+
+  /**
+   * Stop taking calls and wait for the running ones, at most `timeoutMs` milliseconds; then drop whatever is
+   * left. Safe to call more than once.
+   */
+  close(timeoutMs: number): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+
+  private handler(method: ApiMethod): handleUnaryCall<Message, Message> {
+    const transportErrors = method.name !== "batch";
+    return (call, callback) => {
+      if (this.config.key !== "" && !this.authorized(call.metadata)) {
+        callback({ code: status.UNAUTHENTICATED, details: "unauthenticated" });
+        return;
+      }
+      method.run(this.executor, call.request).then(
+        (response: ApiResponse) => {
+          const error = response.error;
+          if (error !== undefined && transportErrors && this.transportErrorMode(call.metadata)) {
+            callback(transportErrorStatus(error));
+          } else {
+            callback(null, response);
+          }
+        },
+        (err: unknown) => {
+          this.logger.error({ err, method: method.name }, "error serving GRPC API request");
+          callback({ code: status.INTERNAL, details: "internal error" });
+        },
+      );
+    };
+  }
+
+  private transportErrorMode(metadata: Metadata): boolean {
+    return (
+      this.config.error_mode === TRANSPORT_ERROR_MODE ||
+      metadata.get(ERROR_MODE_KEY)[0] === TRANSPORT_ERROR_MODE
+    );
+  }
+
+  /** Constant-time comparison of the first `authorization` value with `apikey <key>`. */
+  private authorized(metadata: Metadata): boolean {
+    const given = metadata.get("authorization")[0];
+    if (given === undefined) return false;
+    const candidate = Buffer.from(given);
+    if (candidate.length !== this.key.length) {
+      timingSafeEqual(this.key, this.key);
+      return false;
+    }
+    return timingSafeEqual(candidate, this.key);
+  }
+}
+
+/**
+ * Bind `address:port`. An empty address means every interface: the IPv6 wildcard (dual stack), or the IPv4 one
+ * where the host has no IPv6.
+ */
+async function bind(
+  server: Server,
+  address: string,
+  port: number,
+  credentials: ServerCredentials,
+): Promise<number> {
+  const bindTo = (host: string) =>
+    new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${host}:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+  if (address !== "")
+    return bindTo(address.includes(":") && !address.startsWith("[") ? `[${address}]` : address);
+  try {
+    return await bindTo("[::]");
+  } catch {
+    return bindTo("0.0.0.0");
+  }
+}
