@@ -5,6 +5,7 @@
  * (add `--expose-gc` to NODE_OPTIONS for steadier memory figures).
  */
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startTurbine } from "../src/index.js";
 
@@ -33,7 +34,7 @@ const heapIdle = process.memoryUsage().heapUsed;
 const child = spawn(process.execPath, ["--import", "tsx", "bench/fanout-clients.ts", url, String(clients)], {
   stdio: ["pipe", "pipe", "inherit"],
 });
-const lines = lineReader(child.stdout);
+const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
 
 await lines.next();
 global.gc?.();
@@ -63,17 +64,3 @@ console.log(
 );
 child.kill();
 await server.close();
-
-/** Lines of the child's stdout, one `next()` at a time. */
-async function* lineReader(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += chunk.toString();
-    let at = buffered.indexOf("\n");
-    while (at !== -1) {
-      yield buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-      at = buffered.indexOf("\n");
-    }
-  }
-}

@@ -13,6 +13,7 @@
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { createServer } from "node:http";
+import { createInterface } from "node:readline";
 import type { AddressInfo } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
@@ -66,12 +67,12 @@ async function serveBare(): Promise<void> {
 
 type Child = ChildProcessByStdio<Writable, Readable, null>;
 
-function child(args: string[]): { process: Child; lines: AsyncGenerator<string> } {
+function child(args: string[]): { process: Child; lines: AsyncIterator<string> } {
   const proc = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
-  return { process: proc, lines: lineReader(proc.stdout) };
+  return { process: proc, lines: createInterface({ input: proc.stdout })[Symbol.asyncIterator]() };
 }
 
-async function nextLine(lines: AsyncGenerator<string>): Promise<string> {
+async function nextLine(lines: AsyncIterator<string>): Promise<string> {
   const { value, done } = await lines.next();
   if (done) throw new Error("child process exited early");
   return value;
@@ -150,18 +151,4 @@ async function main(): Promise<void> {
       2,
     ),
   );
-}
-
-/** Lines of a child's stdout, one `next()` at a time. */
-async function* lineReader(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += chunk.toString();
-    let at = buffered.indexOf("\n");
-    while (at !== -1) {
-      yield buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-      at = buffered.indexOf("\n");
-    }
-  }
 }
