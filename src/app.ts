@@ -11,8 +11,9 @@ import { GrpcApiServer } from "./api/grpc.js";
 import { HttpApiHandler } from "./api/http.js";
 import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
-import type { Broker, PresenceManager } from "./engine/types.js";
+import type { Broker, Controller, PresenceManager } from "./engine/types.js";
 import { MemoryBroker } from "./engine/memory/broker.js";
+import { MemoryController } from "./engine/memory/controller.js";
 import { MemoryPresenceManager } from "./engine/memory/presence.js";
 import { connectRedisEngine, parseRedisAddress, type RedisConnectionOptions } from "./engine/redis/index.js";
 import { WebSocketHandler } from "./transport/websocket.js";
@@ -33,9 +34,24 @@ export interface RunningServer {
 export interface Engine {
   broker: Broker;
   presenceManager: PresenceManager;
+  /** Reaches the other nodes; absent for a single node. */
+  controller?: Controller;
 }
 
-export async function startServer(config: Config, logger: Logger, engine?: Engine): Promise<RunningServer> {
+/** Node settings that have no config key (tests shorten them). */
+export interface NodeTuning {
+  /** See `NodeOptions.nodeInfoIntervalMs`. */
+  nodeInfoIntervalMs?: number;
+  /** See `NodeOptions.nodeInfoTtlMs`. */
+  nodeInfoTtlMs?: number;
+}
+
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  engine?: Engine,
+  tuning: NodeTuning = {},
+): Promise<RunningServer> {
   const chosen = engine ?? (await configuredEngine(config, logger));
   const node = new Node({
     name: config.node.name || `${hostname()}_${config.http_server.port}`,
@@ -44,6 +60,7 @@ export async function startServer(config: Config, logger: Logger, engine?: Engin
     channel: config.channel,
     rpc: config.rpc,
     ...chosen,
+    ...tuning,
     logger,
   });
   await node.start();
@@ -96,6 +113,7 @@ function memoryEngine(config: Config): Engine {
   return {
     broker: new MemoryBroker({ historyMetaTtlMs: config.channel.history_meta_ttl }),
     presenceManager: new MemoryPresenceManager(),
+    controller: new MemoryController(),
   };
 }
 

@@ -3,11 +3,11 @@
  * as the CLI does from a file.
  */
 import type { Logger } from "pino";
-import { type Engine, type RunningServer, startServer } from "./app.js";
+import { type Engine, type NodeTuning, type RunningServer, startServer } from "./app.js";
 import { loadConfig } from "./config/index.js";
 import { createLogger } from "./log/logger.js";
 
-export type { Engine, RunningServer } from "./app.js";
+export type { Engine, NodeTuning, RunningServer } from "./app.js";
 export type * from "./engine/types.js";
 export { startServer } from "./app.js";
 export { type Config, ConfigError, loadConfig } from "./config/index.js";
@@ -23,6 +23,8 @@ export interface StartOptions {
   logger?: Logger;
   /** A broker and presence manager to use instead of the configured engine. */
   engine?: Engine;
+  /** Node settings without a config key, such as the node announcement interval. */
+  tuning?: NodeTuning;
 }
 
 /** Validate the config (throws ConfigError naming each bad key), then start serving. */
@@ -31,5 +33,5 @@ export async function startTurbine(options: StartOptions = {}): Promise<RunningS
   const logger =
     options.logger ?? createLogger({ level: config.log.level, file: config.log.file || undefined });
   for (const warning of warnings) logger.warn(warning);
-  return startServer(config, logger, options.engine);
+  return startServer(config, logger, options.engine, options.tuning);
 }

@@ -166,9 +166,9 @@ export class ApiExecutor {
     );
   }
 
-  /** This node's identity and counts (a single-node cluster); no metrics. */
+  /** Every live node's identity and counts, this node first; no metrics. */
   async info(_req: InfoRequest): Promise<InfoResponse> {
-    return create(InfoResponseSchema, await this.settle("info", async () => ({ nodes: [this.node.info()] })));
+    return create(InfoResponseSchema, await this.settle("info", async () => ({ nodes: this.node.nodes() })));
   }
 
   /** No API RPC extensions exist: an empty method is 107, any other 104. */
@@ -281,7 +281,7 @@ export class ApiExecutor {
   private async unsubscribeUser(req: UnsubscribeRequest): Promise<typeof EMPTY> {
     if (req.channel !== "") this.resolve(req.channel);
     const target = userTarget(req);
-    if (target !== undefined) this.node.unsubscribeUser(req.user, req.channel, target);
+    if (target !== undefined) await this.node.unsubscribeUser(req.user, req.channel, target);
     return EMPTY;
   }
 
@@ -291,14 +291,14 @@ export class ApiExecutor {
     const custom = req.disconnect;
     const disconnect =
       custom === undefined ? DisconnectForceNoReconnect : new Disconnect(custom.code, custom.reason);
-    this.node.disconnectUser(req.user, disconnect, { ...target, whitelist: req.whitelist });
+    await this.node.disconnectUser(req.user, disconnect, { ...target, whitelist: req.whitelist });
     return EMPTY;
   }
 
   private async refreshUser(req: RefreshRequest): Promise<typeof EMPTY> {
     const target = userTarget(req);
     if (target === undefined) return EMPTY;
-    this.node.refreshUser(req.user, {
+    await this.node.refreshUser(req.user, {
       ...target,
       expired: req.expired,
       expireAt: req.expireAt,
@@ -347,7 +347,7 @@ export class ApiExecutor {
 
   private channelsMatching(req: ChannelsRequest): Init<typeof ChannelsResultSchema> {
     const pattern = req.pattern === "" ? undefined : compileGlob(req.pattern);
-    const channels = [...this.node.hub.channelCounts()]
+    const channels = [...this.node.channelCounts()]
       .filter(([channel]) => pattern === undefined || pattern.test(channel))
       .map(([channel, numClients]) => [channel, { numClients }]);
     return { channels: Object.fromEntries(channels) };

@@ -6,6 +6,8 @@ import type {
   Broker,
   BrokerEventHandler,
   ClientInfo,
+  ControlHandler,
+  Controller,
   HistoryFilter,
   HistoryResult,
   PresenceManager,
@@ -15,13 +17,14 @@ import type {
   StreamPosition,
 } from "../engine/types.js";
 import {
-  type Disconnect,
+  Disconnect,
   DisconnectForceNoReconnect,
   DisconnectShutdown,
   UnsubscribeServer,
 } from "../protocol/codes.js";
 import { PushSchema } from "../protocol/index.js";
 import { Client } from "./client.js";
+import { type ControlCommand, decodeControl, encodeControl, type NodeAnnouncement } from "./control.js";
 import { Hub } from "./hub.js";
 import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
@@ -40,6 +43,15 @@ export interface NodeOptions {
   rpc: RpcConfig;
   broker: Broker;
   presenceManager: PresenceManager;
+  /** Reaches the other nodes; without one the node is alone (`info` lists it only). */
+  controller?: Controller;
+  /** How often the node announces itself to the others, in ms; default 3000 as in Centrifugo. */
+  nodeInfoIntervalMs?: number;
+  /**
+   * Another node is dropped from `info` and `channels` when it has not announced itself for this long, in ms;
+   * default twice the interval plus one second, as in Centrifugo.
+   */
+  nodeInfoTtlMs?: number;
   logger: Logger;
 }
 
@@ -91,12 +103,19 @@ export interface NodeInfo {
 }
 
 const idempotentResultTtlMs = 300_000;
+const defaultNodeInfoIntervalMs = 3000;
+
+/** Another node as last announced, and when (Date.now() ms). */
+interface RemoteNode {
+  announcement: NodeAnnouncement;
+  seenAt: number;
+}
 
 /**
  * One running Turbine node: the hub of local connections, the engine, channel rules and token verifiers.
  * It receives the broker's events and fans them out to local subscribers.
  */
-export class Node implements BrokerEventHandler {
+export class Node implements BrokerEventHandler, ControlHandler {
   readonly id = randomUUID();
   readonly hub = new Hub<Client>();
   readonly wheel = new TimerWheel();
@@ -110,6 +129,11 @@ export class Node implements BrokerEventHandler {
   private closing = false;
   /** Every open session, connected or still before its connect, so shutdown reaches those not in the hub. */
   private readonly sessions = new Set<Client>();
+  /** Other live nodes by uid. */
+  private readonly remoteNodes = new Map<string, RemoteNode>();
+  private announceTimer: NodeJS.Timeout | undefined;
+  private readonly nodeInfoIntervalMs: number;
+  private readonly nodeInfoTtlMs: number;
 
   constructor(readonly options: NodeOptions) {
     this.logger = options.logger;
@@ -119,6 +143,8 @@ export class Node implements BrokerEventHandler {
     this.subscribeTokens = options.client.subscription_token.enabled
       ? new TokenVerifier(options.client.subscription_token, { skipSignatureVerify })
       : this.connectTokens;
+    this.nodeInfoIntervalMs = options.nodeInfoIntervalMs ?? defaultNodeInfoIntervalMs;
+    this.nodeInfoTtlMs = options.nodeInfoTtlMs ?? this.nodeInfoIntervalMs * 2 + 1000;
   }
 
   get broker(): Broker {
@@ -129,8 +155,104 @@ export class Node implements BrokerEventHandler {
     return this.options.presenceManager;
   }
 
+  get controller(): Controller | undefined {
+    return this.options.controller;
+  }
+
+  /** Connects the engine, then announces the node now and every `nodeInfoIntervalMs`. */
   async start(): Promise<void> {
     await this.broker.registerEventHandler(this);
+    if (this.controller === undefined) return;
+    await this.controller.registerControlHandler(this);
+    this.announce();
+    this.announceTimer = setInterval(() => {
+      this.pruneNodes();
+      this.announce();
+    }, this.nodeInfoIntervalMs);
+    this.announceTimer.unref();
+  }
+
+  /** Every live node's info, this one first. */
+  nodes(): NodeInfo[] {
+    this.pruneNodes();
+    const others = [...this.remoteNodes.values()].map(({ announcement }) => {
+      const { channels: _channels, ...info } = announcement;
+      return info;
+    });
+    return [this.info(), ...others];
+  }
+
+  /** Subscriber counts by channel summed over live nodes, as of their last announcement. */
+  channelCounts(): Map<string, number> {
+    this.pruneNodes();
+    const counts = new Map(this.hub.channelCounts());
+    for (const { announcement } of this.remoteNodes.values()) {
+      for (const [channel, count] of announcement.channels)
+        counts.set(channel, (counts.get(channel) ?? 0) + count);
+    }
+    return counts;
+  }
+
+  /** A control message from another node (this node's own broadcasts are skipped). */
+  onControl(data: Uint8Array): void {
+    let message: ReturnType<typeof decodeControl>;
+    try {
+      message = decodeControl(data);
+    } catch (err) {
+      this.logger.debug({ err }, "skipping undecodable control message");
+      return;
+    }
+    if (message.from === this.id || this.closing) return;
+    switch (message.type) {
+      case "node": {
+        const known = this.remoteNodes.has(message.from);
+        this.remoteNodes.set(message.from, { announcement: message.node, seenAt: Date.now() });
+        // A newcomer learns about this node at once instead of after a whole interval.
+        if (!known) this.announce();
+        return;
+      }
+      case "shutdown":
+        this.remoteNodes.delete(message.from);
+        return;
+      case "subscribe":
+        this.subscribeLocalUser(message.user, message.channel, message.options).catch((err: unknown) => {
+          this.logger.info(
+            { err, user: message.user, channel: message.channel },
+            "server-side subscribe failed",
+          );
+        });
+        return;
+      case "unsubscribe":
+        this.unsubscribeLocalUser(message.user, message.channel, message.target);
+        return;
+      case "disconnect":
+        this.disconnectLocalUser(message.user, new Disconnect(message.code, message.reason), message.target);
+        return;
+      case "refresh":
+        this.refreshLocalUser(message.user, message.options);
+        return;
+    }
+  }
+
+  private announcement(): NodeAnnouncement {
+    return { ...this.info(), channels: [...this.hub.channelCounts()] };
+  }
+
+  private announce(): void {
+    this.broadcast({ type: "node", node: this.announcement() }).catch((err: unknown) => {
+      this.logger.debug({ err }, "node announcement failed");
+    });
+  }
+
+  private pruneNodes(): void {
+    const oldest = Date.now() - this.nodeInfoTtlMs;
+    for (const [uid, node] of this.remoteNodes) if (node.seenAt < oldest) this.remoteNodes.delete(uid);
+  }
+
+  /** Tell the other nodes; resolves at once without a controller. */
+  private async broadcast(command: ControlCommand): Promise<void> {
+    if (this.controller === undefined) return;
+    await this.controller.publishControl(encodeControl({ ...command, from: this.id }));
   }
 
   /** A snapshot of this node for the server API `info`. */
@@ -256,8 +378,50 @@ export class Node implements BrokerEventHandler {
     return this.presenceManager.presenceStats(channel);
   }
 
-  /** Subscribe the user's connections on this node to `channel`, each told with a `subscribe` push. */
+  /**
+   * Subscribe the user's connections to `channel`, each told with a `subscribe` push: those on this node before
+   * resolving, those on other nodes once the control message reaches them.
+   */
   async subscribeUser(user: string, channel: string, options: UserSubscribeOptions = {}): Promise<void> {
+    await Promise.all([
+      this.subscribeLocalUser(user, channel, options),
+      this.broadcast({ type: "subscribe", user, channel, options }),
+    ]);
+  }
+
+  /** Unsubscribe the user's connections on every node from `channel` (push `unsubscribe`, code 2000). */
+  async unsubscribeUser(user: string, channel: string, target: UserTarget = {}): Promise<void> {
+    this.unsubscribeLocalUser(user, channel, target);
+    await this.broadcast({ type: "unsubscribe", user, channel, target });
+  }
+
+  /** Close the user's connections on every node, except the `whitelist` client ids. Default code 3503. */
+  async disconnectUser(
+    user: string,
+    disconnect: Disconnect = DisconnectForceNoReconnect,
+    target: UserTarget & { whitelist?: string[] } = {},
+  ): Promise<void> {
+    this.disconnectLocalUser(user, disconnect, target);
+    await this.broadcast({
+      type: "disconnect",
+      user,
+      code: disconnect.code,
+      reason: disconnect.reason,
+      target,
+    });
+  }
+
+  /** Expire or update the user's connections on every node. */
+  async refreshUser(user: string, options: UserRefreshOptions): Promise<void> {
+    this.refreshLocalUser(user, options);
+    await this.broadcast({ type: "refresh", user, options });
+  }
+
+  private async subscribeLocalUser(
+    user: string,
+    channel: string,
+    options: UserSubscribeOptions,
+  ): Promise<void> {
     const { recoverSince, ...claims } = options;
     await Promise.all(
       this.targets(user, options).map((client) =>
@@ -266,24 +430,22 @@ export class Node implements BrokerEventHandler {
     );
   }
 
-  /** Unsubscribe the user's connections on this node from `channel` (push `unsubscribe`, code 2000). */
-  unsubscribeUser(user: string, channel: string, target: UserTarget = {}): void {
+  private unsubscribeLocalUser(user: string, channel: string, target: UserTarget): void {
     for (const client of this.targets(user, target))
       client.subscriptions.unsubscribe(channel, UnsubscribeServer);
   }
 
-  /** Close the user's connections on this node, except the `whitelist` client ids. Default code 3503. */
-  disconnectUser(
+  private disconnectLocalUser(
     user: string,
-    disconnect: Disconnect = DisconnectForceNoReconnect,
-    target: UserTarget & { whitelist?: string[] } = {},
+    disconnect: Disconnect,
+    target: UserTarget & { whitelist?: string[] },
   ): void {
     for (const client of this.targets(user, target)) {
       if (!target.whitelist?.includes(client.id)) client.close(disconnect);
     }
   }
 
-  refreshUser(user: string, options: UserRefreshOptions): void {
+  private refreshLocalUser(user: string, options: UserRefreshOptions): void {
     for (const client of this.targets(user, options)) client.refreshFromServer(options);
   }
 
@@ -299,8 +461,12 @@ export class Node implements BrokerEventHandler {
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.announceTimer);
     for (const client of [...this.sessions]) client.close(DisconnectShutdown);
-    const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close()]);
+    const goodbye = this.broadcast({ type: "shutdown" })
+      .catch((err: unknown) => this.logger.debug({ err }, "shutdown announcement failed"))
+      .then(() => this.controller?.close());
+    const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close(), goodbye]);
     await Promise.race([stopEngine, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     this.wheel.close();
   }

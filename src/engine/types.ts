@@ -121,3 +121,23 @@ export interface PresenceManager {
   presenceStats(channel: string): Promise<PresenceStats>;
   close(): Promise<void>;
 }
+
+/** The core's side of a controller: what a node receives from the other nodes. */
+export interface ControlHandler {
+  /** One control message as another node (or this one, for a broadcast) published it. */
+  onControl(data: Uint8Array): void;
+}
+
+/**
+ * Node-to-node control messages (node announcements, server-side commands for a user's connections wherever
+ * they are). Delivery is best effort: a message sent while a node is cut off is lost, which is why nodes
+ * announce themselves periodically. A broadcast reaches every node, the sender included; the message format is
+ * the core's business.
+ */
+export interface Controller {
+  /** Called once by the node before any other method. */
+  registerControlHandler(handler: ControlHandler): Promise<void>;
+  /** Send `data` to every node. */
+  publishControl(data: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import type { Engine, RunningServer } from "../../src/app.js";
+import type { Engine, NodeTuning, RunningServer } from "../../src/app.js";
 import { startTurbine } from "../../src/index.js";
 
 /** Secret of the HS256 test tokens. */
@@ -17,12 +17,13 @@ export interface TestServer {
 export async function startTestServer(
   config: Record<string, unknown> = {},
   engine?: Engine,
+  tuning?: NodeTuning,
 ): Promise<TestServer> {
   const defaults = {
     http_server: { address: "127.0.0.1", port: 0 },
     log: { level: process.env.TURBINE_TEST_LOG ?? "none" },
   };
-  const server = await startTurbine({ config: deepMerge(defaults, config), env: {}, engine });
+  const server = await startTurbine({ config: deepMerge(defaults, config), env: {}, engine, tuning });
   return {
     server,
     port: server.port,

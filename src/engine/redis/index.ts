@@ -1,8 +1,9 @@
-/** The Redis engine: a broker and a presence manager sharing one Redis server. */
+/** The Redis engine: a broker, a presence manager and a controller sharing one Redis server. */
 import type { Logger } from "pino";
-import type { Broker, PresenceManager } from "../types.js";
+import type { Broker, Controller, PresenceManager } from "../types.js";
 import { RedisBroker } from "./broker.js";
 import { type RedisConnectionOptions, RedisShard } from "./connection.js";
+import { RedisController } from "./controller.js";
 import { RedisPresenceManager } from "./presence.js";
 
 export { parseRedisAddress, type RedisConnectionOptions } from "./connection.js";
@@ -24,7 +25,7 @@ export interface RedisEngineOptions {
  */
 export async function connectRedisEngine(
   options: RedisEngineOptions,
-): Promise<{ broker: Broker; presenceManager: PresenceManager }> {
+): Promise<{ broker: Broker; presenceManager: PresenceManager; controller: Controller }> {
   const shard = new RedisShard(options.connection, options.logger);
   await shard.connect();
   const broker = new RedisBroker(shard, {
@@ -36,11 +37,12 @@ export async function connectRedisEngine(
     prefix: options.prefix,
     ttlMs: options.presenceTtlMs,
   });
+  const controller = new RedisController(shard, { prefix: options.prefix, logger: options.logger });
   try {
     await broker.connect();
   } catch (err) {
-    await Promise.all([broker.close(), presenceManager.close()]);
+    await Promise.all([broker.close(), presenceManager.close(), controller.close()]);
     throw err;
   }
-  return { broker, presenceManager };
+  return { broker, presenceManager, controller };
 }

@@ -40,6 +40,11 @@ export class RedisKeys {
     return this.pubSubPrefix + channel;
   }
 
+  /** The PUB/SUB channel carrying control messages between nodes. */
+  get control(): string {
+    return `${this.prefix}.control`;
+  }
+
   /** Byte length of the part {@link pubSub} puts before the channel name. */
   get pubSubPrefixLength(): number {
     return Buffer.byteLength(this.pubSubPrefix);
