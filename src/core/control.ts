@@ -55,7 +55,9 @@ export function decodeControl(data: Uint8Array): ControlMessage {
     return value;
   });
   if (typeof parsed !== "object" || parsed === null) throw new Error("control message is not an object");
-  const { type, from } = parsed as Record<string, unknown>;
+  const { type, from, node } = parsed as Record<string, unknown>;
   if (typeof type !== "string" || typeof from !== "string") throw new Error("control message without type");
+  if (type === "node" && !Array.isArray((node as Partial<NodeAnnouncement> | undefined)?.channels))
+    throw new Error("node announcement without channels");
   return parsed as ControlMessage;
 }

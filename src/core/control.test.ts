@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decodeControl, encodeControl } from "./control.js";
+
+describe("control messages", () => {
+  it("round-trip with byte fields", () => {
+    const message = {
+      type: "subscribe" as const,
+      from: "node-1",
+      user: "alice",
+      channel: "room:1",
+      options: { data: new Uint8Array([123, 125]), expireAt: 5, recoverSince: { offset: 3, epoch: "e" } },
+    };
+    assert.deepEqual(decodeControl(encodeControl(message)), message);
+  });
+
+  it("refuses what is not a Turbine control message", () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    assert.throws(() => decodeControl(new Uint8Array([0x0a, 0x01, 0xff])));
+    assert.throws(() => decodeControl(bytes("[]")));
+    assert.throws(() => decodeControl(bytes('{"type":"shutdown"}')));
+    assert.throws(() => decodeControl(bytes('{"type":"node","from":"x","node":{}}')));
+  });
+});
