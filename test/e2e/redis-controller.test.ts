@@ -111,6 +111,14 @@ describe("three Turbine nodes controlled over one Redis", { skip: redisMissing, 
     assert.equal((await within(disconnected, "carol disconnected")).code, 3503);
   });
 
+  it("expires with 3005 a connection held by node A when node B's API refreshes it as expired", async () => {
+    const client = await connected(nodeA, "heidi");
+    const reconnecting = once<{ code: number }>(client, "connecting");
+    const { json } = await httpCaller(nodeB).call("refresh", { user: "heidi", expired: true });
+    assert.deepEqual(json, { result: {} });
+    assert.equal((await within(reconnecting, "heidi expired")).code, 3005);
+  });
+
   it("subscribes from node B's API a client on node A, and unsubscribes it again", async () => {
     const client = await connected(nodeA, "dave");
     const subscribedPush = once<SubscribedContext>(client, "subscribed");
