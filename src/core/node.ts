@@ -6,7 +6,6 @@ import type {
   Broker,
   BrokerEventHandler,
   ClientInfo,
-  ControlHandler,
   Controller,
   HistoryFilter,
   HistoryResult,
@@ -24,7 +23,8 @@ import {
 } from "../protocol/codes.js";
 import { PushSchema } from "../protocol/index.js";
 import { Client } from "./client.js";
-import { type ControlCommand, decodeControl, encodeControl, type NodeAnnouncement } from "./control.js";
+import { Cluster } from "./cluster.js";
+import type { ControlCommand, NodeAnnouncement } from "./control.js";
 import { Hub } from "./hub.js";
 import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
@@ -105,17 +105,11 @@ export interface NodeInfo {
 const idempotentResultTtlMs = 300_000;
 const defaultNodeInfoIntervalMs = 3000;
 
-/** Another node as last announced, and when (Date.now() ms). */
-interface RemoteNode {
-  announcement: NodeAnnouncement;
-  seenAt: number;
-}
-
 /**
  * One running Turbine node: the hub of local connections, the engine, channel rules and token verifiers.
  * It receives the broker's events and fans them out to local subscribers.
  */
-export class Node implements BrokerEventHandler, ControlHandler {
+export class Node implements BrokerEventHandler {
   readonly id = randomUUID();
   readonly hub = new Hub<Client>();
   readonly wheel = new TimerWheel();
@@ -129,11 +123,8 @@ export class Node implements BrokerEventHandler, ControlHandler {
   private closing = false;
   /** Every open session, connected or still before its connect, so shutdown reaches those not in the hub. */
   private readonly sessions = new Set<Client>();
-  /** Other live nodes by uid. */
-  private readonly remoteNodes = new Map<string, RemoteNode>();
-  private announceTimer: NodeJS.Timeout | undefined;
-  private readonly nodeInfoIntervalMs: number;
-  private readonly nodeInfoTtlMs: number;
+  /** The other nodes, through the controller. */
+  private readonly cluster: Cluster;
 
   constructor(readonly options: NodeOptions) {
     this.logger = options.logger;
@@ -143,8 +134,9 @@ export class Node implements BrokerEventHandler, ControlHandler {
     this.subscribeTokens = options.client.subscription_token.enabled
       ? new TokenVerifier(options.client.subscription_token, { skipSignatureVerify })
       : this.connectTokens;
-    this.nodeInfoIntervalMs = options.nodeInfoIntervalMs ?? defaultNodeInfoIntervalMs;
-    this.nodeInfoTtlMs = options.nodeInfoTtlMs ?? this.nodeInfoIntervalMs * 2 + 1000;
+    const intervalMs = options.nodeInfoIntervalMs ?? defaultNodeInfoIntervalMs;
+    const ttlMs = options.nodeInfoTtlMs ?? intervalMs * 2 + 1000;
+    this.cluster = new Cluster(this, options.controller, { intervalMs, ttlMs }, this.logger);
   }
 
   get broker(): Broker {
@@ -155,104 +147,53 @@ export class Node implements BrokerEventHandler, ControlHandler {
     return this.options.presenceManager;
   }
 
-  get controller(): Controller | undefined {
-    return this.options.controller;
-  }
-
-  /** Connects the engine, then announces the node now and every `nodeInfoIntervalMs`. */
+  /** Connects the engine, then joins the other nodes (announcing this one every interval). */
   async start(): Promise<void> {
     await this.broker.registerEventHandler(this);
-    if (this.controller === undefined) return;
-    await this.controller.registerControlHandler(this);
-    this.announce();
-    this.announceTimer = setInterval(() => {
-      this.pruneNodes();
-      this.announce();
-    }, this.nodeInfoIntervalMs);
-    this.announceTimer.unref();
+    await this.cluster.start();
   }
 
   /** Every live node's info, this one first. */
   nodes(): NodeInfo[] {
-    this.pruneNodes();
-    const others = [...this.remoteNodes.values()].map(({ announcement }) => {
-      const { channels: _channels, ...info } = announcement;
-      return info;
-    });
+    const others = this.cluster.others().map(({ channels: _channels, ...info }) => info);
     return [this.info(), ...others];
   }
 
   /** Subscriber counts by channel summed over live nodes, as of their last announcement. */
   channelCounts(): Map<string, number> {
-    this.pruneNodes();
     const counts = new Map(this.hub.channelCounts());
-    for (const { announcement } of this.remoteNodes.values()) {
-      for (const [channel, count] of announcement.channels)
-        counts.set(channel, (counts.get(channel) ?? 0) + count);
+    for (const { channels } of this.cluster.others()) {
+      for (const [channel, count] of channels) counts.set(channel, (counts.get(channel) ?? 0) + count);
     }
     return counts;
   }
 
-  /** A control message from another node (this node's own broadcasts are skipped). */
-  onControl(data: Uint8Array): void {
-    let message: ReturnType<typeof decodeControl>;
-    try {
-      message = decodeControl(data);
-    } catch (err) {
-      this.logger.debug({ err }, "skipping undecodable control message");
-      return;
-    }
-    if (message.from === this.id || this.closing) return;
-    switch (message.type) {
-      case "node": {
-        const known = this.remoteNodes.has(message.from);
-        this.remoteNodes.set(message.from, { announcement: message.node, seenAt: Date.now() });
-        // A newcomer learns about this node at once instead of after a whole interval.
-        if (!known) this.announce();
-        return;
-      }
-      case "shutdown":
-        this.remoteNodes.delete(message.from);
-        return;
+  /** @internal This node's announcement to the others. */
+  announcement(): NodeAnnouncement {
+    return { ...this.info(), channels: [...this.hub.channelCounts()] };
+  }
+
+  /** @internal A user command another node broadcast: act on this node's connections. */
+  onRemoteCommand(command: Exclude<ControlCommand, { type: "node" | "shutdown" }>): void {
+    switch (command.type) {
       case "subscribe":
-        this.subscribeLocalUser(message.user, message.channel, message.options).catch((err: unknown) => {
+        this.subscribeLocalUser(command.user, command.channel, command.options).catch((err: unknown) => {
           this.logger.info(
-            { err, user: message.user, channel: message.channel },
+            { err, user: command.user, channel: command.channel },
             "server-side subscribe failed",
           );
         });
         return;
       case "unsubscribe":
-        this.unsubscribeLocalUser(message.user, message.channel, message.target);
+        this.unsubscribeLocalUser(command.user, command.channel, command.target);
         return;
       case "disconnect":
-        this.disconnectLocalUser(message.user, new Disconnect(message.code, message.reason), message.target);
+        this.disconnectLocalUser(command.user, new Disconnect(command.code, command.reason), command.target);
         return;
       case "refresh":
-        this.refreshLocalUser(message.user, message.options);
+        this.refreshLocalUser(command.user, command.options);
         return;
     }
-  }
-
-  private announcement(): NodeAnnouncement {
-    return { ...this.info(), channels: [...this.hub.channelCounts()] };
-  }
-
-  private announce(): void {
-    this.broadcast({ type: "node", node: this.announcement() }).catch((err: unknown) => {
-      this.logger.debug({ err }, "node announcement failed");
-    });
-  }
-
-  private pruneNodes(): void {
-    const oldest = Date.now() - this.nodeInfoTtlMs;
-    for (const [uid, node] of this.remoteNodes) if (node.seenAt < oldest) this.remoteNodes.delete(uid);
-  }
-
-  /** Tell the other nodes; resolves at once without a controller. */
-  private async broadcast(command: ControlCommand): Promise<void> {
-    if (this.controller === undefined) return;
-    await this.controller.publishControl(encodeControl({ ...command, from: this.id }));
   }
 
   /** A snapshot of this node for the server API `info`. */
@@ -385,14 +326,14 @@ export class Node implements BrokerEventHandler, ControlHandler {
   async subscribeUser(user: string, channel: string, options: UserSubscribeOptions = {}): Promise<void> {
     await Promise.all([
       this.subscribeLocalUser(user, channel, options),
-      this.broadcast({ type: "subscribe", user, channel, options }),
+      this.cluster.broadcast({ type: "subscribe", user, channel, options }),
     ]);
   }
 
   /** Unsubscribe the user's connections on every node from `channel` (push `unsubscribe`, code 2000). */
   async unsubscribeUser(user: string, channel: string, target: UserTarget = {}): Promise<void> {
     this.unsubscribeLocalUser(user, channel, target);
-    await this.broadcast({ type: "unsubscribe", user, channel, target });
+    await this.cluster.broadcast({ type: "unsubscribe", user, channel, target });
   }
 
   /** Close the user's connections on every node, except the `whitelist` client ids. Default code 3503. */
@@ -402,7 +343,7 @@ export class Node implements BrokerEventHandler, ControlHandler {
     target: UserTarget & { whitelist?: string[] } = {},
   ): Promise<void> {
     this.disconnectLocalUser(user, disconnect, target);
-    await this.broadcast({
+    await this.cluster.broadcast({
       type: "disconnect",
       user,
       code: disconnect.code,
@@ -414,7 +355,7 @@ export class Node implements BrokerEventHandler, ControlHandler {
   /** Expire or update the user's connections on every node. */
   async refreshUser(user: string, options: UserRefreshOptions): Promise<void> {
     this.refreshLocalUser(user, options);
-    await this.broadcast({ type: "refresh", user, options });
+    await this.cluster.broadcast({ type: "refresh", user, options });
   }
 
   private async subscribeLocalUser(
@@ -461,12 +402,8 @@ export class Node implements BrokerEventHandler, ControlHandler {
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    clearInterval(this.announceTimer);
     for (const client of [...this.sessions]) client.close(DisconnectShutdown);
-    const goodbye = this.broadcast({ type: "shutdown" })
-      .catch((err: unknown) => this.logger.debug({ err }, "shutdown announcement failed"))
-      .then(() => this.controller?.close());
-    const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close(), goodbye]);
+    const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close(), this.cluster.stop()]);
     await Promise.race([stopEngine, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     this.wheel.close();
   }
