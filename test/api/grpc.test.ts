@@ -39,7 +39,7 @@ import {
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "../helpers/tls-fixture.js";
-import { apiSuite } from "./suite.js";
+import { apiSuite, assertTransportModeStatuses } from "./suite.js";
 
 apiSuite({ name: "GRPC", config: grpcApiConfig, caller: grpcCaller });
 
@@ -319,26 +319,11 @@ describe("GRPC transport error mode from config", () => {
   after(() => server.close());
 
   it("every call maps errors to statuses with the Error in the details, without asking per call", async () => {
-    assert.deepEqual(await api.call("publish", {}), {
-      status: 400,
-      json: { code: 107, message: "bad request" },
-    });
-    assert.deepEqual(await api.call("publish", { channel: "nope:x", data: {} }), {
-      status: 404,
-      json: { code: 102, message: "unknown channel" },
-    });
-    assert.deepEqual(await api.call("history", { channel: "plain" }), {
-      status: 400,
-      json: { code: 108, message: "not available" },
-    });
+    await assertTransportModeStatuses(api);
     assert.deepEqual(
       await api.call("history", { channel: "hist:x", since: { offset: 5, epoch: "other" }, limit: 1 }),
       { status: 416, json: { code: 112, message: "unrecoverable position" } },
     );
-    assert.deepEqual(await api.call("rpc", { method: "none" }), {
-      status: 404,
-      json: { code: 104, message: "not found" },
-    });
   });
 
   it("the status carries the code and message directly too", async () => {

@@ -13,7 +13,7 @@ import {
 import { newClient, once } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
-import { apiSuite } from "./suite.js";
+import { apiSuite, assertTransportModeStatuses } from "./suite.js";
 
 apiSuite({ name: "HTTP", config: apiConfig, caller: httpCaller });
 
@@ -325,22 +325,7 @@ describe("HTTP API configuration", () => {
   it("http_api.error_mode: transport maps every error to its HTTP status", async () => {
     const server = await serverWith({ key: apiKey, error_mode: "transport" });
     const api = new HttpApiCaller(server.port);
-    assert.deepEqual(await api.call("publish", {}), {
-      status: 400,
-      json: { code: 107, message: "bad request" },
-    });
-    assert.deepEqual(await api.call("publish", { channel: "x:y", data: {} }), {
-      status: 404,
-      json: { code: 102, message: "unknown channel" },
-    });
-    assert.deepEqual(await api.call("history", { channel: "x" }), {
-      status: 400,
-      json: { code: 108, message: "not available" },
-    });
-    assert.deepEqual(await api.call("rpc", { method: "m" }), {
-      status: 404,
-      json: { code: 104, message: "not found" },
-    });
+    await assertTransportModeStatuses(api);
     assert.deepEqual(await api.call("publish", { channel: "x", data: {} }), {
       status: 200,
       json: { result: {} },

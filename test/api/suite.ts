@@ -669,3 +669,24 @@ export function apiSuite(transport: ApiTransport): void {
     }
   });
 }
+
+/**
+ * For a server with transport error mode switched on in its config (either edge): each error code comes back as
+ * its §2.2 status with `{code, message}`, without asking per call. Needs no namespace named `nope` and a
+ * channel `plain` without history.
+ */
+export async function assertTransportModeStatuses(api: ApiCaller): Promise<void> {
+  const expected: [string, unknown, number, number, string][] = [
+    ["publish", {}, 400, 107, "bad request"],
+    ["publish", { channel: "nope:x", data: {} }, 404, 102, "unknown channel"],
+    ["history", { channel: "plain" }, 400, 108, "not available"],
+    ["rpc", { method: "none" }, 404, 104, "not found"],
+  ];
+  for (const [method, body, status, code, message] of expected) {
+    assert.deepEqual(
+      await api.call(method, body),
+      { status, json: { code, message } },
+      `${method} → ${code}`,
+    );
+  }
+}
