@@ -1,10 +1,23 @@
 import { after, before, describe } from "node:test";
-import { type RedisConnectionOptions, RedisShard } from "../../src/engine/redis/connection.js";
 import { RedisBroker } from "../../src/engine/redis/broker.js";
+import { type RedisConnectionOptions, RedisShard } from "../../src/engine/redis/connection.js";
 import { RedisPresenceManager } from "../../src/engine/redis/presence.js";
+import { ShardedBroker, ShardedPresenceManager } from "../../src/engine/redis/sharded.js";
 import { RedisServer, redisMissing, uniquePrefix } from "../helpers/redis.js";
 import { runBrokerContract } from "./broker-contract.js";
 import { runPresenceContract } from "./presence-contract.js";
+
+function connection(port: number): RedisConnectionOptions {
+  return {
+    host: "127.0.0.1",
+    port,
+    db: 0,
+    user: "",
+    password: "",
+    connectTimeoutMs: 1000,
+    ioTimeoutMs: 2000,
+  };
+}
 
 describe("Redis engine (single instance)", { skip: redisMissing }, () => {
   let server: RedisServer;
@@ -16,22 +29,35 @@ describe("Redis engine (single instance)", { skip: redisMissing }, () => {
     await server?.close();
   });
 
-  function shard(): RedisShard {
-    const options: RedisConnectionOptions = {
-      host: "127.0.0.1",
-      port: server.port,
-      db: 0,
-      user: "",
-      password: "",
-      connectTimeoutMs: 1000,
-      ioTimeoutMs: 2000,
-    };
-    return new RedisShard(options);
-  }
+  const shard = () => new RedisShard(connection(server.port));
 
   runBrokerContract("redis", async () => new RedisBroker(shard(), { prefix: uniquePrefix("broker") }));
   runPresenceContract(
     "redis",
     async ({ ttlMs }) => new RedisPresenceManager(shard(), { prefix: uniquePrefix("presence"), ttlMs }),
   );
+});
+
+describe("Redis engine (two shards)", { skip: redisMissing }, () => {
+  const servers: RedisServer[] = [];
+
+  before(async () => {
+    servers.push(...(await Promise.all([RedisServer.start(), RedisServer.start()])));
+  });
+  after(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+
+  const shards = () => servers.map((server) => new RedisShard(connection(server.port)));
+
+  runBrokerContract("redis, two shards", async () => {
+    const prefix = uniquePrefix("broker");
+    return new ShardedBroker(shards().map((shard) => new RedisBroker(shard, { prefix })));
+  });
+  runPresenceContract("redis, two shards", async ({ ttlMs }) => {
+    const prefix = uniquePrefix("presence");
+    return new ShardedPresenceManager(
+      shards().map((shard) => new RedisPresenceManager(shard, { prefix, ttlMs })),
+    );
+  });
 });

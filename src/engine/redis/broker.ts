@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ErrorUnrecoverablePosition } from "../../protocol/codes.js";
 import { generateEpoch } from "../epoch.js";
@@ -13,7 +12,7 @@ import type {
   PublishResult,
   StreamPosition,
 } from "../types.js";
-import { closeConnection, connectOnce, type RedisShard } from "./connection.js";
+import { closeConnection, connectOnce, type RedisClient, type RedisShard } from "./connection.js";
 import { RedisKeys } from "./keys.js";
 import { historyScript, publishIdempotentScript, publishScript } from "./lua.js";
 import {
@@ -52,7 +51,7 @@ export interface RedisBrokerOptions {
 export class RedisBroker implements Broker {
   private handler: BrokerEventHandler | undefined;
   private readonly keys: RedisKeys;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly subscriptions: PubSubSubscriptions;
   private readonly defaultMetaTtlMs: number;
   private readonly logger: Logger | undefined;
@@ -64,12 +63,12 @@ export class RedisBroker implements Broker {
     options: RedisBrokerOptions,
   ) {
     shard.retain();
-    this.keys = new RedisKeys(options.prefix);
+    this.keys = new RedisKeys(options.prefix, shard.cluster);
     this.defaultMetaTtlMs = options.historyMetaTtlMs ?? DEFAULT_HISTORY_META_TTL_MS;
     this.logger = options.logger;
     this.subscriber = shard.newSubscriber();
     this.subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) => this.deliver(channel, message));
-    this.subscriptions = new PubSubSubscriptions(this.subscriber, this.logger);
+    this.subscriptions = new PubSubSubscriptions(this.subscriber, shard.address, this.logger);
   }
 
   /** Registers the handler and opens the PUB/SUB connection (see {@link connect}). */
@@ -199,7 +198,8 @@ export class RedisBroker implements Broker {
   private deliver(redisChannel: Buffer, message: Buffer): void {
     const handler = this.handler;
     if (handler === undefined) return;
-    const channel = redisChannel.toString("utf8", this.keys.pubSubPrefixLength);
+    const channel = this.keys.channelOf(redisChannel);
+    if (channel === undefined) return;
     let event;
     try {
       event = decodePubSubMessage(message);
