@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Centrifuge, PublicationContext } from "centrifuge";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { consistentIndex } from "../../src/engine/redis/shard-index.js";
 import { newClient } from "../helpers/clients.js";
 import { RedisServer, redisMissing, uniquePrefix } from "../helpers/redis.js";
+import { RedisCluster } from "../helpers/redis-cluster.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
 import { until, within } from "../helpers/sessions.js";
 import { connectToken } from "../helpers/tokens.js";
@@ -163,6 +164,32 @@ describe("Redis setups from the config", { skip: redisMissing, timeout: 60_000 }
       assert.equal(await direct[0]?.exists(`${prefix}.stream.room:legacy`), 1);
     } finally {
       await pair.close();
+    }
+  });
+
+  it("runs on a Redis Cluster with Centrifugo's hash-tagged keys", async () => {
+    const cluster = await RedisCluster.start();
+    const client = new Cluster(cluster.nodes.map((node) => ({ host: "127.0.0.1", port: node.port })));
+    const prefix = uniquePrefix("cluster");
+    const pair = await Pair.start({
+      engine: { type: "redis", redis: { cluster_address: [cluster.seeds.join(",")], prefix } },
+    });
+    try {
+      const channels = ["room:c1", "room:c2", "room:c3", "room:c4"];
+      const received = await Promise.all(channels.map((channel, i) => pair.subscribeOnA(`u${i}`, channel)));
+      for (const channel of channels) await pair.publishOnB(channel, 1);
+      await until(() => received.every((seen) => seen.length === 1), "every channel's publication on A");
+      for (const channel of channels) {
+        assert.equal(await client.exists(`${prefix}.stream.{${channel}}`), 1);
+        assert.equal(await client.exists(`${prefix}.stream.meta.{${channel}}`), 1);
+        assert.equal(await client.exists(`${prefix}.presence.data.{${channel}}`), 1);
+      }
+      assert.deepEqual(await pair.b.server.node.presenceStats("room:c1"), { numClients: 1, numUsers: 1 });
+      await until(() => pair.b.server.node.nodes().length === 2, "node A in B's info");
+    } finally {
+      await pair.close();
+      client.disconnect();
+      await cluster.close();
     }
   });
 

@@ -4,6 +4,7 @@ import { type RedisConnectionOptions, RedisShard } from "../../src/engine/redis/
 import { RedisPresenceManager } from "../../src/engine/redis/presence.js";
 import { ShardedBroker, ShardedPresenceManager } from "../../src/engine/redis/sharded.js";
 import { RedisServer, redisMissing, uniquePrefix } from "../helpers/redis.js";
+import { RedisCluster } from "../helpers/redis-cluster.js";
 import { runBrokerContract } from "./broker-contract.js";
 import { runPresenceContract } from "./presence-contract.js";
 
@@ -60,4 +61,29 @@ describe("Redis engine (two shards)", { skip: redisMissing }, () => {
       shards().map((shard) => new RedisPresenceManager(shard, { prefix, ttlMs })),
     );
   });
+});
+
+describe("Redis engine (Redis Cluster, three masters)", { skip: redisMissing }, () => {
+  let cluster: RedisCluster;
+
+  before(async () => {
+    cluster = await RedisCluster.start();
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  const shard = () => {
+    const seeds = cluster.nodes.map((node) => ({ host: "127.0.0.1", port: node.port }));
+    return new RedisShard({ ...connection(seeds[0]?.port ?? 0), cluster: seeds });
+  };
+
+  runBrokerContract(
+    "redis cluster",
+    async () => new RedisBroker(shard(), { prefix: uniquePrefix("broker") }),
+  );
+  runPresenceContract(
+    "redis cluster",
+    async ({ ttlMs }) => new RedisPresenceManager(shard(), { prefix: uniquePrefix("presence"), ttlMs }),
+  );
 });
