@@ -184,15 +184,13 @@ async function redisBroker(
   path: string,
   logger: Logger,
 ): Promise<BrokerPart> {
-  if (section.history_use_lists) {
-    throw new Error(`${path}.history_use_lists: not supported yet by Turbine's Redis engine`);
-  }
   const shards = redisShardsOf(section, path, logger);
   return connectRedis(section, path, () =>
     connectRedisBroker({
       shards,
       prefix: section.prefix,
       historyMetaTtlMs: config.channel.history_meta_ttl,
+      useLists: section.history_use_lists,
       logger: logger.child({ engine: "redis", part: "broker" }),
     }),
   );

@@ -154,14 +154,25 @@ describe("Redis setups from the config", { skip: redisMissing, timeout: 60_000 }
     }
   });
 
-  it("reads the v5 flat keys (engine, redis_address, redis_prefix)", async () => {
+  it("reads the v5 flat keys (engine, redis_address, redis_prefix, redis_use_lists)", async () => {
     const prefix = uniquePrefix("v5");
-    const pair = await Pair.start({ engine: "redis", redis_address: servers[0]?.url, redis_prefix: prefix });
+    const pair = await Pair.start({
+      engine: "redis",
+      redis_address: servers[0]?.url,
+      redis_prefix: prefix,
+      redis_use_lists: true,
+    });
     try {
       const seen = await pair.subscribeOnA("carol", "room:legacy");
       await pair.publishOnB("room:legacy", 1);
-      await until(() => seen.length === 1, "the publication from B on A");
-      assert.equal(await direct[0]?.exists(`${prefix}.stream.room:legacy`), 1);
+      await pair.publishOnB("room:legacy", 2);
+      await until(() => seen.length === 2, "the publications from B on A");
+      assert.equal(await direct[0]?.llen(`${prefix}.list.room:legacy`), 2);
+      const history = await pair.a.server.node.history("room:legacy", { limit: -1 });
+      assert.deepEqual(
+        history.publications.map((pub) => pub.offset),
+        [1, 2],
+      );
     } finally {
       await pair.close();
     }

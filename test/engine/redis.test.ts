@@ -33,6 +33,10 @@ describe("Redis engine (single instance)", { skip: redisMissing }, () => {
   const shard = () => new RedisShard(connection(server.port));
 
   runBrokerContract("redis", async () => new RedisBroker(shard(), { prefix: uniquePrefix("broker") }));
+  runBrokerContract(
+    "redis, history in lists",
+    async () => new RedisBroker(shard(), { prefix: uniquePrefix("lists"), useLists: true }),
+  );
   runPresenceContract(
     "redis",
     async ({ ttlMs }) => new RedisPresenceManager(shard(), { prefix: uniquePrefix("presence"), ttlMs }),

@@ -26,6 +26,8 @@ export interface RedisSetupOptions {
 export interface RedisBrokerSetupOptions extends RedisSetupOptions {
   /** Stream meta lifetime when a namespace does not set one, in ms (`channel.history_meta_ttl`). */
   historyMetaTtlMs: number;
+  /** Keep history in lists instead of streams (`history_use_lists`). */
+  useLists?: boolean;
 }
 
 export interface RedisPresenceSetupOptions extends RedisSetupOptions {
@@ -88,6 +90,7 @@ function brokerOn(
       new RedisBroker(shard, {
         prefix: options.prefix,
         historyMetaTtlMs: options.historyMetaTtlMs,
+        useLists: options.useLists,
         logger: options.logger,
       }),
   );
