@@ -4,8 +4,9 @@ import type { Centrifuge, PublicationContext } from "centrifuge";
 import { Cluster, Redis } from "ioredis";
 import { consistentIndex } from "../../src/engine/redis/shard-index.js";
 import { newClient } from "../helpers/clients.js";
-import { RedisServer, redisMissing, uniquePrefix } from "../helpers/redis.js";
+import { RedisServer, redisMissing, startSentinel, uniquePrefix } from "../helpers/redis.js";
 import { RedisCluster } from "../helpers/redis-cluster.js";
+import { TlsRedisServer } from "../helpers/redis-tls.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
 import { until, within } from "../helpers/sessions.js";
 import { connectToken } from "../helpers/tokens.js";
@@ -201,6 +202,96 @@ describe("Redis setups from the config", { skip: redisMissing, timeout: 60_000 }
       await pair.close();
       client.disconnect();
       await cluster.close();
+    }
+  });
+
+  it("finds the master through Sentinel", async () => {
+    const sentinel = await startSentinel(servers[1] as RedisServer);
+    const prefix = uniquePrefix("sentinel");
+    try {
+      const pair = await Pair.start({
+        engine: {
+          type: "redis",
+          redis: {
+            sentinel_address: [`127.0.0.1:${sentinel.port}`],
+            sentinel_master_name: "mymaster",
+            prefix,
+          },
+        },
+      });
+      try {
+        const seen = await pair.subscribeOnA("dave", "room:watched");
+        await pair.publishOnB("room:watched", 1);
+        await until(() => seen.length === 1, "the publication from B on A");
+        assert.equal(await direct[1]?.exists(`${prefix}.stream.room:watched`), 1);
+        assert.deepEqual(await pair.b.server.node.presenceStats("room:watched"), {
+          numClients: 1,
+          numUsers: 1,
+        });
+      } finally {
+        await pair.close();
+      }
+      await assert.rejects(
+        startTestServer({
+          engine: {
+            type: "redis",
+            redis: {
+              sentinel_address: [`127.0.0.1:${sentinel.port}`],
+              sentinel_master_name: "unknown",
+              connect_timeout: "300ms",
+            },
+          },
+        }),
+        /engine\.redis\.sentinel_address: cannot connect to redis/,
+      );
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it("speaks TLS to Redis with the tls section's CA, client certificate and checks", async () => {
+    const redis = await TlsRedisServer.start();
+    const certs = redis.certificates;
+    const prefix = uniquePrefix("tls");
+    const tls = {
+      enabled: true,
+      server_ca_pem: certs.caFile,
+      cert_pem: redis.pem(certs.clientCertFile),
+      key_pem: Buffer.from(redis.pem(certs.clientKeyFile)).toString("base64"),
+    };
+    const on = (address: string, extra: Record<string, unknown> = {}) => ({
+      engine: {
+        type: "redis",
+        redis: { address, prefix, connect_timeout: "500ms", tls: { ...tls, ...extra } },
+      },
+    });
+    try {
+      const pair = await Pair.start(on(`rediss://127.0.0.1:${redis.tlsPort}`));
+      try {
+        const seen = await pair.subscribeOnA("erin", "room:secure");
+        await pair.publishOnB("room:secure", 1);
+        await until(() => seen.length === 1, "the publication from B on A");
+        const plain = new Redis({ host: "127.0.0.1", port: redis.server.port });
+        assert.equal(await plain.exists(`${prefix}.stream.room:secure`), 1);
+        plain.disconnect();
+      } finally {
+        await pair.close();
+      }
+      const address = `redis://localhost:${redis.tlsPort}`;
+      const node = await startTestServer(on(address, { server_ca_pem: "", insecure_skip_verify: true }));
+      await node.close();
+      const refused: [Record<string, unknown>, RegExp][] = [
+        [on(address, { server_ca_pem: "" }), /self-signed|unable to verify|certificate/i],
+        [on(address, { server_name: "elsewhere.example" }), /elsewhere\.example|altnames|Hostname/i],
+        [on(address, { cert_pem: "", key_pem: "" }), /engine\.redis\.address: cannot connect/],
+        [on(address, { key_pem: "" }), /engine\.redis\.tls: cert_pem and key_pem go together/],
+        [on(address, { server_ca_pem: "/nonexistent/ca.pem" }), /engine\.redis\.tls\.server_ca_pem/],
+      ];
+      for (const [config, error] of refused) {
+        await assert.rejects(startTestServer(config), error, JSON.stringify(config));
+      }
+    } finally {
+      await redis.close();
     }
   });
 

@@ -186,3 +186,11 @@ function ping(port: number): Promise<boolean> {
     });
   });
 }
+
+/** A Redis Sentinel (`redis-server --sentinel`) monitoring `master` under `masterName`, quorum 1. */
+export function startSentinel(master: RedisServer, masterName = "mymaster"): Promise<RedisServer> {
+  return RedisServer.start({
+    configFile: () => `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1\n`,
+    args: () => ["--sentinel"],
+  });
+}

@@ -133,10 +133,11 @@ export class RedisShard {
 
   private newConnection(role: string, extra: RedisOptions): RedisClient {
     const { options } = this;
+    let wasReady = false;
     const settings: RedisOptions & { disconnectTimeout: number } = {
       host: options.host,
       port: options.port,
-      ...sentinelSettings(options.sentinel),
+      ...sentinelSettings(options.sentinel, () => wasReady),
       tls: options.tls,
       db: options.db,
       username: options.user === "" ? undefined : options.user,
@@ -158,7 +159,6 @@ export class RedisShard {
     const connection =
       options.cluster === undefined ? new Redis(settings) : newCluster(options.cluster, settings);
     // ioredis reports every failed attempt as an error; one line per lost and per restored connection is enough.
-    let wasReady = false;
     let up = false;
     connection.on("error", (err: Error) => {
       this.logger?.debug({ err, redis: this.address, role }, "redis connection error");
@@ -177,7 +177,12 @@ export class RedisShard {
   }
 }
 
-function sentinelSettings(sentinel: RedisSentinelOptions | undefined): RedisOptions {
+/**
+ * Sentinel options. Until the first connection was ready, one round over the Sentinels that finds no master
+ * fails the connect (so start-up fails within the connect timeout instead of asking forever); afterwards the
+ * Sentinels are asked again with the usual backoff.
+ */
+function sentinelSettings(sentinel: RedisSentinelOptions | undefined, wasReady: () => boolean): RedisOptions {
   if (sentinel === undefined) return {};
   return {
     sentinels: sentinel.addresses,
@@ -186,7 +191,7 @@ function sentinelSettings(sentinel: RedisSentinelOptions | undefined): RedisOpti
     sentinelPassword: sentinel.password === "" ? undefined : sentinel.password,
     enableTLSForSentinelMode: sentinel.tls !== undefined,
     sentinelTLS: sentinel.tls,
-    sentinelRetryStrategy: retryDelay,
+    sentinelRetryStrategy: (attempt: number) => (wasReady() ? retryDelay(attempt) : null),
   };
 }
 
