@@ -1,12 +1,14 @@
-import { after, before, describe } from "node:test";
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import { RedisBroker } from "../../src/engine/redis/broker.js";
 import { type RedisConnectionOptions, RedisShard } from "../../src/engine/redis/connection.js";
 import { RedisPresenceManager } from "../../src/engine/redis/presence.js";
 import { ShardedBroker, ShardedPresenceManager } from "../../src/engine/redis/sharded.js";
-import { RedisServer, redisMissing, uniquePrefix } from "../helpers/redis.js";
+import { RedisServer, redisMissing, startSentinel, uniquePrefix } from "../helpers/redis.js";
 import { RedisCluster } from "../helpers/redis-cluster.js";
 import { runBrokerContract } from "./broker-contract.js";
 import { runPresenceContract } from "./presence-contract.js";
+import { decode, encode, RecordingHandler, uniqueChannel } from "./recording-handler.js";
 
 function connection(port: number): RedisConnectionOptions {
   return {
@@ -88,6 +90,69 @@ describe("Redis engine (Redis Cluster, three masters)", { skip: redisMissing }, 
   );
   runPresenceContract(
     "redis cluster",
+    async ({ ttlMs }) => new RedisPresenceManager(shard(), { prefix: uniquePrefix("presence"), ttlMs }),
+  );
+
+  it("delivers a channel's publications in publish order, saved to history or not, joins included", async () => {
+    const broker = new RedisBroker(shard(), { prefix: uniquePrefix("order") });
+    const events = new RecordingHandler();
+    try {
+      await broker.registerEventHandler(events);
+      const channels = Array.from({ length: 8 }, (_, i) => uniqueChannel(`order${i}`));
+      await broker.subscribe(channels);
+      const saved = { historySize: 100, historyTtlMs: 60_000, historyMetaTtlMs: 0 };
+      const unsaved = { historySize: 0, historyTtlMs: 0, historyMetaTtlMs: 0 };
+      const sent: Promise<unknown>[] = [];
+      for (let i = 0; i < 40; i++) {
+        for (const channel of channels) {
+          sent.push(broker.publish(channel, encode(`m${i}`), i % 2 === 0 ? saved : unsaved));
+          if (i % 10 === 5) sent.push(broker.publishJoin(channel, { user: `u${i}`, client: `c${i}` }));
+        }
+      }
+      await Promise.all(sent);
+      for (const channel of channels) {
+        await events.waitForPublication(channel, "m39");
+        assert.deepEqual(
+          events.publications(channel).map((event) => decode(event.pub.data)),
+          Array.from({ length: 40 }, (_, i) => `m${i}`),
+        );
+      }
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe("Redis engine (through Sentinel)", { skip: redisMissing }, () => {
+  let master: RedisServer;
+  let sentinel: RedisServer;
+
+  before(async () => {
+    master = await RedisServer.start();
+    sentinel = await startSentinel(master, "main");
+  });
+  after(async () => {
+    await sentinel?.close();
+    await master?.close();
+  });
+
+  const shard = () =>
+    new RedisShard({
+      ...connection(sentinel.port),
+      sentinel: {
+        addresses: [{ host: "127.0.0.1", port: sentinel.port }],
+        masterName: "main",
+        user: "",
+        password: "",
+      },
+    });
+
+  runBrokerContract(
+    "redis sentinel",
+    async () => new RedisBroker(shard(), { prefix: uniquePrefix("broker") }),
+  );
+  runPresenceContract(
+    "redis sentinel",
     async ({ ttlMs }) => new RedisPresenceManager(shard(), { prefix: uniquePrefix("presence"), ttlMs }),
   );
 });

@@ -124,7 +124,7 @@ export class RedisBroker implements Broker {
     if (options.historySize <= 0 || options.historyTtlMs <= 0) {
       const message = unsavedPublicationMessage(body, delta);
       if (resultTtl === 0) {
-        await this.shard.command.publish(pubSubChannel, message);
+        await this.shard.publish(pubSubChannel, message);
         return { position: { offset: 0, epoch: "" }, suppressed: false };
       }
       const reply = await publishIdempotentScript.run(
@@ -157,12 +157,12 @@ export class RedisBroker implements Broker {
 
   async publishJoin(channel: string, info: ClientInfo): Promise<void> {
     this.shard.ensureAvailable();
-    await this.shard.command.publish(this.keys.pubSub(channel), joinMessage(info));
+    await this.shard.publish(this.keys.pubSub(channel), joinMessage(info));
   }
 
   async publishLeave(channel: string, info: ClientInfo): Promise<void> {
     this.shard.ensureAvailable();
-    await this.shard.command.publish(this.keys.pubSub(channel), leaveMessage(info));
+    await this.shard.publish(this.keys.pubSub(channel), leaveMessage(info));
   }
 
   /**

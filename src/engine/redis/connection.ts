@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { routedPublishScript } from "./lua.js";
 
 /** A connection to one Redis server (standalone or through Sentinel) or to a whole Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -111,6 +112,16 @@ export class RedisShard {
   /** Throws {@link RedisUnavailableError} when the command connection is down (never for the first connect). */
   ensureAvailable(): void {
     if (!isUsable(this.command)) throw new RedisUnavailableError(this.address);
+  }
+
+  /**
+   * PUBLISHes `message` on `channel`. On a Redis Cluster it goes through the node owning the channel's slot,
+   * as Centrifugo publishes: a plain PUBLISH would leave from any node, and messages of one channel leaving
+   * from different nodes may overtake each other on the way to a subscriber.
+   */
+  async publish(channel: string, message: Buffer): Promise<void> {
+    if (this.cluster) await routedPublishScript.run(this.command, [channel], [message]);
+    else await this.command.publish(channel, message);
   }
 
   /** A new connection to the same server (or cluster) for SUBSCRIBE; the caller owns and closes it. */

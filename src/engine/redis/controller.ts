@@ -44,10 +44,7 @@ export class RedisController implements Controller {
   /** Rejects at once while Redis is known to be unreachable, else within `ioTimeoutMs`. */
   async publishControl(data: Uint8Array): Promise<void> {
     this.shard.ensureAvailable();
-    await this.shard.command.publish(
-      this.channel,
-      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    );
+    await this.shard.publish(this.channel, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   async close(): Promise<void> {

@@ -116,6 +116,13 @@ export const publishScript = new LuaScript(publishSource(STREAM), 3);
 export const publishListScript = new LuaScript(publishSource(LIST), 3);
 
 /**
+ * A plain PUBLISH of ARGV[1] on the PUB/SUB channel KEYS[1]. On a Redis Cluster the channel, passed as a key,
+ * routes the call to the node owning its slot (where the publish script publishes too), so every message of
+ * one channel enters the cluster bus at one node and reaches subscribers in order.
+ */
+export const routedPublishScript = new LuaScript(`return redis.call("publish", KEYS[1], ARGV[1])`, 1);
+
+/**
  * Broadcasts a publication that is not saved, once per idempotency key.
  * KEYS: idempotent result. ARGV: PUB/SUB message, PUB/SUB channel, result ttl ms.
  * Returns {offset, epoch, suppressed 1/0}: the cached position of an earlier publish with the key, if any.
