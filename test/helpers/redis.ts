@@ -29,7 +29,16 @@ process.on("exit", () => {
 export const redisMissing: string | false =
   binary === undefined ? "redis-server is not installed (apt-get install -y redis-server)" : false;
 
-/** A `redis-server` of the test's own, on a free loopback port, without persistence. */
+/** Options of {@link RedisServer.start}. */
+export interface RedisServerOptions {
+  /**
+   * Append every write to an fsynced AOF before replying (`appendonly yes`, `appendfsync always`), so what a
+   * client saw acknowledged survives a SIGKILL and `restart()`. Off: nothing is persisted.
+   */
+  durable?: boolean;
+}
+
+/** A `redis-server` of the test's own, on a free loopback port, without persistence unless asked. */
 export class RedisServer {
   private process: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
@@ -37,12 +46,14 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly options: RedisServerOptions,
   ) {}
 
   /** Starts a server on a free port and waits until it answers PING. */
-  static async start(): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     for (let attempt = 0; ; attempt++) {
-      const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), "turbine-redis-")));
+      const dir = mkdtempSync(join(tmpdir(), "turbine-redis-"));
+      const server = new RedisServer(await freePort(), dir, options);
       try {
         await server.restart();
         return server;
@@ -63,7 +74,7 @@ export class RedisServer {
     return this.process?.pid;
   }
 
-  /** (Re)starts the server on the same port, empty; resolves once it answers PING. */
+  /** (Re)starts the server on the same port (empty unless durable); resolves once it answers PING. */
   async restart(): Promise<void> {
     if (binary === undefined) throw new Error("redis-server is not installed");
     if (this.process !== undefined) throw new Error("redis-server is already running");
@@ -77,7 +88,9 @@ export class RedisServer {
         "--save",
         "",
         "--appendonly",
-        "no",
+        this.options.durable ? "yes" : "no",
+        "--appendfsync",
+        "always",
         "--dir",
         this.dir,
         "--daemonize",
