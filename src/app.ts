@@ -15,6 +15,7 @@ import type { Broker, Controller, PresenceManager } from "./engine/types.js";
 import { MemoryBroker } from "./engine/memory/broker.js";
 import { MemoryController } from "./engine/memory/controller.js";
 import { MemoryPresenceManager } from "./engine/memory/presence.js";
+import { connectNatsBroker } from "./engine/nats/index.js";
 import { connectRedisEngine, parseRedisAddress, type RedisConnectionOptions } from "./engine/redis/index.js";
 import { WebSocketHandler } from "./transport/websocket.js";
 import { version } from "./version.js";
@@ -119,15 +120,52 @@ function memoryEngine(config: Config): Engine {
 
 /** The engine `engine.type` names; what is not supported yet is refused loudly rather than replaced. */
 async function configuredEngine(config: Config, logger: Logger): Promise<Engine> {
-  const separate = [
-    ["broker.type", config.broker.enabled ? config.broker.type : "memory"],
-    ["presence_manager.type", config.presence_manager.enabled ? config.presence_manager.type : "memory"],
-  ];
-  for (const [key, type] of separate) {
-    if (type !== "memory") throw new Error(`${key}: "${type}" is not supported yet, only "memory"`);
+  const brokerType = config.broker.enabled ? config.broker.type : "memory";
+  if (brokerType !== "memory" && brokerType !== "nats") {
+    throw new Error(`broker.type: "${brokerType}" is not supported yet, only "memory" and "nats"`);
   }
-  if (config.engine.type === "redis") return redisEngine(config, logger);
-  return memoryEngine(config);
+  const presenceType = config.presence_manager.enabled ? config.presence_manager.type : "memory";
+  if (presenceType !== "memory") {
+    throw new Error(`presence_manager.type: "${presenceType}" is not supported yet, only "memory"`);
+  }
+  const engine = config.engine.type === "redis" ? await redisEngine(config, logger) : memoryEngine(config);
+  return brokerType === "nats" ? withNatsBroker(engine, config, logger) : engine;
+}
+
+/**
+ * `broker.type: nats`: NATS carries publications, joins, leaves and (as in Centrifugo, where the NATS broker
+ * is the controller too) control messages; the engine keeps presence.
+ */
+async function withNatsBroker(engine: Engine, config: Config, logger: Logger): Promise<Engine> {
+  const nats = config.broker.nats;
+  const unsupported: [string, boolean][] = [
+    ["broker.nats.tls.enabled", nats.tls.enabled],
+    ["broker.nats.allow_wildcards", nats.allow_wildcards],
+    ["broker.nats.raw_mode.enabled", nats.raw_mode.enabled],
+  ];
+  const replaced = () => Promise.all([engine.broker.close(), engine.controller?.close()]);
+  let natsEngine;
+  try {
+    const key = unsupported.find(([, set]) => set)?.[0];
+    if (key !== undefined) throw new Error(`${key}: not supported yet by Turbine's NATS broker`);
+    natsEngine = await connectNatsBroker({
+      connection: {
+        url: nats.url,
+        dialTimeoutMs: nats.dial_timeout,
+        writeTimeoutMs: nats.write_timeout,
+        name: config.node.name || undefined,
+      },
+      prefix: nats.prefix,
+      logger: logger.child({ broker: "nats" }),
+    }).catch((err: unknown) => {
+      throw new Error(`broker.nats.url: ${(err as Error).message}`, { cause: err });
+    });
+  } catch (err) {
+    await Promise.all([replaced(), engine.presenceManager.close()]);
+    throw err;
+  }
+  await replaced();
+  return { presenceManager: engine.presenceManager, ...natsEngine };
 }
 
 /** `engine.type: redis` with one Redis server (sharding, Cluster, Sentinel and TLS come later). */

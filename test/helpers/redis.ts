@@ -145,7 +145,8 @@ export function uniquePrefix(label = "test"): string {
   return `turbine-${label}-${randomBytes(4).toString("hex")}`;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
