@@ -89,18 +89,32 @@ export interface SubRefreshProxyResult {
 /** The configured proxies. Channel and RPC proxies are looked up by name (`*_proxy_name`). */
 export interface ProxyHooks {
   /** `client.proxy.connect`: called for a connect without a token. undefined result = no credentials. */
-  readonly connect?: (caller: ProxyCaller, req: ConnectProxyRequest) => Promise<ConnectProxyResult | undefined>;
+  readonly connect?: (
+    caller: ProxyCaller,
+    req: ConnectProxyRequest,
+  ) => Promise<ConnectProxyResult | undefined>;
   /** `client.proxy.refresh`: makes connection refresh server-side. Failures extend the connection a minute. */
   readonly refresh?: (caller: ProxyCaller) => Promise<RefreshProxyResult>;
   subscribe(
     name: string,
-  ): ((caller: ProxyCaller, channel: string, token: string, data: Uint8Array) => Promise<SubscribeProxyResult>) | undefined;
+  ):
+    | ((
+        caller: ProxyCaller,
+        channel: string,
+        token: string,
+        data: Uint8Array,
+      ) => Promise<SubscribeProxyResult>)
+    | undefined;
   publish(
     name: string,
   ): ((caller: ProxyCaller, channel: string, data: Uint8Array) => Promise<PublishProxyResult>) | undefined;
-  subRefresh(name: string): ((caller: ProxyCaller, channel: string) => Promise<SubRefreshProxyResult>) | undefined;
+  subRefresh(
+    name: string,
+  ): ((caller: ProxyCaller, channel: string) => Promise<SubRefreshProxyResult>) | undefined;
   /** RPC answers with the result data (empty when the backend sent none). */
-  rpc(name: string): ((caller: ProxyCaller, method: string, data: Uint8Array) => Promise<Uint8Array>) | undefined;
+  rpc(
+    name: string,
+  ): ((caller: ProxyCaller, method: string, data: Uint8Array) => Promise<Uint8Array>) | undefined;
 }
 
 /** No proxies configured. */

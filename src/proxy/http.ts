@@ -81,7 +81,10 @@ export class HttpProxyEndpoint implements ProxyEndpoint {
     throw new ProxyCallError(`unexpected HTTP status code: ${status}`);
   }
 
-  private post(body: Uint8Array, headers: Record<string, string>): Promise<{ status: number; data: Uint8Array }> {
+  private post(
+    body: Uint8Array,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; data: Uint8Array }> {
     const send = this.url.protocol === "https:" ? httpsRequest : httpRequest;
     let timer: NodeJS.Timeout | undefined;
     const exchange = new Promise<{ status: number; data: Uint8Array }>((resolve, reject) => {
@@ -90,9 +93,9 @@ export class HttpProxyEndpoint implements ProxyEndpoint {
       );
       if (this.config.timeout > 0)
         timer = setTimeout(
-        () => req.destroy(new ProxyCallError(`proxy request timed out after ${this.config.timeout} ms`)),
-        this.config.timeout,
-      );
+          () => req.destroy(new ProxyCallError(`proxy request timed out after ${this.config.timeout} ms`)),
+          this.config.timeout,
+        );
       req.on("error", reject);
       req.end(body);
     });

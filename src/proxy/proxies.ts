@@ -131,7 +131,8 @@ export class Proxies implements ProxyHooks {
   rpc(name: string) {
     const proxy = this.set.rpc.get(name);
     if (proxy === undefined) return undefined;
-    return (caller: ProxyCaller, method: string, data: Uint8Array) => this.callRpc(proxy, caller, method, data);
+    return (caller: ProxyCaller, method: string, data: Uint8Array) =>
+      this.callRpc(proxy, caller, method, data);
   }
 
   /** Close every endpoint (shutdown). */
@@ -179,7 +180,10 @@ export class Proxies implements ProxyHooks {
   private async callRefresh(proxy: ConfiguredProxy, caller: ProxyCaller): Promise<RefreshProxyResult> {
     let response;
     try {
-      response = await this.call(proxy, RefreshMethod, caller, { user: caller.user, ...withMeta(proxy, caller) });
+      response = await this.call(proxy, RefreshMethod, caller, {
+        user: caller.user,
+        ...withMeta(proxy, caller),
+      });
     } catch {
       return { expired: false, expireAt: Math.floor(Date.now() / 1000) + REFRESH_RETRY_SECONDS };
     }
