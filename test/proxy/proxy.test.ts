@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { Centrifuge, Subscription } from "centrifuge";
 import WebSocket from "ws";
-import { newClient, once } from "../helpers/clients.js";
+import { type Encoding, newClient, once } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   Backend,
@@ -27,7 +27,7 @@ interface CaseContext {
   backend: Backend;
   server: TestServer;
   /** A client that will be disconnected after the case. */
-  client(options?: Parameters<typeof newClient>[2]): Centrifuge;
+  client(options?: Parameters<typeof newClient>[2], encoding?: Encoding): Centrifuge;
 }
 
 interface Case {
@@ -389,6 +389,37 @@ const cases: Case[] = [
       assert.deepEqual((await c.rpc("fine", 1)).data, { echo: 1, method: "fine" });
     },
   })),
+  ...[
+    { what: "a result of the wrong type", json: { result: "nope" } },
+    { what: "invalid b64data", json: { result: { b64data: "%%%not base64" } } },
+  ].map(({ what, json }): Case => ({
+    name: `rpc backend answers ${what}: error 100`,
+    async run({ backend, client }) {
+      backend.handler = on("RPC", () => ({ json }));
+      const c = client();
+      await connected(c);
+      assert.equal((await rpcError(c, "odd", {})).code, 100);
+    },
+  })),
+  {
+    name: "protobuf client: protocol reported, JSON payloads pass through the proxies",
+    async run({ backend, client }) {
+      backend.handler = on("Publish", () => ({ json: { result: { data: { rewritten: true } } } }));
+      const c = client({}, "protobuf");
+      await connected(c);
+      const reply = await c.rpc("pb", new TextEncoder().encode('{"n":1}'));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(reply.data as Uint8Array)), {
+        echo: { n: 1 },
+        method: "pb",
+      });
+      assert.equal(backend.callsOf("RPC")[0]?.body.protocol, "protobuf");
+      const sub = c.newSubscription("px:pb");
+      await subscribed(sub);
+      const publication = once<{ data: Uint8Array }>(sub, "publication");
+      await sub.publish(new TextEncoder().encode('{"raw":true}'));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode((await publication).data)), { rewritten: true });
+    },
+  },
   {
     name: "rpc disconnect from the backend",
     async run({ backend, client }) {
@@ -519,8 +550,8 @@ for (const type of ["http", "grpc"] as const) {
       if (c.only !== undefined && c.only !== type) continue;
       test(c.name, { timeout: 30_000 }, async () => {
         const server = await startTestServer(mergeConfig(proxyConfig(backend), c.config?.(backend) ?? {}));
-        const client = (options = {}) => {
-          const created = newClient(server.url, "json", options);
+        const client = (options = {}, encoding: Encoding = "json") => {
+          const created = newClient(server.url, encoding, options);
           clients.push(created);
           return created;
         };
