@@ -17,6 +17,7 @@ import { MemoryController } from "./engine/memory/controller.js";
 import { MemoryPresenceManager } from "./engine/memory/presence.js";
 import { connectNatsBroker } from "./engine/nats/index.js";
 import { connectRedisEngine, parseRedisAddress, type RedisConnectionOptions } from "./engine/redis/index.js";
+import { createProxies } from "./proxy/index.js";
 import { WebSocketHandler } from "./transport/websocket.js";
 import { version } from "./version.js";
 
@@ -53,13 +54,22 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
-  const chosen = engine ?? (await configuredEngine(config, logger));
+  const proxies = createProxies(config, logger);
+  warnUnusedRpcProxy(config, logger);
+  let chosen: Engine;
+  try {
+    chosen = engine ?? (await configuredEngine(config, logger));
+  } catch (err) {
+    proxies.close();
+    throw err;
+  }
   const node = new Node({
     name: config.node.name || `${hostname()}_${config.http_server.port}`,
     version,
     client: config.client,
     channel: config.channel,
     rpc: config.rpc,
+    proxies,
     ...chosen,
     ...tuning,
     logger,
@@ -86,6 +96,7 @@ export async function startServer(
   } catch (err) {
     await grpcApi?.close(0);
     await node.shutdown(0);
+    proxies.close();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -103,11 +114,27 @@ export async function startServer(
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await node.shutdown(config.shutdown.timeout);
         await grpcClosed;
+        proxies.close();
         server.closeAllConnections();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * `rpc.proxy.endpoint` alone proxies nothing in v6: RPC namespaces opt in with `proxy_enabled`. v5 and v5-era
+ * deployments (`CENTRIFUGO_RPC_PROXY_ENDPOINT` in the seed app) expect the endpoint to be enough, so say so.
+ */
+function warnUnusedRpcProxy(config: Config, logger: Logger): void {
+  const { rpc } = config;
+  const used = [rpc.without_namespace, ...rpc.namespaces].some((ns) => ns.proxy_enabled);
+  if (rpc.proxy.endpoint !== "" && !used) {
+    logger.warn(
+      "rpc.proxy.endpoint is set but no RPC namespace enables the proxy: set rpc.without_namespace.proxy_enabled " +
+        "(CENTRIFUGO_RPC_WITHOUT_NAMESPACE_PROXY_ENABLED=true) or rpc.namespaces[].proxy_enabled",
+    );
+  }
 }
 
 function memoryEngine(config: Config): Engine {
