@@ -16,6 +16,7 @@ import type { Broker, Controller, PresenceManager } from "./engine/types.js";
 import { MemoryBroker } from "./engine/memory/broker.js";
 import { MemoryController } from "./engine/memory/controller.js";
 import { MemoryPresenceManager } from "./engine/memory/presence.js";
+import { connectNatsBroker } from "./engine/nats/index.js";
 import {
   connectRedisBroker,
   connectRedisPresenceManager,
@@ -23,6 +24,7 @@ import {
   type RedisSection,
   redisShards,
 } from "./engine/redis/index.js";
+import { createProxies } from "./proxy/index.js";
 import { WebSocketHandler } from "./transport/websocket.js";
 import { version } from "./version.js";
 
@@ -59,13 +61,22 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
-  const chosen = engine ?? (await configuredEngine(config, logger));
+  const proxies = createProxies(config, logger);
+  warnUnusedRpcProxy(config, logger);
+  let chosen: Engine;
+  try {
+    chosen = engine ?? (await configuredEngine(config, logger));
+  } catch (err) {
+    proxies.close();
+    throw err;
+  }
   const node = new Node({
     name: config.node.name || `${hostname()}_${config.http_server.port}`,
     version,
     client: config.client,
     channel: config.channel,
     rpc: config.rpc,
+    proxies,
     ...chosen,
     ...tuning,
     logger,
@@ -92,6 +103,7 @@ export async function startServer(
   } catch (err) {
     await grpcApi?.close(0);
     await node.shutdown(0);
+    proxies.close();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -109,11 +121,27 @@ export async function startServer(
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await node.shutdown(config.shutdown.timeout);
         await grpcClosed;
+        proxies.close();
         server.closeAllConnections();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * `rpc.proxy.endpoint` alone proxies nothing in v6: RPC namespaces opt in with `proxy_enabled`. v5 and v5-era
+ * deployments (`CENTRIFUGO_RPC_PROXY_ENDPOINT` in the seed app) expect the endpoint to be enough, so say so.
+ */
+function warnUnusedRpcProxy(config: Config, logger: Logger): void {
+  const { rpc } = config;
+  const used = [rpc.without_namespace, ...rpc.namespaces].some((ns) => ns.proxy_enabled);
+  if (rpc.proxy.endpoint !== "" && !used) {
+    logger.warn(
+      "rpc.proxy.endpoint is set but no RPC namespace enables the proxy: set rpc.without_namespace.proxy_enabled " +
+        "(CENTRIFUGO_RPC_WITHOUT_NAMESPACE_PROXY_ENABLED=true) or rpc.namespaces[].proxy_enabled",
+    );
+  }
 }
 
 /** The broker and the controller that travels with it (node-to-node messages go where publications go). */
@@ -165,7 +193,37 @@ async function separateBroker(config: Config, logger: Logger): Promise<BrokerPar
   const type = config.broker.type;
   if (type === "memory") return memoryBroker(config);
   if (type === "redis") return redisBroker(config, config.broker.redis, "broker.redis", logger);
-  throw new Error(`broker.type: "${type}" is not supported yet, only "memory" and "redis"`);
+  if (type === "nats") return natsBroker(config, logger);
+  throw new Error(`broker.type: "${type}" is not supported yet, only "memory", "redis" and "nats"`);
+}
+
+/**
+ * `broker.type: nats`: NATS carries publications, joins, leaves and (as in Centrifugo, where the NATS broker
+ * is the controller too) control messages; presence stays with the engine or `presence_manager`.
+ */
+async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
+  const nats = config.broker.nats;
+  const unsupported: [string, boolean][] = [
+    ["broker.nats.tls.enabled", nats.tls.enabled],
+    ["broker.nats.allow_wildcards", nats.allow_wildcards],
+    ["broker.nats.raw_mode.enabled", nats.raw_mode.enabled],
+  ];
+  const key = unsupported.find(([, set]) => set)?.[0];
+  if (key !== undefined) throw new Error(`${key}: not supported yet by Turbine's NATS broker`);
+  try {
+    return await connectNatsBroker({
+      connection: {
+        url: nats.url,
+        dialTimeoutMs: nats.dial_timeout,
+        writeTimeoutMs: nats.write_timeout,
+        name: config.node.name || undefined,
+      },
+      prefix: nats.prefix,
+      logger: logger.child({ broker: "nats" }),
+    });
+  } catch (err) {
+    throw new Error(`broker.nats.url: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** `presence_manager.enabled`: the presence manager `presence_manager.type` names. */

@@ -32,6 +32,11 @@ export const redisMissing: string | false =
 /** How to start a server beyond the defaults (loopback port, no persistence). */
 export interface RedisServerOptions {
   /**
+   * Append every write to an fsynced AOF before replying (`appendonly yes`, `appendfsync always`), so what a
+   * client saw acknowledged survives a SIGKILL and `restart()`. Off: nothing is persisted.
+   */
+  durable?: boolean;
+  /**
    * Extra arguments, given the server's own directory (for config, certificate or cluster files). Ports they
    * need must be free; the start is retried on other ports only for the server's own port.
    */
@@ -40,7 +45,7 @@ export interface RedisServerOptions {
   configFile?: (dir: string) => string;
 }
 
-/** A `redis-server` of the test's own, on a free loopback port, without persistence. */
+/** A `redis-server` of the test's own, on a free loopback port, without persistence unless asked. */
 export class RedisServer {
   private process: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
@@ -77,7 +82,7 @@ export class RedisServer {
     return this.process?.pid;
   }
 
-  /** (Re)starts the server on the same port, empty; resolves once it answers PING. */
+  /** (Re)starts the server on the same port (empty unless durable); resolves once it answers PING. */
   async restart(): Promise<void> {
     if (binary === undefined) throw new Error("redis-server is not installed");
     if (this.process !== undefined) throw new Error("redis-server is already running");
@@ -99,7 +104,9 @@ export class RedisServer {
         "--save",
         "",
         "--appendonly",
-        "no",
+        this.options.durable ? "yes" : "no",
+        "--appendfsync",
+        "always",
         "--dir",
         this.dir,
         "--daemonize",
