@@ -39,6 +39,8 @@ interface PublishCall {
   n: number;
   channel: string;
   started: number;
+  /** How long the API took to answer, in ms. */
+  tookMs?: number;
   /** Error code of a failed call; undefined when the API acknowledged the publication. */
   error?: number;
 }
@@ -119,6 +121,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
         calls.push(call);
         const { json } = await api.call("publish", { channel, data: { n } });
         const error = (json as { error?: { code: number } }).error;
+        call.tookMs = Date.now() - call.started;
         if (error !== undefined) call.error = error.code;
         await sleep(5);
       }
@@ -129,6 +132,14 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
         return done;
       },
     };
+  }
+
+  /** The longest a failed publish call since `from` waited for its error, in ms (a figure, not a check). */
+  function slowestFailure(from: number): number {
+    return Math.max(
+      0,
+      ...calls.slice(from).flatMap((call) => (call.error === undefined ? [] : [call.tookMs ?? 0])),
+    );
   }
 
   /** Waits until `count` more publications than now were acknowledged. */
@@ -206,7 +217,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     assert.ok(resubscribes.length > 0, "the gap was noticed and recovered (2500)");
   });
 
-  it("answers with 100 within io_timeout while redis-server stalls, and loses nothing acknowledged", async () => {
+  it("answers with 100 within io_timeout while redis-server stalls, and loses nothing acknowledged", async (t) => {
     const callsBefore = calls.length;
     const load = startLoad();
     const pid = redis.pid as number;
@@ -233,6 +244,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     for (const call of calls.slice(callsBefore)) if (call.error !== undefined) inDoubt.add(call.n);
     assert.deepEqual(new Set(failed().map((call) => call.error)), new Set([100]));
     await assertNothingLost();
+    t.diagnostic(`failed publishes during the stall took at most ${slowestFailure(callsBefore)} ms`);
   });
 
   it("keeps connections and fails fast while redis-server is down, then recovers exactly what was acknowledged", async (t) => {
@@ -273,6 +285,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     assert.deepEqual(new Set(failed().map((call) => call.error)), new Set([100]));
     await assertResubscribed();
     await assertNothingLost();
+    t.diagnostic(`failed publishes while Redis was down took at most ${slowestFailure(callsBefore)} ms`);
     t.diagnostic(
       `calls ${calls.length}, acknowledged ${acknowledged()}, failed ${failed().length}, ` +
         `in doubt ${inDoubt.size}, resubscriptions ${JSON.stringify(resubscribes)}`,

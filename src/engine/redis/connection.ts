@@ -108,7 +108,13 @@ export class RedisShard {
     readonly options: RedisConnectionOptions,
     private readonly logger?: Logger,
   ) {
-    this.command = this.newConnection("command", { enableAutoPipelining: true });
+    this.command = this.newConnection("command", {
+      enableAutoPipelining: true,
+      // Auto-pipelining holds a command back until the pipeline before it has settled, and ioredis starts a
+      // command's timeout only once it is sent: a command can wait twice the timeout. Half of `ioTimeoutMs` for
+      // each keeps every call within `ioTimeoutMs` when Redis stops answering.
+      commandTimeout: Math.max(1, Math.floor(options.ioTimeoutMs / 2)),
+    });
   }
 
   /** `host:port`, for messages. */
