@@ -4,8 +4,9 @@
  *
  * Each scenario starts its own redis-server(s) and Turbine nodes (one child process each, Redis engine), and
  * per node a child process holding `--subscribers` raw WebSocket subscribers on one channel. This process
- * publishes `--messages` publications through node 1's HTTP API (`--concurrency` requests in flight); every
- * node delivers them to its own subscribers, nodes other than the first receiving them through Redis.
+ * publishes `--messages` publications through the nodes' HTTP APIs, round robin as behind a load balancer
+ * (`--concurrency` requests in flight); every node delivers every publication to its own subscribers, those
+ * published through another node arriving through Redis.
  * Reported per scenario, as the median of `--runs` runs (after one warm-up run):
  * - `publishPerSecond`: publications the API acknowledged per second;
  * - `deliveredPerSecond`: pushes received by all subscribers per second, from the first publish to the last
@@ -195,7 +196,7 @@ async function runScenario(
     }
     const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
     const once = (messages: number) =>
-      runOnce(ports[0] as number, nodeWorkers, subscribers, agent, { ...settings, messages });
+      runOnce(ports, nodeWorkers, subscribers, agent, { ...settings, messages });
     await once(Math.min(200, settings.messages));
     const results: RunResult[] = [];
     for (let run = 0; run < settings.runs; run++) results.push(await once(settings.messages));
@@ -215,9 +216,9 @@ async function runScenario(
   }
 }
 
-/** One run: publish `messages` through node 1's API, wait until every subscriber process counted them all. */
+/** One run: publish `messages` through the nodes' APIs, wait until every subscriber process counted them all. */
 async function runOnce(
-  port: number,
+  ports: number[],
   nodes: Worker[],
   subscribers: Worker[],
   agent: Agent,
@@ -232,7 +233,7 @@ async function runOnce(
   let next = 0;
   const publisher = async () => {
     while (next < settings.messages) {
-      next++;
+      const port = ports[next++ % ports.length] as number;
       const sent = performance.timeOrigin + performance.now();
       await publish(port, agent, JSON.stringify({ channel, data: { t: sent, p: padding } }));
     }
