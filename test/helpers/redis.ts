@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,13 +29,20 @@ process.on("exit", () => {
 export const redisMissing: string | false =
   binary === undefined ? "redis-server is not installed (apt-get install -y redis-server)" : false;
 
-/** Options of {@link RedisServer.start}. */
+/** How to start a server beyond the defaults (loopback port, no persistence). */
 export interface RedisServerOptions {
   /**
    * Append every write to an fsynced AOF before replying (`appendonly yes`, `appendfsync always`), so what a
    * client saw acknowledged survives a SIGKILL and `restart()`. Off: nothing is persisted.
    */
   durable?: boolean;
+  /**
+   * Extra arguments, given the server's own directory (for config, certificate or cluster files). Ports they
+   * need must be free; the start is retried on other ports only for the server's own port.
+   */
+  args?: (dir: string) => string[];
+  /** Written to `<dir>/redis.conf` and passed first (Sentinel needs a writable config file). */
+  configFile?: (dir: string) => string;
 }
 
 /** A `redis-server` of the test's own, on a free loopback port, without persistence unless asked. */
@@ -45,7 +52,8 @@ export class RedisServer {
 
   private constructor(
     readonly port: number,
-    private readonly dir: string,
+    /** The server's own directory, removed by {@link close}. */
+    readonly dir: string,
     private readonly options: RedisServerOptions,
   ) {}
 
@@ -78,9 +86,17 @@ export class RedisServer {
   async restart(): Promise<void> {
     if (binary === undefined) throw new Error("redis-server is not installed");
     if (this.process !== undefined) throw new Error("redis-server is already running");
+    const configFile = this.options.configFile;
+    const leading: string[] = [];
+    if (configFile !== undefined) {
+      const path = join(this.dir, "redis.conf");
+      writeFileSync(path, configFile(this.dir));
+      leading.push(path);
+    }
     const child = spawn(
       binary,
       [
+        ...leading,
         "--port",
         String(this.port),
         "--bind",
@@ -95,6 +111,7 @@ export class RedisServer {
         this.dir,
         "--daemonize",
         "no",
+        ...(this.options.args?.(this.dir) ?? []),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
