@@ -1,21 +1,24 @@
 /**
  * Child process of bench/redis-fanout.ts: opens N raw JSON-protocol WebSocket connections to one node and
- * subscribes each to the channel, then counts publication pushes. The first connection also reads each
+ * subscribes connection i to channel `bench<i mod channels>`, then counts publication pushes. The first connection also reads each
  * publication's send time (`t`, Unix ms with fractions) to sample end-to-end latency; the others only count, so
  * this process stays cheap next to the node it measures. Protocol over stdio: prints `ready`; on a line
  * `<expected>` it prints `{"delivered":…,"latenciesMs":[…]}` once that many pushes arrived, and resets.
  */
 import WebSocket from "ws";
 
-const [url = "", countArg = "100", channel = "bench"] = process.argv.slice(2);
+const [url = "", countArg = "100", channelsArg = "1"] = process.argv.slice(2);
 const count = Number(countArg);
+const channels = Number(channelsArg);
 let delivered = 0;
 let expected = Number.POSITIVE_INFINITY;
 let latencies: number[] = [];
 
 const now = () => performance.timeOrigin + performance.now();
 
-function openClient(sampled: boolean): Promise<void> {
+function openClient(index: number): Promise<void> {
+  const sampled = index === 0;
+  const channel = `bench${index % channels}`;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.on("open", () => {
@@ -46,9 +49,9 @@ function report(): void {
   latencies = [];
 }
 
-await openClient(true);
+await openClient(0);
 for (let opened = 1; opened < count; opened += 200) {
-  await Promise.all(Array.from({ length: Math.min(200, count - opened) }, () => openClient(false)));
+  await Promise.all(Array.from({ length: Math.min(200, count - opened) }, (_, i) => openClient(opened + i)));
 }
 process.stdout.write("ready\n");
 process.stdin.on("data", (chunk) => {

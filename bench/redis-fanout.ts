@@ -3,7 +3,8 @@
  * node and with two, through one Redis and (`--shards 1,2`) through two shards.
  *
  * Each scenario starts its own redis-server(s) and Turbine nodes (one child process each, Redis engine), and
- * per node a child process holding `--subscribers` raw WebSocket subscribers on one channel. This process
+ * per node a child process holding `--subscribers` raw WebSocket subscribers spread over `--channels` channels
+ * (so that with two shards both carry traffic). This process
  * publishes `--messages` publications through the nodes' HTTP APIs, round robin as behind a load balancer
  * (`--concurrency` requests in flight); every node delivers every publication to its own subscribers, those
  * published through another node arriving through Redis.
@@ -14,7 +15,7 @@
  * - `latencyMs` p50 / p99: publish call start to receipt, sampled on one subscriber per node.
  * And `secondNodeAdds`: the share of one node's delivered/s that a second node adds (target ≥ 0.7).
  *
- * Run: `npm run bench:redis -- --subscribers 300 --messages 2000 --runs 3 --shards 1,2`
+ * Run: `npm run bench:redis -- --subscribers 300 --messages 2000 --channels 4 --runs 3 --shards 1,2`
  *
  * Everything shares the machine's cores (the nodes, Redis, the subscribers and this publisher), so on a small
  * machine the second node competes with the first for CPU: compare runs on the same machine.
@@ -38,11 +39,11 @@ const { values } = parseArgs({
     size: { type: "string", default: "128" },
     concurrency: { type: "string", default: "32" },
     runs: { type: "string", default: "3" },
+    channels: { type: "string", default: "4" },
   },
 });
 
 const apiKey = "bench-api-key";
-const channel = "bench";
 
 /**
  * Child mode: a Turbine node on the given Redis address(es); prints its port, or `error <message>`, then
@@ -100,6 +101,15 @@ class Worker {
   }
 }
 
+/** What a run is made of. */
+interface Settings {
+  subscribersPerNode: number;
+  messages: number;
+  payloadBytes: number;
+  concurrency: number;
+  channels: number;
+}
+
 interface RunResult {
   publishPerSecond: number;
   deliveredPerSecond: number;
@@ -127,7 +137,11 @@ async function main(): Promise<void> {
     payloadBytes: Number(values.size),
     concurrency: Number(values.concurrency),
     runs: Number(values.runs),
+    channels: Number(values.channels),
   };
+  if (settings.subscribersPerNode % settings.channels !== 0 || settings.messages % settings.channels !== 0) {
+    throw new Error("--subscribers and --messages must be multiples of --channels");
+  }
   console.log(JSON.stringify(settings));
   const scenarios: Scenario[] = [];
   for (const shards of shardCounts) {
@@ -149,13 +163,7 @@ async function main(): Promise<void> {
 async function runScenario(
   shards: number,
   nodes: number,
-  settings: {
-    subscribersPerNode: number;
-    messages: number;
-    payloadBytes: number;
-    concurrency: number;
-    runs: number;
-  },
+  settings: Settings & { runs: number },
 ): Promise<Scenario | undefined> {
   const redis = await Promise.all(Array.from({ length: shards }, () => RedisServer.start()));
   const workers: Worker[] = [];
@@ -186,7 +194,7 @@ async function runScenario(
         "bench/redis-fanout-clients.ts",
         url,
         String(settings.subscribersPerNode),
-        channel,
+        String(settings.channels),
       ]);
       workers.push(worker);
       return worker;
@@ -197,7 +205,7 @@ async function runScenario(
     const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
     const once = (messages: number) =>
       runOnce(ports, nodeWorkers, subscribers, agent, { ...settings, messages });
-    await once(Math.min(200, settings.messages));
+    await once(settings.channels * Math.max(1, Math.floor(200 / settings.channels)));
     const results: RunResult[] = [];
     for (let run = 0; run < settings.runs; run++) results.push(await once(settings.messages));
     agent.destroy();
@@ -222,9 +230,10 @@ async function runOnce(
   nodes: Worker[],
   subscribers: Worker[],
   agent: Agent,
-  settings: { subscribersPerNode: number; messages: number; payloadBytes: number; concurrency: number },
+  settings: Settings,
 ): Promise<RunResult> {
-  const expected = settings.subscribersPerNode * settings.messages;
+  // Each publication reaches the subscribers of its channel on every node.
+  const expected = (settings.subscribersPerNode * settings.messages) / settings.channels;
   const cpuBefore = await cpuTimes(nodes);
   for (const worker of subscribers) worker.child.stdin.write(`${expected}\n`);
   const reports = Promise.all(subscribers.map(async (worker) => JSON.parse(await worker.line())));
@@ -235,6 +244,7 @@ async function runOnce(
     while (next < settings.messages) {
       const port = ports[next++ % ports.length] as number;
       const sent = performance.timeOrigin + performance.now();
+      const channel = `bench${next % settings.channels}`;
       await publish(port, agent, JSON.stringify({ channel, data: { t: sent, p: padding } }));
     }
   };
