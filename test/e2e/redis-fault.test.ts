@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Centrifuge, PublicationContext } from "centrifuge";
+import type { Centrifuge, PublicationContext, SubscribedContext } from "centrifuge";
 import { Redis } from "ioredis";
 import { apiConfig, httpCaller } from "../helpers/api.js";
 import { newClient } from "../helpers/clients.js";
@@ -39,6 +39,8 @@ interface PublishCall {
   n: number;
   channel: string;
   started: number;
+  /** How long the API took to answer, in ms. */
+  tookMs?: number;
   /** Error code of a failed call; undefined when the API acknowledged the publication. */
   error?: number;
 }
@@ -59,6 +61,8 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
   const resubscribes: number[] = [];
   /** Every publish call of every load, numbered across loads. */
   const calls: PublishCall[] = [];
+  /** Every `subscribed` event after the first subscribe, with its channel. */
+  const resubscribed: SubscribedContext[] = [];
   /** Publications that may be in history although their call failed (in flight when Redis died). */
   const inDoubt = new Set<number>();
 
@@ -92,6 +96,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
         sub.subscribe();
         await within(sub.ready(), `${user} subscribed to ${channel}`);
         sub.on("subscribing", (ctx) => resubscribes.push(ctx.code));
+        sub.on("subscribed", (ctx) => resubscribed.push(ctx));
       }
     }
   });
@@ -116,6 +121,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
         calls.push(call);
         const { json } = await api.call("publish", { channel, data: { n } });
         const error = (json as { error?: { code: number } }).error;
+        call.tookMs = Date.now() - call.started;
         if (error !== undefined) call.error = error.code;
         await sleep(5);
       }
@@ -126,6 +132,14 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
         return done;
       },
     };
+  }
+
+  /** The longest a failed publish call since `from` waited for its error, in ms (a figure, not a check). */
+  function slowestFailure(from: number): number {
+    return Math.max(
+      0,
+      ...calls.slice(from).flatMap((call) => (call.error === undefined ? [] : [call.tookMs ?? 0])),
+    );
   }
 
   /** Waits until `count` more publications than now were acknowledged. */
@@ -203,7 +217,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     assert.ok(resubscribes.length > 0, "the gap was noticed and recovered (2500)");
   });
 
-  it("answers with 100 within io_timeout while redis-server stalls, and loses nothing acknowledged", async () => {
+  it("answers with 100 within io_timeout while redis-server stalls, and loses nothing acknowledged", async (t) => {
     const callsBefore = calls.length;
     const load = startLoad();
     const pid = redis.pid as number;
@@ -230,6 +244,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     for (const call of calls.slice(callsBefore)) if (call.error !== undefined) inDoubt.add(call.n);
     assert.deepEqual(new Set(failed().map((call) => call.error)), new Set([100]));
     await assertNothingLost();
+    t.diagnostic(`failed publishes during the stall took at most ${slowestFailure(callsBefore)} ms`);
   });
 
   it("keeps connections and fails fast while redis-server is down, then recovers exactly what was acknowledged", async (t) => {
@@ -270,9 +285,71 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     assert.deepEqual(new Set(failed().map((call) => call.error)), new Set([100]));
     await assertResubscribed();
     await assertNothingLost();
+    t.diagnostic(`failed publishes while Redis was down took at most ${slowestFailure(callsBefore)} ms`);
     t.diagnostic(
       `calls ${calls.length}, acknowledged ${acknowledged()}, failed ${failed().length}, ` +
         `in doubt ${inDoubt.size}, resubscriptions ${JSON.stringify(resubscribes)}`,
     );
+  });
+
+  it("starts new streams when Redis comes back empty: clients resubscribe unrecovered and go on", async () => {
+    const epochs = async () =>
+      Promise.all(
+        channels.map(async (channel) => {
+          const { json } = await httpCaller(nodeA).call("history", { channel, limit: 0 });
+          return (json as { result: { epoch: string } }).result.epoch;
+        }),
+      );
+    const epochsBefore = await epochs();
+    resubscribed.splice(0);
+    const load = startLoad();
+    let restartedAt = 0;
+    let flushedAt = 0;
+    try {
+      await acknowledgedMore(20, "publications before history is lost");
+      // A Redis that persists nothing, crashing: everything it held is gone when it is back.
+      const probe = new Redis(redis.url);
+      try {
+        flushedAt = calls.length;
+        await probe.flushall();
+      } finally {
+        probe.disconnect();
+      }
+      await redis.stop();
+      await redis.restart();
+      restartedAt = calls.length;
+      await acknowledgedMore(60, "publications after the empty restart");
+    } finally {
+      await load.stop();
+    }
+    const epochsAfter = await epochs();
+    for (const [i, channel] of channels.entries()) {
+      assert.notEqual(epochsAfter[i], epochsBefore[i], `${channel}: a new epoch`);
+      const { json } = await httpCaller(nodeA).call("history", { channel, limit: -1 });
+      const { publications } = (json as { result: { publications: { data: { n: number } }[] } }).result;
+      const history = publications.map((pub) => pub.data.n);
+      // The new stream holds what came after the loss: every acknowledged publication since the restart.
+      assert.ok(history.every((n) => n > flushedAt));
+      const ackedSinceRestart = calls
+        .slice(restartedAt)
+        .filter((call) => call.channel === channel && call.error === undefined)
+        .map((call) => call.n);
+      assert.deepEqual(
+        history.filter((n) => n > restartedAt),
+        ackedSinceRestart,
+      );
+      for (const seen of received.values()) {
+        const numbers = seen.get(channel) as number[];
+        await until(
+          () => numbers.at(-1) === history.at(-1),
+          `a client receiving the last publication on ${channel}`,
+          30_000,
+        );
+      }
+    }
+    // Each subscription noticed the new epoch and came back unrecovered (the application must reload state).
+    const unrecovered = resubscribed.filter((ctx) => ctx.wasRecovering && !ctx.recovered);
+    assert.ok(unrecovered.length >= clients.length * channels.length, `${unrecovered.length} unrecovered`);
+    assert.deepEqual(disconnects, [], "clients never lost their connection");
   });
 });

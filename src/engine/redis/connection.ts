@@ -92,7 +92,13 @@ export class RedisShard {
     private readonly logger?: Logger,
   ) {
     this.cluster = options.cluster !== undefined;
-    this.command = this.newConnection("command", { enableAutoPipelining: true });
+    this.command = this.newConnection("command", {
+      enableAutoPipelining: true,
+      // Auto-pipelining holds a command back until the pipeline before it has settled, and ioredis starts a
+      // command's timeout only once it is sent: a command can wait twice the timeout. Half of `ioTimeoutMs` for
+      // each keeps every call within `ioTimeoutMs` when Redis stops answering.
+      commandTimeout: Math.max(1, Math.floor(options.ioTimeoutMs / 2)),
+    });
   }
 
   /** `host:port`, `cluster host:port,…` or `sentinel master@host:port,…`, for messages. */
