@@ -47,7 +47,11 @@ function proxy(backend: Backend, kind: ProxyKind, extra: Json = {}): Json {
     http_headers: ["x-custom", "authorization"],
     emulated_headers: ["x-emulated"],
     http: { static_headers: { "x-static": "static-value" } },
-    grpc: { static_metadata: { "x-static": "static-value" } },
+    grpc: {
+      static_metadata: { "x-static": "static-value" },
+      credentials_key: "x-credentials",
+      credentials_value: "per-call-secret",
+    },
     ...extra,
   };
 }
@@ -179,6 +183,16 @@ const cases: Case[] = [
     },
   },
   {
+    name: "connect result naming an unknown namespace: error 102",
+    async run({ backend, client }) {
+      backend.handler = on("Connect", () => ({ json: { result: { user: "u", channels: ["nope:x"] } } }));
+      const c = client();
+      const ctx = once<{ code: number }>(c, "disconnected");
+      c.connect();
+      assert.equal((await ctx).code, 102);
+    },
+  },
+  {
     name: "connect denied with an app error: terminal disconnect with that code",
     async run({ backend, client }) {
       backend.handler = on("Connect", () => ({ json: { error: { code: 1000, message: "custom deny" } } }));
@@ -244,6 +258,7 @@ const cases: Case[] = [
         assert.equal(headers["x-emulated"], "emu", kind);
         assert.equal(headers["x-static"], "static-value", kind);
         assert.equal(headers["x-secret"], undefined, kind);
+        if (backend.type === "grpc") assert.equal(headers["x-credentials"], "per-call-secret", kind);
       }
     },
   },
