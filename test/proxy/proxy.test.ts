@@ -498,22 +498,30 @@ const cases: Case[] = [
     },
   },
   {
-    name: "sub_refresh proxy: refreshes a proxied subscription at expiry",
+    name: "sub_refresh proxy: extends a proxied subscription at expiry, then expired resubscribes",
+    config: () => ({ client: { expired_sub_close_delay: "200ms" } }),
     async run({ backend, client }) {
+      let refreshes = 0;
       backend.handler = (call) => {
         if (call.kind === "Subscribe") return { json: { result: { expire_at: inSeconds(1) } } };
-        if (call.kind === "SubRefresh") return { json: { result: { expire_at: inSeconds(3600) } } };
+        if (call.kind === "SubRefresh") {
+          refreshes++;
+          return { json: { result: refreshes === 1 ? { expire_at: inSeconds(1) } : { expired: true } } };
+        }
         return allowAll(call);
       };
       const c = client();
       await connected(c);
       const sub = c.newSubscription("pxr:live");
       await subscribed(sub);
-      await eventually(() => backend.callsOf("SubRefresh").length === 1, "a sub refresh");
+      await eventually(() => refreshes === 1, "a sub refresh");
       assert.equal(backend.callsOf("SubRefresh")[0]?.body.channel, "pxr:live");
       assert.equal(backend.callsOf("SubRefresh")[0]?.body.user, "alice");
       assert.equal(sub.state, "subscribed");
       assert.equal(backend.callsOf("Subscribe").length, 1);
+      const resubscribing = once<{ code: number }>(sub, "subscribing");
+      assert.equal((await resubscribing).code, 2501);
+      await eventually(() => backend.callsOf("Subscribe").length === 2, "the resubscribe");
     },
   },
   {
