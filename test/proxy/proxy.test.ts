@@ -369,6 +369,17 @@ const cases: Case[] = [
     },
   },
   {
+    name: "publish answered with a disconnect: the connection closes",
+    async run({ backend, client }) {
+      backend.handler = on("Publish", () => ({ json: { disconnect: { code: 4503, reason: "spam" } } }));
+      const c = client();
+      await connected(c);
+      const ctx = once<{ code: number; reason: string }>(c, "disconnected");
+      c.publish("px:spam", { x: 1 }).catch(() => {});
+      assert.deepEqual(await ctx, { code: 4503, reason: "spam" });
+    },
+  },
+  {
     name: "rpc result and app error",
     async run({ backend, client }) {
       backend.handler = on("RPC", (call) =>
