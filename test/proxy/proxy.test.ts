@@ -79,7 +79,12 @@ function proxyConfig(backend: Backend): Json {
     rpc: {
       proxy: proxy(backend, "RPC", { include_connection_meta: true }),
       without_namespace: { proxy_enabled: true },
+      namespaces: [
+        { name: "ext", proxy_enabled: true, proxy_name: "named" },
+        { name: "off", proxy_enabled: false },
+      ],
     },
+    proxies: [{ name: "named", ...proxy(backend, "RPC", { timeout: "3s" }) }],
   };
 }
 
@@ -444,6 +449,18 @@ const cases: Case[] = [
       const publication = once<{ data: Uint8Array }>(sub, "publication");
       await sub.publish(new TextEncoder().encode('{"raw":true}'));
       assert.deepEqual(JSON.parse(new TextDecoder().decode((await publication).data)), { rewritten: true });
+    },
+  },
+  {
+    name: "rpc routing: namespaces pick named proxies; unknown namespace 104, proxy off 108",
+    async run({ backend, client }) {
+      const c = client();
+      await connected(c);
+      assert.deepEqual((await c.rpc("ext:hello", 1)).data, { echo: 1, method: "ext:hello" });
+      assert.equal(backend.callsOf("RPC")[0]?.body.method, "ext:hello");
+      assert.equal((await rpcError(c, "nope:x", {})).code, 104);
+      assert.equal((await rpcError(c, "off:x", {})).code, 108);
+      assert.equal(backend.callsOf("RPC").length, 1);
     },
   },
   {
