@@ -268,6 +268,18 @@ const cases: Case[] = [
     },
   },
   {
+    name: "an emulated header value that is not a valid header: error 100, the server keeps serving",
+    async run({ backend, client }) {
+      const bad = client({ headers: { "X-Emulated": "line\nbreak" } });
+      const error = once<{ error: { code: number } }>(bad, "error");
+      bad.connect();
+      assert.equal((await error).error.code, 100);
+      bad.disconnect();
+      await connected(client({ headers: { "X-Emulated": "fine" } }));
+      assert.equal(backend.callsOf("Connect").at(-1)?.headers["x-emulated"], "fine");
+    },
+  },
+  {
     name: "subscribe allowed: channel info and data from the backend",
     async run({ backend, client }) {
       backend.handler = on("Subscribe", () => ({
