@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import type { Centrifuge, Subscription } from "centrifuge";
 import WebSocket from "ws";
 import { type Encoding, newClient, once } from "../helpers/clients.js";
+import { RawClient } from "../helpers/raw.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   Backend,
@@ -535,6 +536,29 @@ const cases: Case[] = [
       assert.equal(backend.callsOf("Refresh")[0]?.body.user, "r");
       assert.equal((await reconnecting).code, 3005);
       assert.equal(refreshes, 2);
+    },
+  },
+  {
+    name: "refresh proxy: the connect reply carries no expiry, a client refresh command is 3501",
+    config: (backend) => ({
+      client: { proxy: { refresh: { enabled: true, ...proxy(backend, "Refresh") } } },
+    }),
+    async run({ backend, server }) {
+      backend.handler = on("Connect", () => ({
+        json: { result: { user: "raw", expire_at: inSeconds(3600) } },
+      }));
+      const raw = await RawClient.open(server.url);
+      try {
+        const reply = await raw.call({ connect: { name: "raw" } });
+        assert.equal(reply.error, undefined);
+        const result = reply.connect as Json;
+        assert.equal(result.expires, undefined);
+        assert.equal(result.ttl, undefined);
+        raw.send({ id: raw.id(), refresh: { token: "anything" } });
+        assert.equal((await raw.closed).code, 3501);
+      } finally {
+        raw.ws.terminate();
+      }
     },
   },
   {
