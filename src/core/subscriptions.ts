@@ -511,9 +511,8 @@ export class Subscriptions {
   }
 
   private scheduleExpiryCheck(sub: Subscription): void {
-    const closeDelay =
-      sub.refreshProxy === undefined ? this.client.node.options.client.expired_sub_close_delay : 0;
-    const delay = sub.expireAt * 1000 - Date.now() + closeDelay;
+    // As upstream, a sub_refresh proxy too is asked only once the close delay has passed.
+    const delay = sub.expireAt * 1000 - Date.now() + this.client.node.options.client.expired_sub_close_delay;
     this.client.after(Math.max(delay, 0), () => {
       if (this.subs.get(sub.channel) !== sub || sub.expireAt === 0) return;
       if (sub.expireAt * 1000 > Date.now()) {

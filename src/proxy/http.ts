@@ -7,7 +7,12 @@
  */
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type MessageInitShape as Init,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { loadPem } from "../api/grpc-tls.js";
 import type { ProxyCaller } from "../core/proxy.js";
 import { decodeJsonMessage, encodeJsonMessage } from "../protocol/index.js";
@@ -75,8 +80,10 @@ export class HttpProxyEndpoint implements ProxyEndpoint {
   private transformStatus<Res extends DescMessage>(method: ProxyMethod<DescMessage, Res>, status: number) {
     for (const t of this.config.http.status_to_code_transforms) {
       if (t.status_code !== status) continue;
-      if (t.to_error.code > 0) return create(method.response, { error: t.to_error } as never);
-      if (t.to_disconnect.code > 0) return create(method.response, { disconnect: t.to_disconnect } as never);
+      // Every response message has `error` (2) and `disconnect` (3) fields.
+      if (t.to_error.code > 0) return create(method.response, { error: t.to_error } as unknown as Init<Res>);
+      if (t.to_disconnect.code > 0)
+        return create(method.response, { disconnect: t.to_disconnect } as unknown as Init<Res>);
     }
     throw new ProxyCallError(`unexpected HTTP status code: ${status}`);
   }

@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import type { Centrifuge, Subscription } from "centrifuge";
 import WebSocket from "ws";
 import { type Encoding, newClient, once } from "../helpers/clients.js";
+import { RawClient } from "../helpers/raw.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import {
   Backend,
@@ -47,7 +48,11 @@ function proxy(backend: Backend, kind: ProxyKind, extra: Json = {}): Json {
     http_headers: ["x-custom", "authorization"],
     emulated_headers: ["x-emulated"],
     http: { static_headers: { "x-static": "static-value" } },
-    grpc: { static_metadata: { "x-static": "static-value" } },
+    grpc: {
+      static_metadata: { "x-static": "static-value" },
+      credentials_key: "x-credentials",
+      credentials_value: "per-call-secret",
+    },
     ...extra,
   };
 }
@@ -75,7 +80,12 @@ function proxyConfig(backend: Backend): Json {
     rpc: {
       proxy: proxy(backend, "RPC", { include_connection_meta: true }),
       without_namespace: { proxy_enabled: true },
+      namespaces: [
+        { name: "ext", proxy_enabled: true, proxy_name: "named" },
+        { name: "off", proxy_enabled: false },
+      ],
     },
+    proxies: [{ name: "named", ...proxy(backend, "RPC", { timeout: "3s" }) }],
   };
 }
 
@@ -179,6 +189,16 @@ const cases: Case[] = [
     },
   },
   {
+    name: "connect result naming an unknown namespace: error 102",
+    async run({ backend, client }) {
+      backend.handler = on("Connect", () => ({ json: { result: { user: "u", channels: ["nope:x"] } } }));
+      const c = client();
+      const ctx = once<{ code: number }>(c, "disconnected");
+      c.connect();
+      assert.equal((await ctx).code, 102);
+    },
+  },
+  {
     name: "connect denied with an app error: terminal disconnect with that code",
     async run({ backend, client }) {
       backend.handler = on("Connect", () => ({ json: { error: { code: 1000, message: "custom deny" } } }));
@@ -244,7 +264,20 @@ const cases: Case[] = [
         assert.equal(headers["x-emulated"], "emu", kind);
         assert.equal(headers["x-static"], "static-value", kind);
         assert.equal(headers["x-secret"], undefined, kind);
+        if (backend.type === "grpc") assert.equal(headers["x-credentials"], "per-call-secret", kind);
       }
+    },
+  },
+  {
+    name: "an emulated header value that is not a valid header: error 100, the server keeps serving",
+    async run({ backend, client }) {
+      const bad = client({ headers: { "X-Emulated": "line\nbreak" } });
+      const error = once<{ error: { code: number } }>(bad, "error");
+      bad.connect();
+      assert.equal((await error).error.code, 100);
+      bad.disconnect();
+      await connected(client({ headers: { "X-Emulated": "fine" } }));
+      assert.equal(backend.callsOf("Connect").at(-1)?.headers["x-emulated"], "fine");
     },
   },
   {
@@ -354,6 +387,17 @@ const cases: Case[] = [
     },
   },
   {
+    name: "publish answered with a disconnect: the connection closes",
+    async run({ backend, client }) {
+      backend.handler = on("Publish", () => ({ json: { disconnect: { code: 4503, reason: "spam" } } }));
+      const c = client();
+      await connected(c);
+      const ctx = once<{ code: number; reason: string }>(c, "disconnected");
+      c.publish("px:spam", { x: 1 }).catch(() => {});
+      assert.deepEqual(await ctx, { code: 4503, reason: "spam" });
+    },
+  },
+  {
     name: "rpc result and app error",
     async run({ backend, client }) {
       backend.handler = on("RPC", (call) =>
@@ -421,6 +465,18 @@ const cases: Case[] = [
     },
   },
   {
+    name: "rpc routing: namespaces pick named proxies; unknown namespace 104, proxy off 108",
+    async run({ backend, client }) {
+      const c = client();
+      await connected(c);
+      assert.deepEqual((await c.rpc("ext:hello", 1)).data, { echo: 1, method: "ext:hello" });
+      assert.equal(backend.callsOf("RPC")[0]?.body.method, "ext:hello");
+      assert.equal((await rpcError(c, "nope:x", {})).code, 104);
+      assert.equal((await rpcError(c, "off:x", {})).code, 108);
+      assert.equal(backend.callsOf("RPC").length, 1);
+    },
+  },
+  {
     name: "rpc disconnect from the backend",
     async run({ backend, client }) {
       backend.handler = on("RPC", () => ({ json: { disconnect: { code: 4600, reason: "rpc says bye" } } }));
@@ -483,22 +539,53 @@ const cases: Case[] = [
     },
   },
   {
-    name: "sub_refresh proxy: refreshes a proxied subscription at expiry",
+    name: "refresh proxy: the connect reply carries no expiry, a client refresh command is 3501",
+    config: (backend) => ({
+      client: { proxy: { refresh: { enabled: true, ...proxy(backend, "Refresh") } } },
+    }),
+    async run({ backend, server }) {
+      backend.handler = on("Connect", () => ({
+        json: { result: { user: "raw", expire_at: inSeconds(3600) } },
+      }));
+      const raw = await RawClient.open(server.url);
+      try {
+        const reply = await raw.call({ connect: { name: "raw" } });
+        assert.equal(reply.error, undefined);
+        const result = reply.connect as Json;
+        assert.equal(result.expires, undefined);
+        assert.equal(result.ttl, undefined);
+        raw.send({ id: raw.id(), refresh: { token: "anything" } });
+        assert.equal((await raw.closed).code, 3501);
+      } finally {
+        raw.ws.terminate();
+      }
+    },
+  },
+  {
+    name: "sub_refresh proxy: extends a proxied subscription at expiry, then expired resubscribes",
+    config: () => ({ client: { expired_sub_close_delay: "200ms" } }),
     async run({ backend, client }) {
+      let refreshes = 0;
       backend.handler = (call) => {
         if (call.kind === "Subscribe") return { json: { result: { expire_at: inSeconds(1) } } };
-        if (call.kind === "SubRefresh") return { json: { result: { expire_at: inSeconds(3600) } } };
+        if (call.kind === "SubRefresh") {
+          refreshes++;
+          return { json: { result: refreshes === 1 ? { expire_at: inSeconds(1) } : { expired: true } } };
+        }
         return allowAll(call);
       };
       const c = client();
       await connected(c);
       const sub = c.newSubscription("pxr:live");
       await subscribed(sub);
-      await eventually(() => backend.callsOf("SubRefresh").length === 1, "a sub refresh");
+      await eventually(() => refreshes === 1, "a sub refresh");
       assert.equal(backend.callsOf("SubRefresh")[0]?.body.channel, "pxr:live");
       assert.equal(backend.callsOf("SubRefresh")[0]?.body.user, "alice");
       assert.equal(sub.state, "subscribed");
       assert.equal(backend.callsOf("Subscribe").length, 1);
+      const resubscribing = once<{ code: number }>(sub, "subscribing");
+      assert.equal((await resubscribing).code, 2501);
+      await eventually(() => backend.callsOf("Subscribe").length === 2, "the resubscribe");
     },
   },
   {
