@@ -11,11 +11,14 @@ import { GrpcApiServer } from "./api/grpc.js";
 import { HttpApiHandler } from "./api/http.js";
 import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
+import type { RpcHandler } from "./core/rpc.js";
 import type { Broker, Controller, PresenceManager } from "./engine/types.js";
 import { MemoryBroker } from "./engine/memory/broker.js";
 import { MemoryController } from "./engine/memory/controller.js";
 import { MemoryPresenceManager } from "./engine/memory/presence.js";
 import { connectRedisEngine, parseRedisAddress, type RedisConnectionOptions } from "./engine/redis/index.js";
+import { InProcessRpcHandler } from "./rpc/in-process.js";
+import { loadRpcRegistry } from "./rpc/load.js";
 import { WebSocketHandler } from "./transport/websocket.js";
 import { version } from "./version.js";
 
@@ -52,6 +55,7 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
+  const rpcHandler = await configuredRpcHandler(config, logger);
   const chosen = engine ?? (await configuredEngine(config, logger));
   const node = new Node({
     name: config.node.name || `${hostname()}_${config.http_server.port}`,
@@ -59,6 +63,7 @@ export async function startServer(
     client: config.client,
     channel: config.channel,
     rpc: config.rpc,
+    rpcHandler,
     ...chosen,
     ...tuning,
     logger,
@@ -107,6 +112,19 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process. */
+async function configuredRpcHandler(config: Config, logger: Logger): Promise<RpcHandler | undefined> {
+  const modulePath = config.rpc.handlers_module;
+  if (modulePath === "") return undefined;
+  try {
+    const registry = await loadRpcRegistry(modulePath);
+    logger.info({ module: modulePath, methods: registry.list().length }, "RPC handlers loaded");
+    return new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
+  } catch (err) {
+    throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function memoryEngine(config: Config): Engine {

@@ -53,6 +53,8 @@ interface Credentials {
   /** Unix seconds; 0 = never expires. */
   expireAt: number;
   info?: Uint8Array;
+  /** Server-only data kept on the connection (the token's `meta` claim). */
+  meta?: Uint8Array;
   subs: Record<string, SubscribeOptionsClaims>;
 }
 
@@ -66,6 +68,8 @@ export class Client implements HubClient {
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
   info: Uint8Array | undefined;
+  /** Server-only connection meta (raw JSON object), handed to RPC handlers; never sent to clients. */
+  meta: Uint8Array | undefined;
   readonly subscriptions: Subscriptions;
   private state: State = "connecting";
   /** After a failed connect the session only waits to be closed. */
@@ -294,6 +298,7 @@ export class Client implements HubClient {
 
     this.user = credentials.user;
     this.info = credentials.info;
+    this.meta = credentials.meta;
     this.expireAt = credentials.expireAt;
     const subs = await this.subscribeServerSide(credentials, req);
     if (this.closed) return;
@@ -354,6 +359,7 @@ export class Client implements HubClient {
       user: token.user,
       expireAt: options.insecure ? 0 : token.expireAt,
       info: token.info,
+      meta: token.meta,
       subs,
     };
   }
