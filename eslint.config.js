@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/protocol/gen/", "src/api/gen/"] },
+  { ignores: ["dist/", "node_modules/", "src/protocol/gen/", "src/api/gen/", "examples/*/clients/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

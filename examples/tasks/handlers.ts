@@ -7,16 +7,18 @@
 import { z } from "zod";
 import { defineRpc, RpcError, RpcRegistry } from "../../src/rpc/index.js";
 
-const Priority = z.enum(["low", "normal", "high"]);
-const Status = z.enum(["open", "done", "archived"]);
+const Priority = z.enum(["low", "normal", "high"]).meta({ id: "Priority" });
+const Status = z.enum(["open", "done", "archived"]).meta({ id: "Status" });
 
-const Person = z.object({ id: z.string(), name: z.string() });
+const Person = z.object({ id: z.string(), name: z.string() }).meta({ id: "Person" });
+
+// `meta({ id })` names a schema in the contract's $defs, so generated clients share one Task type.
 
 /** What happened to a task last: a comment, or a status change. */
 const Activity = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("comment"), author: z.string(), text: z.string() }),
   z.object({ kind: z.literal("status_change"), from: Status, to: Status }),
-]);
+]).meta({ id: "Activity" });
 
 const Task = z.object({
   id: z.string(),
@@ -27,7 +29,7 @@ const Task = z.object({
   assignee: Person.nullable(),
   due_date: z.string().optional(),
   last_activity: Activity.optional(),
-});
+}).meta({ id: "Task", description: "A task as clients see it." });
 
 const tasks: z.infer<typeof Task>[] = [
   {
