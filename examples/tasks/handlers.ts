@@ -15,21 +15,25 @@ const Person = z.object({ id: z.string(), name: z.string() }).meta({ id: "Person
 // `meta({ id })` names a schema in the contract's $defs, so generated clients share one Task type.
 
 /** What happened to a task last: a comment, or a status change. */
-const Activity = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("comment"), author: z.string(), text: z.string() }),
-  z.object({ kind: z.literal("status_change"), from: Status, to: Status }),
-]).meta({ id: "Activity" });
+const Activity = z
+  .discriminatedUnion("kind", [
+    z.object({ kind: z.literal("comment"), author: z.string(), text: z.string() }),
+    z.object({ kind: z.literal("status_change"), from: Status, to: Status }),
+  ])
+  .meta({ id: "Activity" });
 
-const Task = z.object({
-  id: z.string(),
-  title: z.string(),
-  status: Status,
-  priority: Priority,
-  tags: z.array(z.string()),
-  assignee: Person.nullable(),
-  due_date: z.string().optional(),
-  last_activity: Activity.optional(),
-}).meta({ id: "Task", description: "A task as clients see it." });
+const Task = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    status: Status,
+    priority: Priority,
+    tags: z.array(z.string()),
+    assignee: Person.nullable(),
+    due_date: z.string().optional(),
+    last_activity: Activity.optional(),
+  })
+  .meta({ id: "Task", description: "A task as clients see it." });
 
 const tasks: z.infer<typeof Task>[] = [
   {
