@@ -214,9 +214,15 @@ class ModelBuilder {
       const values = nonNull.map((variant) => variant.const as string);
       return wrap(this.declare({ kind: "enum", name, description: text(schema.description), values }, path));
     }
+    if (nonNull.some((variant) => variant.const !== undefined)) {
+      this.fail(path, "unions of non-string constants are not supported");
+    }
     const refs = nonNull.map((variant, i) =>
       this.ref(variant, `${name}${variantSuffix(variant, i)}`, `${path}|${i}`),
     );
+    // Clients tell variants apart by kind (Go: one field per variant), so two of the same kind are ambiguous.
+    const kinds = refs.map((ref) => (ref.kind === "ref" ? ref.name : ref.kind));
+    if (new Set(kinds).size < kinds.length) this.fail(path, "a union has two variants of the same kind");
     const union: NamedType = {
       kind: "union",
       name,
