@@ -11,4 +11,5 @@ generate() { # <proto name> <output folder>
 
 generate client src/protocol/gen
 generate api src/api/gen
-npx tsx src/protocol/gen-jsnumber.ts src/protocol/gen/client_pb.ts src/api/gen/api_pb.ts
+generate proxy src/proxy/gen
+npx tsx src/protocol/gen-jsnumber.ts src/protocol/gen/client_pb.ts src/api/gen/api_pb.ts src/proxy/gen/proxy_pb.ts

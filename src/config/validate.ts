@@ -129,6 +129,10 @@ function checkRpc(report: Report, config: Config, proxyNames: ReadonlySet<string
       report(`${at}.proxy_name`, `proxy ${JSON.stringify(options.proxy_name)} not found`);
     }
   }
+  const usesDefault = scopes.some(([, o]) => o.proxy_enabled && o.proxy_name === DEFAULT_PROXY);
+  if (usesDefault && rpc.proxy.endpoint === "") {
+    report("rpc.proxy.endpoint", "endpoint not set, but an RPC namespace enables the proxy");
+  }
 }
 
 /** Checks named proxies and returns the names namespaces may refer to (including "default"). */

@@ -24,11 +24,19 @@ export async function onPublish(client: Client, id: number, req: PublishRequest)
   const resolved = client.node.rules.resolveForClient(req.channel);
   checkPublicationData(req.data, resolved.publicationDataFormat);
   const subscription = client.subscriptions.get(req.channel);
-  // No publish proxy exists yet, so a namespace routed to one answers 108 as Centrifugo does without one.
-  if (checkPublish(resolved.options, client.requester, subscription !== undefined) !== "allowed") {
-    throw ErrorNotAvailable;
+  const info = client.clientInfo(subscription?.info);
+  const route = checkPublish(resolved.options, client.requester, subscription !== undefined);
+  // Bidirectional subscribe streams are not supported, so that route answers 108 as with no proxy.
+  if (route === "subscribe_stream") throw ErrorNotAvailable;
+  if (route === "publish_proxy") {
+    const proxy = client.node.proxies.publish(resolved.options.publish_proxy_name);
+    if (proxy === undefined) throw ErrorNotAvailable;
+    const verdict = await proxy(client.proxyCaller, req.channel, req.data);
+    const { data = req.data, ...options } = verdict;
+    await client.node.publish(resolved, data, { ...options, info });
+  } else {
+    await client.node.publish(resolved, req.data, { info });
   }
-  await client.node.publish(resolved, req.data, { info: client.clientInfo(subscription?.info) });
   client.write({ id, publish: {} });
 }
 
@@ -74,8 +82,8 @@ export async function onHistory(client: Client, id: number, req: HistoryRequest)
 }
 
 /**
- * `rpc.ping`, then the in-process RPC handler for the methods it serves, else the RPC namespace decides: no
- * proxy exists yet, so 108 or 104 (§4.3).
+ * `rpc.ping`, then the in-process RPC handler for the methods it serves, else the RPC namespace decides: its
+ * proxy answers, or 108 / 104 (§4.3).
  */
 export async function onRpc(client: Client, id: number, req: RPCRequest): Promise<void> {
   const rpc = client.node.options.rpc;
@@ -107,5 +115,8 @@ export async function onRpc(client: Client, id: number, req: RPCRequest): Promis
     at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
   if (namespace === undefined) throw ErrorMethodNotFound;
   if (!namespace.proxy_enabled) throw ErrorNotAvailable;
-  throw ErrorMethodNotFound;
+  const proxy = client.node.proxies.rpc(namespace.proxy_name);
+  if (proxy === undefined) throw ErrorMethodNotFound;
+  const data = await proxy(client.proxyCaller, req.method, req.data);
+  client.write({ id, rpc: { data } });
 }

@@ -26,6 +26,7 @@ import {
   DisconnectNoPong,
   DisconnectNotAvailable,
   DisconnectPermissionDenied,
+  DisconnectServerError,
   DisconnectSlow,
   DisconnectStale,
   ErrorExpired,
@@ -37,6 +38,7 @@ import type { HubClient } from "./hub.js";
 import type { Node } from "./node.js";
 import type { Requester } from "./permissions.js";
 import type { PreparedPublication, PreparedPush } from "./prepared.js";
+import type { ProxyCaller } from "./proxy.js";
 import { onHistory, onPresence, onPresenceStats, onPublish, onRpc } from "./channel-commands.js";
 import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
 import type { TimerTask } from "./timer-wheel.js";
@@ -47,15 +49,17 @@ type ReplyInit = MessageInitShape<typeof ReplySchema>;
 
 type State = "connecting" | "connected" | "closed";
 
-/** The credentials a connect ends up with, from a token or anonymous access. */
+/** The credentials a connect ends up with, from a token, the connect proxy or anonymous access. */
 interface Credentials {
   user: string;
   /** Unix seconds; 0 = never expires. */
   expireAt: number;
   info?: Uint8Array;
-  /** Server-only data kept on the connection (the token's `meta` claim). */
-  meta?: Uint8Array;
   subs: Record<string, SubscribeOptionsClaims>;
+  /** Connection meta (raw JSON), kept for proxies with `include_connection_meta`. */
+  meta?: Uint8Array;
+  /** Connect proxy data for the connect result. */
+  data?: Uint8Array;
 }
 
 /**
@@ -68,8 +72,13 @@ export class Client implements HubClient {
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
   info: Uint8Array | undefined;
-  /** Server-only connection meta (raw JSON object), handed to RPC handlers; never sent to clients. */
+  /**
+   * Connection meta from the token or the connect proxy, sent to proxies that include it and to in-process RPC
+   * handlers; never to clients.
+   */
   meta: Uint8Array | undefined;
+  /** Headers the client sent in its connect command, forwarded to proxies listing them in `emulated_headers`. */
+  private emulatedHeaders: Readonly<Record<string, string>> = {};
   readonly subscriptions: Subscriptions;
   private state: State = "connecting";
   /** After a failed connect the session only waits to be closed. */
@@ -288,6 +297,7 @@ export class Client implements HubClient {
   private async onConnect(id: number, req: ConnectRequest): Promise<void> {
     if (this.state !== "connecting") throw DisconnectBadRequest;
     const options = this.node.options.client;
+    this.emulatedHeaders = req.headers;
     const credentials = await this.authenticate(req);
     this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);
@@ -306,13 +316,16 @@ export class Client implements HubClient {
     this.node.hub.addClient(this);
 
     const pingSeconds = this.pingInterval > 0 ? Math.floor(this.pingInterval / 1000) : 0;
+    // With a refresh proxy the server refreshes the connection itself, so the client is not told to.
+    const clientRefresh = this.expireAt > 0 && !this.serverSideRefresh;
     this.write({
       id,
       connect: {
         client: this.id,
         version: this.node.options.version,
-        expires: this.expireAt > 0,
-        ttl: this.expireAt > 0 ? Math.floor(this.expireAt - now) : 0,
+        expires: clientRefresh,
+        ttl: clientRefresh ? Math.floor(this.expireAt - now) : 0,
+        data: credentials.data,
         ping: pingSeconds,
         pong: pingSeconds > 0 && options.pong_timeout > 0,
         subs: Object.fromEntries(subs.map((sub) => [sub.channel, sub.result])),
@@ -335,10 +348,24 @@ export class Client implements HubClient {
     }
   }
 
-  /** Connect auth order (§4.3): token, then user header, then anonymous access, else 3501. */
+  /**
+   * Connect auth order (§4.3): token, then the connect proxy, then the user header, then anonymous access,
+   * else 3501. A connect proxy answering without a result gives no credentials.
+   */
   private async authenticate(req: ConnectRequest): Promise<Credentials> {
     const options = this.node.options.client;
     if (req.token !== "") return this.credentialsFromToken(await this.verifyConnectToken(req.token));
+    const connectProxy = this.node.proxies.connect;
+    if (connectProxy !== undefined) {
+      const result = await connectProxy(this.proxyCaller, {
+        name: req.name,
+        version: req.version,
+        data: req.data,
+        channels: [],
+      });
+      if (this.closed) throw DisconnectConnectionClosed;
+      if (result !== undefined) return result;
+    }
     const headerUser =
       options.user_id_http_header === ""
         ? undefined
@@ -359,8 +386,8 @@ export class Client implements HubClient {
       user: token.user,
       expireAt: options.insecure ? 0 : token.expireAt,
       info: token.info,
-      meta: token.meta,
       subs,
+      meta: token.meta,
     };
   }
 
@@ -432,12 +459,42 @@ export class Client implements HubClient {
     this.after(options.ping_interval, () => this.sendPing());
   }
 
+  /** The refresh proxy refreshes connections at expiry, instead of the client's `refresh` command. */
+  private get serverSideRefresh(): boolean {
+    return this.node.proxies.refresh !== undefined;
+  }
+
   private scheduleExpiryCheck(): void {
-    const delay = this.expireAt * 1000 - Date.now() + this.node.options.client.expired_close_delay;
+    const closeDelay = this.serverSideRefresh ? 0 : this.node.options.client.expired_close_delay;
+    const delay = this.expireAt * 1000 - Date.now() + closeDelay;
     this.after(Math.max(delay, 0), () => {
-      if (this.expireAt > 0 && this.expireAt * 1000 <= Date.now()) this.close(DisconnectExpired);
+      if (this.expireAt > 0 && this.expireAt * 1000 <= Date.now()) this.onExpired();
       else if (this.expireAt > 0) this.scheduleExpiryCheck();
     });
+  }
+
+  /** Expired: ask the refresh proxy when there is one, else the client missed its refresh (3005). */
+  private onExpired(): void {
+    const refresh = this.node.proxies.refresh;
+    if (refresh === undefined) {
+      this.close(DisconnectExpired);
+      return;
+    }
+    refresh(this.proxyCaller).then(
+      (result) => {
+        if (this.closed) return;
+        const now = Date.now() / 1000;
+        if (result.expired || result.expireAt <= now) {
+          this.close(DisconnectExpired);
+          return;
+        }
+        this.expireAt = result.expireAt;
+        if (result.info !== undefined) this.info = result.info;
+        if (result.meta !== undefined) this.meta = result.meta;
+        this.scheduleExpiryCheck();
+      },
+      (err: unknown) => this.close(err instanceof Disconnect ? err : DisconnectServerError),
+    );
   }
 
   /** Run `task` every `intervalMs` until the session closes. */
@@ -449,7 +506,7 @@ export class Client implements HubClient {
   }
 
   private async onRefresh(id: number, req: RefreshRequest): Promise<void> {
-    if (req.token === "") throw DisconnectBadRequest;
+    if (req.token === "" || this.serverSideRefresh) throw DisconnectBadRequest;
     let token: ConnectToken;
     try {
       token = await this.node.connectTokens.verifyConnectToken(req.token);
@@ -493,6 +550,19 @@ export class Client implements HubClient {
     this.write({
       push: { refresh: { expires: expireAt > 0, ttl: expireAt > 0 ? Math.floor(expireAt - now) : 0 } },
     });
+  }
+
+  /** This connection as proxy requests describe it. */
+  get proxyCaller(): ProxyCaller {
+    return {
+      client: this.id,
+      user: this.user,
+      transport: this.transport.name,
+      protocol: this.transport.protocol,
+      headers: this.request.headers,
+      emulatedHeaders: this.emulatedHeaders,
+      meta: this.meta,
+    };
   }
 
   /** Who is asking, for the permission rules of §6.3. */

@@ -29,6 +29,7 @@ import { Hub } from "./hub.js";
 import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
 import { PreparedPublication, PreparedPush } from "./prepared.js";
+import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
 import { toProtoClientInfo, toProtoPublication } from "./publication.js";
 import { TimerWheel } from "./timer-wheel.js";
@@ -48,6 +49,8 @@ export interface NodeOptions {
   presenceManager: PresenceManager;
   /** Reaches the other nodes; without one the node is alone (`info` lists it only). */
   controller?: Controller;
+  /** Application-backend proxies; none by default. */
+  proxies?: ProxyHooks;
   /** How often the node announces itself to the others, in ms; default 3000 as in Centrifugo. */
   nodeInfoIntervalMs?: number;
   /**
@@ -121,6 +124,7 @@ export class Node implements BrokerEventHandler {
   readonly subscribeTokens: TokenVerifier;
   readonly logger: Logger;
   readonly startedAt = Date.now();
+  readonly proxies: ProxyHooks;
   /** Broker subscriptions under way, by channel. */
   private readonly brokerSubscribing = new Map<string, Promise<void>>();
   private closing = false;
@@ -131,6 +135,7 @@ export class Node implements BrokerEventHandler {
 
   constructor(readonly options: NodeOptions) {
     this.logger = options.logger;
+    this.proxies = options.proxies ?? noProxies;
     this.rules = new ChannelRules(options.channel);
     const skipSignatureVerify = options.client.insecure_skip_token_signature_verify;
     this.connectTokens = new TokenVerifier(options.client.token, { skipSignatureVerify });

@@ -25,3 +25,11 @@ export function toProtoClientInfo(info: ClientInfo): ProtoClientInfo {
     chanInfo: info.chanInfo ?? new Uint8Array(),
   });
 }
+
+/** Wire → engine representation of a client's info; empty conn/chan info stays absent. */
+export function fromProtoClientInfo(proto: ProtoClientInfo): ClientInfo {
+  const info: ClientInfo = { user: proto.user, client: proto.client };
+  if (proto.connInfo.length > 0) info.connInfo = proto.connInfo;
+  if (proto.chanInfo.length > 0) info.chanInfo = proto.chanInfo;
+  return info;
+}

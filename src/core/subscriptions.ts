@@ -7,6 +7,7 @@ import {
 } from "../auth/index.js";
 import type { Publication, StreamPosition } from "../engine/types.js";
 import {
+  Disconnect,
   DisconnectBadRequest,
   DisconnectChannelLimit,
   DisconnectConnectionClosed,
@@ -68,6 +69,8 @@ export interface Subscription {
   info?: Uint8Array;
   /** Unix seconds; 0 = never expires. */
   expireAt: number;
+  /** Name of the sub_refresh proxy that refreshes it at expiry; undefined = the client refreshes it. */
+  readonly refreshProxy?: string;
   /** Fossil delta negotiated. */
   readonly delta: boolean;
   /** The client holds the previous publication's data, so patches can follow. */
@@ -87,6 +90,8 @@ export interface PendingSubscription {
 interface Grant {
   source: SubscribeSource | "server_side";
   claims: SubscribeOptionsClaims;
+  /** See `Subscription.refreshProxy`. */
+  refreshProxy?: string;
 }
 
 /**
@@ -204,6 +209,8 @@ export class Subscriptions {
     if (req.channel === "") throw DisconnectBadRequest;
     const sub = this.subs.get(req.channel);
     if (sub === undefined || !sub.active) throw ErrorPermissionDenied;
+    // A subscription the sub_refresh proxy refreshes is not the client's to refresh.
+    if (sub.refreshProxy !== undefined) throw DisconnectBadRequest;
     if (req.token === "") throw ErrorBadRequest;
     const token = await this.verifyToken(req.token, req.channel);
     const now = Date.now() / 1000;
@@ -268,14 +275,29 @@ export class Subscriptions {
 
   private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
     const source = subscribeSource(resolved, this.client.requester, req.token !== "");
-    // Subscribe proxies arrive with the proxy issue; Centrifugo answers 108 when none is configured.
-    if (source === "subscribe_proxy" || source === "subscribe_stream_proxy") throw ErrorNotAvailable;
+    // Subscribe stream proxies are not supported; Centrifugo answers 108 when none is configured.
+    if (source === "subscribe_stream_proxy") throw ErrorNotAvailable;
+    if (source === "subscribe_proxy") return this.authorizeByProxy(resolved, req);
     if (source !== "subscription_token") return { source, claims: {} };
     const token = await this.verifyToken(req.token, req.channel);
     return {
       source,
       claims: { info: token.info, data: token.data, override: token.override, expireAt: token.expireAt },
     };
+  }
+
+  /** The subscribe proxy decides (108 when the namespace names no configured proxy). */
+  private async authorizeByProxy(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
+    const { options } = resolved;
+    const proxy = this.client.node.proxies.subscribe(options.subscribe_proxy_name);
+    if (proxy === undefined) throw ErrorNotAvailable;
+    const result = await proxy(this.client.proxyCaller, req.channel, req.token, req.data);
+    if (this.client.closed) throw DisconnectConnectionClosed;
+    const refreshProxy =
+      options.sub_refresh_proxy_enabled && this.client.node.proxies.subRefresh(options.sub_refresh_proxy_name)
+        ? options.sub_refresh_proxy_name
+        : undefined;
+    return { source: "subscribe_proxy", claims: result, refreshProxy };
   }
 
   private async verifyToken(token: string, channel: string): Promise<SubscribeToken> {
@@ -327,6 +349,7 @@ export class Subscriptions {
       epoch: "",
       info: grant.claims.info,
       expireAt,
+      refreshProxy: grant.refreshProxy,
       delta: req.delta === fossil && resolved.options.allowed_delta_types.includes(fossil),
       deltaBase: false,
       tagsFilter: checkedTagsFilter(resolved, req),
@@ -338,8 +361,10 @@ export class Subscriptions {
         await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
       const result = await this.position(sub, req);
       if (this.client.closed) throw DisconnectConnectionClosed;
-      result.expires = expireAt > 0;
-      result.ttl = expireAt > 0 ? Math.floor(expireAt - now) : 0;
+      // The client refreshes only what no sub_refresh proxy refreshes for it.
+      const clientRefresh = expireAt > 0 && sub.refreshProxy === undefined;
+      result.expires = clientRefresh;
+      result.ttl = clientRefresh ? Math.floor(expireAt - now) : 0;
       if (grant.claims.data !== undefined) result.data = grant.claims.data;
       result.delta = sub.delta;
       return { channel, result, commit: () => this.commit(sub) };
@@ -486,16 +511,48 @@ export class Subscriptions {
   }
 
   private scheduleExpiryCheck(sub: Subscription): void {
-    const delay = sub.expireAt * 1000 - Date.now() + this.client.node.options.client.expired_sub_close_delay;
+    const closeDelay =
+      sub.refreshProxy === undefined ? this.client.node.options.client.expired_sub_close_delay : 0;
+    const delay = sub.expireAt * 1000 - Date.now() + closeDelay;
     this.client.after(Math.max(delay, 0), () => {
       if (this.subs.get(sub.channel) !== sub || sub.expireAt === 0) return;
       if (sub.expireAt * 1000 > Date.now()) {
         this.scheduleExpiryCheck(sub);
         return;
       }
-      if (sub.serverSide) this.client.close(DisconnectSubExpired);
-      else this.unsubscribe(sub.channel, UnsubscribeExpired);
+      if (sub.refreshProxy !== undefined) this.refreshByProxy(sub, sub.refreshProxy);
+      else this.onExpired(sub);
     });
+  }
+
+  private onExpired(sub: Subscription): void {
+    if (sub.serverSide) this.client.close(DisconnectSubExpired);
+    else this.unsubscribe(sub.channel, UnsubscribeExpired);
+  }
+
+  /** Server-side subscription refresh: the proxy extends the subscription, or it expires. */
+  private refreshByProxy(sub: Subscription, proxyName: string): void {
+    const proxy = this.client.node.proxies.subRefresh(proxyName);
+    if (proxy === undefined) {
+      this.onExpired(sub);
+      return;
+    }
+    proxy(this.client.proxyCaller, sub.channel).then(
+      (result) => {
+        if (this.subs.get(sub.channel) !== sub || this.client.closed) return;
+        if (result.expired || (result.expireAt > 0 && result.expireAt * 1000 < Date.now())) {
+          this.onExpired(sub);
+          return;
+        }
+        sub.expireAt = result.expireAt;
+        if (result.info !== undefined) sub.info = result.info;
+        if (sub.expireAt > 0) this.scheduleExpiryCheck(sub);
+      },
+      (err: unknown) => {
+        if (err instanceof Disconnect) this.client.close(err);
+        else this.onExpired(sub);
+      },
+    );
   }
 }
 

@@ -46,8 +46,11 @@ import type { ByteSink } from "./sink.js";
  * protocol's ClientInfo `user` and `client` are the other two; its hand-written writer always emits them. The
  * server API's list comes from centrifugo's internal/apiproto/generate_tags.sh.
  */
-/** Messages of the server API, whose JSON follows Go's encoding/json rather than the client protocol's encoder. */
-const API_PACKAGE = "centrifugal.centrifugo.api.";
+/**
+ * Messages of the server API and the proxy protocol, whose JSON follows Go's encoding/json rather than the client
+ * protocol's encoder.
+ */
+const GO_JSON_PACKAGES = ["centrifugal.centrifugo.api.", "centrifugal.centrifugo.proxy."];
 
 const ALWAYS_PRESENT = new Set([
   "centrifugal.centrifuge.protocol.PresenceResult.presence",
@@ -79,6 +82,10 @@ const ALWAYS_PRESENT = new Set([
     "DeviceTopicListResult.items",
     "UserTopicListResult.items",
   ].map((field) => `centrifugal.centrifugo.api.${field}`),
+  // Proxy requests always carry `user` (upstream's proxy.pb.go tags lack omitempty there).
+  ...["RefreshRequest", "SubscribeRequest", "PublishRequest", "RPCRequest", "SubRefreshRequest"].map(
+    (message) => `centrifugal.centrifugo.proxy.${message}.user`,
+  ),
 ]);
 
 interface JsonField extends FieldInfo {
@@ -106,7 +113,7 @@ function planOf(desc: DescMessage): readonly JsonField[] {
       ...f,
       key: keyBytes(f.name),
       always: ALWAYS_PRESENT.has(`${desc.typeName}.${f.name}`),
-      compactRaw: desc.typeName.startsWith(API_PACKAGE),
+      compactRaw: GO_JSON_PACKAGES.some((prefix) => desc.typeName.startsWith(prefix)),
     }));
     plans.set(desc, plan);
   }

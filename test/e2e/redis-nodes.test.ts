@@ -214,28 +214,3 @@ describe("a Turbine node while its Redis restarts", { skip: redisMissing, timeou
     assert.deepEqual((seen[0]?.data as { n: number }).n, 2);
   });
 });
-
-describe("engine.redis start-up", { skip: redisMissing }, () => {
-  it("refuses to start when Redis cannot be reached, naming the key", async () => {
-    const server = await RedisServer.start();
-    const url = server.url;
-    await server.close();
-    await assert.rejects(
-      startTestServer({ engine: { type: "redis", redis: { address: url, connect_timeout: "200ms" } } }),
-      /engine\.redis\.address: cannot connect to redis/,
-    );
-  });
-
-  it("refuses what the Redis engine does not support yet", async () => {
-    await assert.rejects(
-      startTestServer({
-        engine: { type: "redis", redis: { address: ["redis://127.0.0.1:1", "redis://127.0.0.1:2"] } },
-      }),
-      /engine\.redis\.address: exactly one address/,
-    );
-    await assert.rejects(
-      startTestServer({ engine: { type: "redis", redis: { cluster_address: ["127.0.0.1:7000"] } } }),
-      /engine\.redis\.cluster_address/,
-    );
-  });
-});

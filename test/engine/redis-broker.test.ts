@@ -102,6 +102,43 @@ describe("Redis broker", { skip: redisMissing }, () => {
     assert.deepEqual(next.position, { offset: 8, epoch: "AbCdEfGh" });
   });
 
+  it("keeps history in lists as Centrifugo's list mode does, and reads what Centrifugo left there", async () => {
+    const prefix = uniquePrefix("lists");
+    const shard = new RedisShard(connection(server.port));
+    const broker = new RedisBroker(shard, { prefix, useLists: true });
+    opened.push(broker);
+    await broker.registerEventHandler(new RecordingHandler());
+    const ch = uniqueChannel("lists");
+    for (const text of ["a", "b", "c"])
+      await broker.publish(ch, encode(text), { ...HISTORY, historySize: 2 });
+    const { epoch } = (await broker.history(ch, { filter: { limit: 0 }, metaTtlMs: 0 })).position;
+    assert.deepEqual(await redis.hgetall(`${prefix}.list.meta.${ch}`), { e: epoch, s: "3" });
+    const items = await redis.lrangeBuffer(`${prefix}.list.${ch}`, 0, -1);
+    assert.deepEqual(
+      items.map((item) => item.toString("latin1", 0, item.indexOf("__", 4) + 2)),
+      [`__p1:3:${epoch}__`, `__p1:2:${epoch}__`],
+    );
+
+    // An item as Centrifugo writes it, on top of ours.
+    const body = encodeProtobufMessage(
+      PublicationSchema,
+      create(PublicationSchema, { data: encode('{"v":4}'), time: 1_700_000_000_000 }),
+    );
+    await redis.lpush(`${prefix}.list.${ch}`, Buffer.concat([Buffer.from(`__p1:4:${epoch}__`), body]));
+    await redis.hset(`${prefix}.list.meta.${ch}`, "s", "4");
+    const result = await broker.history(ch, { filter: { limit: -1 }, metaTtlMs: 0 });
+    assert.deepEqual(
+      result.publications.map((pub) => [pub.offset, decode(pub.data)]),
+      [
+        [2, "b"],
+        [3, "c"],
+        [4, '{"v":4}'],
+      ],
+    );
+    await broker.removeHistory(ch);
+    assert.equal(await redis.exists(`${prefix}.list.${ch}`), 0);
+  });
+
   it("carries publications, joins and leaves between nodes on one Redis", async () => {
     const prefix = uniquePrefix("nodes");
     const a = await node(prefix);

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,20 +29,39 @@ process.on("exit", () => {
 export const redisMissing: string | false =
   binary === undefined ? "redis-server is not installed (apt-get install -y redis-server)" : false;
 
-/** A `redis-server` of the test's own, on a free loopback port, without persistence. */
+/** How to start a server beyond the defaults (loopback port, no persistence). */
+export interface RedisServerOptions {
+  /**
+   * Append every write to an fsynced AOF before replying (`appendonly yes`, `appendfsync always`), so what a
+   * client saw acknowledged survives a SIGKILL and `restart()`. Off: nothing is persisted.
+   */
+  durable?: boolean;
+  /**
+   * Extra arguments, given the server's own directory (for config, certificate or cluster files). Ports they
+   * need must be free; the start is retried on other ports only for the server's own port.
+   */
+  args?: (dir: string) => string[];
+  /** Written to `<dir>/redis.conf` and passed first (Sentinel needs a writable config file). */
+  configFile?: (dir: string) => string;
+}
+
+/** A `redis-server` of the test's own, on a free loopback port, without persistence unless asked. */
 export class RedisServer {
   private process: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
 
   private constructor(
     readonly port: number,
-    private readonly dir: string,
+    /** The server's own directory, removed by {@link close}. */
+    readonly dir: string,
+    private readonly options: RedisServerOptions,
   ) {}
 
   /** Starts a server on a free port and waits until it answers PING. */
-  static async start(): Promise<RedisServer> {
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     for (let attempt = 0; ; attempt++) {
-      const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), "turbine-redis-")));
+      const dir = mkdtempSync(join(tmpdir(), "turbine-redis-"));
+      const server = new RedisServer(await freePort(), dir, options);
       try {
         await server.restart();
         return server;
@@ -63,13 +82,21 @@ export class RedisServer {
     return this.process?.pid;
   }
 
-  /** (Re)starts the server on the same port, empty; resolves once it answers PING. */
+  /** (Re)starts the server on the same port (empty unless durable); resolves once it answers PING. */
   async restart(): Promise<void> {
     if (binary === undefined) throw new Error("redis-server is not installed");
     if (this.process !== undefined) throw new Error("redis-server is already running");
+    const configFile = this.options.configFile;
+    const leading: string[] = [];
+    if (configFile !== undefined) {
+      const path = join(this.dir, "redis.conf");
+      writeFileSync(path, configFile(this.dir));
+      leading.push(path);
+    }
     const child = spawn(
       binary,
       [
+        ...leading,
         "--port",
         String(this.port),
         "--bind",
@@ -77,11 +104,14 @@ export class RedisServer {
         "--save",
         "",
         "--appendonly",
-        "no",
+        this.options.durable ? "yes" : "no",
+        "--appendfsync",
+        "always",
         "--dir",
         this.dir,
         "--daemonize",
         "no",
+        ...(this.options.args?.(this.dir) ?? []),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -132,7 +162,8 @@ export function uniquePrefix(label = "test"): string {
   return `turbine-${label}-${randomBytes(4).toString("hex")}`;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { ErrorUnrecoverablePosition } from "../../protocol/codes.js";
 import { generateEpoch } from "../epoch.js";
@@ -13,9 +12,15 @@ import type {
   PublishResult,
   StreamPosition,
 } from "../types.js";
-import { closeConnection, connectOnce, type RedisShard } from "./connection.js";
+import { closeConnection, connectOnce, type RedisClient, type RedisShard } from "./connection.js";
 import { RedisKeys } from "./keys.js";
-import { historyScript, publishIdempotentScript, publishScript } from "./lua.js";
+import {
+  historyListScript,
+  historyScript,
+  publishIdempotentScript,
+  publishListScript,
+  publishScript,
+} from "./lua.js";
 import {
   decodePublication,
   decodePubSubMessage,
@@ -36,6 +41,11 @@ export interface RedisBrokerOptions {
   prefix: string;
   /** Stream meta lifetime used when a call passes `historyMetaTtlMs`/`metaTtlMs` 0. 0 = streams never expire. */
   historyMetaTtlMs?: number;
+  /**
+   * Keep history in Redis lists instead of streams (`history_use_lists`), as Centrifugo's list mode: every
+   * read fetches the whole list and filters it here, so it suits small `history_size` values.
+   */
+  useLists?: boolean;
   logger?: Logger;
 }
 
@@ -52,9 +62,10 @@ export interface RedisBrokerOptions {
 export class RedisBroker implements Broker {
   private handler: BrokerEventHandler | undefined;
   private readonly keys: RedisKeys;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly subscriptions: PubSubSubscriptions;
   private readonly defaultMetaTtlMs: number;
+  private readonly useLists: boolean;
   private readonly logger: Logger | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
@@ -64,12 +75,13 @@ export class RedisBroker implements Broker {
     options: RedisBrokerOptions,
   ) {
     shard.retain();
-    this.keys = new RedisKeys(options.prefix);
+    this.keys = new RedisKeys(options.prefix, shard.cluster);
     this.defaultMetaTtlMs = options.historyMetaTtlMs ?? DEFAULT_HISTORY_META_TTL_MS;
+    this.useLists = options.useLists === true;
     this.logger = options.logger;
     this.subscriber = shard.newSubscriber();
     this.subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) => this.deliver(channel, message));
-    this.subscriptions = new PubSubSubscriptions(this.subscriber, this.logger);
+    this.subscriptions = new PubSubSubscriptions(this.subscriber, shard.address, this.logger);
   }
 
   /** Registers the handler and opens the PUB/SUB connection (see {@link connect}). */
@@ -123,9 +135,10 @@ export class RedisBroker implements Broker {
       return publishResult(reply);
     }
 
-    const reply = await publishScript.run(
+    const script = this.useLists ? publishListScript : publishScript;
+    const reply = await script.run(
       this.shard.command,
-      [this.keys.stream(channel), this.keys.streamMeta(channel), resultKey],
+      [...this.historyKeys(channel), resultKey],
       [
         body,
         String(Math.floor(options.historySize)),
@@ -159,20 +172,17 @@ export class RedisBroker implements Broker {
    */
   async history(channel: string, options: HistoryOptions): Promise<HistoryResult> {
     this.shard.ensureAvailable();
+    if (this.useLists) return this.historyFromList(channel, options);
     const { since, limit, reverse } = options.filter;
     const range = readRange(since?.offset, limit, reverse === true);
-    const reply = await historyScript.run(
-      this.shard.command,
-      [this.keys.stream(channel), this.keys.streamMeta(channel)],
-      [
-        generateEpoch(),
-        ms(this.metaTtl(options.metaTtlMs)),
-        since?.epoch ?? "",
-        range.direction,
-        range.start,
-        range.count,
-      ],
-    );
+    const reply = await historyScript.run(this.shard.command, this.historyKeys(channel), [
+      generateEpoch(),
+      ms(this.metaTtl(options.metaTtlMs)),
+      since?.epoch ?? "",
+      range.direction,
+      range.start,
+      range.count,
+    ]);
     const [top, epoch, entries] = reply as [Buffer | number, Buffer, unknown[]];
     const position: StreamPosition = { offset: toNumber(top), epoch: epoch.toString() };
     if (since && since.epoch !== "" && since.epoch !== position.epoch) throw ErrorUnrecoverablePosition;
@@ -182,7 +192,7 @@ export class RedisBroker implements Broker {
   /** Drops the channel's publications; its top offset and epoch stay, so the next publish continues them. */
   async removeHistory(channel: string): Promise<void> {
     this.shard.ensureAvailable();
-    await this.shard.command.del(this.keys.stream(channel));
+    await this.shard.command.del(this.historyKeys(channel)[0]);
   }
 
   /** Closes the PUB/SUB connection and lets go of the shard. */
@@ -192,6 +202,29 @@ export class RedisBroker implements Broker {
     await Promise.all([closeConnection(this.subscriber), this.shard.release()]);
   }
 
+  /** [publications, meta] keys of the channel's history. */
+  private historyKeys(channel: string): [string, string] {
+    return this.useLists
+      ? [this.keys.list(channel), this.keys.listMeta(channel)]
+      : [this.keys.stream(channel), this.keys.streamMeta(channel)];
+  }
+
+  /** `history` in list mode: the script returns the whole list, filtered here as the stream reads filter. */
+  private async historyFromList(channel: string, options: HistoryOptions): Promise<HistoryResult> {
+    const { since, limit, reverse } = options.filter;
+    const reply = await historyListScript.run(this.shard.command, this.historyKeys(channel), [
+      generateEpoch(),
+      ms(this.metaTtl(options.metaTtlMs)),
+      since?.epoch ?? "",
+      limit === 0 ? "0" : "1",
+    ]);
+    const [top, epoch, items] = reply as [Buffer | number, Buffer, Buffer[]];
+    const position: StreamPosition = { offset: toNumber(top), epoch: epoch.toString() };
+    if (since && since.epoch !== "" && since.epoch !== position.epoch) throw ErrorUnrecoverablePosition;
+    const range = readRange(since?.offset, limit, reverse === true);
+    return { publications: selectFromList(items, range, position.offset), position };
+  }
+
   private metaTtl(ttlMs: number): number {
     return ttlMs > 0 ? ttlMs : this.defaultMetaTtlMs;
   }
@@ -199,7 +232,8 @@ export class RedisBroker implements Broker {
   private deliver(redisChannel: Buffer, message: Buffer): void {
     const handler = this.handler;
     if (handler === undefined) return;
-    const channel = redisChannel.toString("utf8", this.keys.pubSubPrefixLength);
+    const channel = this.keys.channelOf(redisChannel);
+    if (channel === undefined) return;
     let event;
     try {
       event = decodePubSubMessage(message);
@@ -266,3 +300,46 @@ function entryToPublication(entry: unknown): Publication {
   }
   throw new Error(`redis stream entry ${idText} has no publication`);
 }
+
+/**
+ * The publications of `range` from list items (newest first), as the stream reads pick them: forward from
+ * `start` (an offset, or "-" for the oldest) oldest first, backwards from `start` ("+" for the newest) newest
+ * first — nothing when that is above `top` — at most `count` ("" = all).
+ */
+function selectFromList(items: Buffer[], range: ReadRange, top: number): Publication[] {
+  if (range.direction === "none") return [];
+  const max = range.count === "" ? Infinity : Number(range.count);
+  const picked: Publication[] = [];
+  if (range.direction === "forward") {
+    const from = range.start === "-" ? 0 : Number(range.start);
+    for (let i = items.length - 1; i >= 0 && picked.length < max; i--) {
+      const pub = listItemToPublication(items[i] as Buffer);
+      if (pub.offset >= from) picked.push(pub);
+    }
+    return picked;
+  }
+  const from = range.start === "+" ? top : Number(range.start);
+  if (from > top) return [];
+  for (let i = 0; i < items.length && picked.length < max; i++) {
+    const pub = listItemToPublication(items[i] as Buffer);
+    if (pub.offset <= from) picked.push(pub);
+  }
+  return picked;
+}
+
+/** `__p1:<offset>:<epoch>__<publication>` back to a publication. */
+function listItemToPublication(item: Buffer): Publication {
+  const headerEnd = item.indexOf("__", 4);
+  const offsetEnd = item.indexOf(":", 5);
+  if (
+    !item.subarray(0, 5).equals(LIST_ITEM_START) ||
+    headerEnd < 0 ||
+    offsetEnd < 0 ||
+    offsetEnd > headerEnd
+  ) {
+    throw new Error("redis history list item is not a publication");
+  }
+  return decodePublication(item.subarray(headerEnd + 2), Number(item.toString("latin1", 5, offsetEnd)));
+}
+
+const LIST_ITEM_START = Buffer.from("__p1:");

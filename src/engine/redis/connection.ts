@@ -1,10 +1,41 @@
-import { Redis, type RedisOptions } from "ioredis";
+import type { ConnectionOptions as TlsOptions } from "node:tls";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 
-/** Where and how to reach one Redis server. */
+/** A connection to one Redis server (standalone or through Sentinel) or to a whole Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** One `host:port`. */
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
+
+/** Reaching the master of `masterName` through Sentinel. */
+export interface RedisSentinelOptions {
+  /** Sentinels to ask, tried in order. */
+  addresses: RedisNodeAddress[];
+  masterName: string;
+  /** ACL user and password of the Sentinels ("" = none). */
+  user: string;
+  password: string;
+  /** TLS towards the Sentinels; undefined = plain TCP. */
+  tls?: TlsOptions;
+}
+
+/**
+ * Where and how to reach one Redis setup, one shard of the engine: a standalone server at `host:port`, or,
+ * when `cluster` is set, a Redis Cluster found through those seed nodes, or, when `sentinel` is set, the
+ * master Sentinel names (`host`/`port` are then only used in messages).
+ */
 export interface RedisConnectionOptions {
   host: string;
   port: number;
+  /** Seed nodes of a Redis Cluster: turns cluster mode on (keys get hash tags, see `RedisKeys`). */
+  cluster?: RedisNodeAddress[];
+  sentinel?: RedisSentinelOptions;
+  /** TLS towards Redis (every cluster node, the Sentinel's master); undefined = plain TCP. */
+  tls?: TlsOptions;
   /** Database number (SELECT). */
   db: number;
   /** ACL user; "" = the default user. */
@@ -24,62 +55,11 @@ export interface RedisConnectionOptions {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
 export const DEFAULT_IO_TIMEOUT_MS = 4000;
 
-/**
- * Parses one `engine.redis.address` entry: `redis://[user:password@]host:port[/db]` or plain `host:port`, with
- * optional `connect_timeout` / `io_timeout` query parameters (Go durations such as `500ms`), as Centrifugo
- * reads them. Values in the address win over `base`. Throws with a reason for anything else (TLS, Sentinel and
- * Cluster addresses are not supported yet).
- */
-export function parseRedisAddress(address: string, base: RedisConnectionOptions): RedisConnectionOptions {
-  if (!address.includes("://")) {
-    const match = /^(.+):(\d+)$/.exec(address);
-    if (!match) throw new Error(`"${address}" is neither a redis:// URL nor host:port`);
-    return { ...base, host: unbracket(match[1] as string), port: Number(match[2]) };
-  }
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
-    throw new Error(`"${address}" is not a valid URL`);
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "tcp:") {
-    throw new Error(`"${url.protocol}//" addresses are not supported yet, only redis:// and host:port`);
-  }
-  const options: RedisConnectionOptions = {
-    ...base,
-    host: unbracket(url.hostname || "127.0.0.1"),
-    port: url.port === "" ? 6379 : Number(url.port),
-  };
-  const path = url.pathname.replace(/^\//, "");
-  if (path !== "") {
-    if (!/^\d+$/.test(path)) throw new Error(`database "${path}" in "${address}" is not a number`);
-    options.db = Number(path);
-  }
-  if (url.username !== "") options.user = decodeURIComponent(url.username);
-  if (url.password !== "") options.password = decodeURIComponent(url.password);
-  const connectTimeout = url.searchParams.get("connect_timeout");
-  if (connectTimeout !== null) options.connectTimeoutMs = queryDuration("connect_timeout", connectTimeout);
-  const ioTimeout = url.searchParams.get("io_timeout");
-  if (ioTimeout !== null) options.ioTimeoutMs = queryDuration("io_timeout", ioTimeout);
-  return options;
-}
-
-function unbracket(host: string): string {
-  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-function queryDuration(name: string, value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
-  if (!match) throw new Error(`invalid ${name} "${value}"`);
-  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-}
-
 /** Raised instead of queueing a command while the connection to Redis is down. */
 export class RedisUnavailableError extends Error {
-  constructor(host: string, port: number) {
-    super(`redis ${host}:${port} is not connected`);
+  /** `address` as {@link RedisShard.address} spells it. */
+  constructor(address: string) {
+    super(`redis ${address} is not connected`);
     this.name = "RedisUnavailableError";
   }
 }
@@ -100,7 +80,9 @@ function retryDelay(attempt: number): number {
  * publish could be applied twice.
  */
 export class RedisShard {
-  readonly command: Redis;
+  readonly command: RedisClient;
+  /** True for a Redis Cluster, whose keys need hash tags. */
+  readonly cluster: boolean;
   private refs = 0;
   private closed = false;
 
@@ -108,12 +90,17 @@ export class RedisShard {
     readonly options: RedisConnectionOptions,
     private readonly logger?: Logger,
   ) {
+    this.cluster = options.cluster !== undefined;
     this.command = this.newConnection("command", { enableAutoPipelining: true });
   }
 
-  /** `host:port`, for messages. */
+  /** `host:port`, `cluster host:port,…` or `sentinel master@host:port,…`, for messages. */
   get address(): string {
-    return `${this.options.host}:${this.options.port}`;
+    const { cluster, sentinel, host, port } = this.options;
+    const list = (nodes: RedisNodeAddress[]) => nodes.map((node) => `${node.host}:${node.port}`).join(",");
+    if (cluster !== undefined) return `cluster ${list(cluster)}`;
+    if (sentinel !== undefined) return `sentinel ${sentinel.masterName}@${list(sentinel.addresses)}`;
+    return `${host}:${port}`;
   }
 
   /** Waits for the first connection; rejects (and closes) when Redis cannot be reached within the timeout. */
@@ -123,11 +110,11 @@ export class RedisShard {
 
   /** Throws {@link RedisUnavailableError} when the command connection is down (never for the first connect). */
   ensureAvailable(): void {
-    if (!isUsable(this.command)) throw new RedisUnavailableError(this.options.host, this.options.port);
+    if (!isUsable(this.command)) throw new RedisUnavailableError(this.address);
   }
 
-  /** A new connection to the same server for SUBSCRIBE; the caller owns and closes it. */
-  newSubscriber(): Redis {
+  /** A new connection to the same server (or cluster) for SUBSCRIBE; the caller owns and closes it. */
+  newSubscriber(): RedisClient {
     return this.newConnection("subscriber", { autoResubscribe: false });
   }
 
@@ -144,11 +131,13 @@ export class RedisShard {
     await closeConnection(this.command);
   }
 
-  private newConnection(role: string, extra: RedisOptions): Redis {
+  private newConnection(role: string, extra: RedisOptions): RedisClient {
     const { options } = this;
     const settings: RedisOptions & { disconnectTimeout: number } = {
       host: options.host,
       port: options.port,
+      ...sentinelSettings(options.sentinel),
+      tls: options.tls,
       db: options.db,
       username: options.user === "" ? undefined : options.user,
       password: options.password === "" ? undefined : options.password,
@@ -166,7 +155,8 @@ export class RedisShard {
       disconnectTimeout: 100,
       ...extra,
     };
-    const connection = new Redis(settings);
+    const connection =
+      options.cluster === undefined ? new Redis(settings) : newCluster(options.cluster, settings);
     // ioredis reports every failed attempt as an error; one line per lost and per restored connection is enough.
     let wasReady = false;
     let up = false;
@@ -187,11 +177,51 @@ export class RedisShard {
   }
 }
 
+function sentinelSettings(sentinel: RedisSentinelOptions | undefined): RedisOptions {
+  if (sentinel === undefined) return {};
+  return {
+    sentinels: sentinel.addresses,
+    name: sentinel.masterName,
+    sentinelUsername: sentinel.user === "" ? undefined : sentinel.user,
+    sentinelPassword: sentinel.password === "" ? undefined : sentinel.password,
+    enableTLSForSentinelMode: sentinel.tls !== undefined,
+    sentinelTLS: sentinel.tls,
+    sentinelRetryStrategy: retryDelay,
+  };
+}
+
+/**
+ * A cluster client with the same failure policy as a single connection: `settings` apply to every node
+ * connection, commands are not queued past `ioTimeoutMs`, and MOVED/ASK redirections are followed.
+ */
+function newCluster(seeds: RedisNodeAddress[], settings: RedisOptions): Cluster {
+  const {
+    host: _host,
+    port: _port,
+    retryStrategy: _retry,
+    enableOfflineQueue,
+    enableAutoPipelining,
+    autoResubscribe: _resubscribe,
+    ...nodeSettings
+  } = settings;
+  const clusterSettings: ClusterOptions = {
+    redisOptions: nodeSettings,
+    lazyConnect: true,
+    clusterRetryStrategy: retryDelay,
+    enableOfflineQueue,
+    enableAutoPipelining,
+    slotsRefreshTimeout: settings.connectTimeout,
+    // Hostnames the nodes announce (cluster-announce-*) are used as they are.
+    dnsLookup: (address, callback) => callback(null, address),
+  };
+  return new Cluster(seeds, clusterSettings);
+}
+
 /**
  * Usable means connected, or in the middle of a connection attempt (the command then waits for it, at most
  * `ioTimeoutMs`). Between attempts the server is known to be unreachable.
  */
-export function isUsable(connection: Redis): boolean {
+export function isUsable(connection: RedisClient): boolean {
   const { status } = connection;
   return status !== "reconnecting" && status !== "close" && status !== "end";
 }
@@ -200,7 +230,7 @@ export function isUsable(connection: Redis): boolean {
  * The first connect of a lazy connection. On failure the connection is dropped (no reconnecting) and the error
  * names the socket's reason (ECONNREFUSED, ETIMEDOUT, …) rather than ioredis's generic "Connection is closed".
  */
-export async function connectOnce(connection: Redis, address: string): Promise<void> {
+export async function connectOnce(connection: RedisClient, address: string): Promise<void> {
   let reason: Error | undefined;
   const onError = (err: Error) => {
     reason = err;
@@ -218,10 +248,10 @@ export async function connectOnce(connection: Redis, address: string): Promise<v
 }
 
 /** Connections being closed on purpose, whose close is not worth a warning. */
-const closing = new WeakSet<Redis>();
+const closing = new WeakSet<RedisClient>();
 
 /** QUIT when connected, so replies in flight arrive first; otherwise drop the socket. */
-export async function closeConnection(connection: Redis): Promise<void> {
+export async function closeConnection(connection: RedisClient): Promise<void> {
   closing.add(connection);
   if (connection.status === "ready") {
     try {

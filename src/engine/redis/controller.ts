@@ -1,7 +1,6 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ControlHandler, Controller } from "../types.js";
-import { closeConnection, connectOnce, type RedisShard } from "./connection.js";
+import { closeConnection, connectOnce, type RedisClient, type RedisShard } from "./connection.js";
 import { RedisKeys } from "./keys.js";
 import { PubSubSubscriptions } from "./subscriptions.js";
 
@@ -18,7 +17,7 @@ export interface RedisControllerOptions {
 export class RedisController implements Controller {
   private handler: ControlHandler | undefined;
   private readonly channel: string;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly subscriptions: PubSubSubscriptions;
   private closed = false;
 
@@ -32,7 +31,7 @@ export class RedisController implements Controller {
     this.subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => {
       this.handler?.onControl(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
     });
-    this.subscriptions = new PubSubSubscriptions(this.subscriber, options.logger);
+    this.subscriptions = new PubSubSubscriptions(this.subscriber, shard.address, options.logger);
   }
 
   /** Registers the handler, opens the PUB/SUB connection and subscribes the control channel. */

@@ -6,17 +6,58 @@
  */
 import { LuaScript } from "./script.js";
 
+/** How one history layout (stream or list) keeps publications, as Lua fragments of the publish script. */
+interface HistoryLayout {
+  /** Sets `prev` to the stored body of the newest publication, if any. */
+  readPrevious: string;
+  /** Appends `body` at `offset` in `epoch`, keeps at most `size`, expires after `history_ttl` ms. */
+  append: string;
+}
+
+const STREAM: HistoryLayout = {
+  readPrevious: `
+local newest = redis.call("xrevrange", history_key, "+", "-", "COUNT", 1)[1]
+if newest then
+  local fields = newest[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == "d" then
+      prev = fields[i + 1]
+      break
+    end
+  end
+end`,
+  append: `
+redis.call("xadd", history_key, "MAXLEN", size, offset, "d", body)
+redis.call("pexpire", history_key, history_ttl)`,
+};
+
+/** List items are spelled as Centrifugo spells them: `__p1:<offset>:<epoch>__<publication>`, newest first. */
+const LIST: HistoryLayout = {
+  readPrevious: `
+local newest = redis.call("lindex", history_key, 0)
+if newest then
+  local header_end = string.find(newest, "__", 4, true)
+  if header_end then
+    prev = string.sub(newest, header_end + 2)
+  end
+end`,
+  append: `
+redis.call("lpush", history_key, "__p1:" .. offset .. ":" .. epoch .. "__" .. body)
+redis.call("ltrim", history_key, 0, tonumber(size) - 1)
+redis.call("pexpire", history_key, history_ttl)`,
+};
+
 /**
- * Saves a publication to its channel's stream and broadcasts it.
- * KEYS: stream, stream meta, idempotent result (unused when ARGV[7] is "0").
+ * Saves a publication to its channel's history and broadcasts it.
+ * KEYS: history (stream or list), history meta, idempotent result (unused when ARGV[7] is "0").
  * ARGV: publication body, history size, history ttl ms, PUB/SUB channel, meta ttl ms ("0" keeps the current
  * lifetime), epoch for a new stream, result ttl ms ("0" = no idempotency key), delta "1"/"0", version ("0" =
  * none), version epoch.
  * Returns {offset, epoch, suppressed 1/0}.
  */
-export const publishScript = new LuaScript(
-  `
-local stream_key, meta_key, result_key = KEYS[1], KEYS[2], KEYS[3]
+function publishSource(layout: HistoryLayout): string {
+  return `
+local history_key, meta_key, result_key = KEYS[1], KEYS[2], KEYS[3]
 local body, size, history_ttl, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local meta_ttl, new_epoch, result_ttl = ARGV[5], ARGV[6], ARGV[7]
 local delta, version, version_epoch = ARGV[8] == "1", ARGV[9], ARGV[10]
@@ -33,7 +74,7 @@ if not epoch then
   epoch = new_epoch
   redis.call("hset", meta_key, "e", epoch)
   -- Publications of a forgotten stream (its meta expired or was evicted first) must not join the new one.
-  redis.call("del", stream_key)
+  redis.call("del", history_key)
 end
 if meta_ttl ~= "0" then
   redis.call("pexpire", meta_key, meta_ttl)
@@ -49,21 +90,9 @@ end
 
 local offset = redis.call("hincrby", meta_key, "s", 1)
 local prev = ""
-if delta then
-  local newest = redis.call("xrevrange", stream_key, "+", "-", "COUNT", 1)[1]
-  if newest then
-    local fields = newest[2]
-    for i = 1, #fields, 2 do
-      if fields[i] == "d" then
-        prev = fields[i + 1]
-        break
-      end
-    end
-  end
+if delta then${layout.readPrevious}
 end
-
-redis.call("xadd", stream_key, "MAXLEN", size, offset, "d", body)
-redis.call("pexpire", stream_key, history_ttl)
+${layout.append}
 
 local header = offset .. ":" .. epoch .. ":"
 if delta then
@@ -77,9 +106,14 @@ if result_ttl ~= "0" then
   redis.call("pexpire", result_key, result_ttl)
 end
 return {offset, epoch, 0}
-`,
-  3,
-);
+`;
+}
+
+/** {@link publishSource} on a stream. */
+export const publishScript = new LuaScript(publishSource(STREAM), 3);
+
+/** {@link publishSource} on a list (`history_use_lists`). */
+export const publishListScript = new LuaScript(publishSource(LIST), 3);
 
 /**
  * Broadcasts a publication that is not saved, once per idempotency key.
@@ -101,6 +135,24 @@ return {"0", "", 0}
 );
 
 /**
+ * Reads (or creates: a new epoch) a history's meta and extends its lifetime. KEYS[1] history, KEYS[2] meta;
+ * ARGV[1] epoch for a new history, ARGV[2] meta ttl ms ("0" keeps the current lifetime). Sets `epoch`, `top`.
+ */
+const readMeta = `
+local history_key, meta_key = KEYS[1], KEYS[2]
+local meta = redis.call("hmget", meta_key, "e", "s")
+local epoch, top = meta[1], meta[2] or "0"
+if not epoch then
+  epoch = ARGV[1]
+  redis.call("hset", meta_key, "e", epoch)
+  redis.call("del", history_key)
+end
+if ARGV[2] ~= "0" then
+  redis.call("pexpire", meta_key, ARGV[2])
+end
+`;
+
+/**
  * Reads a stream's position and publications, creating the stream meta (a new epoch) when there is none.
  * KEYS: stream, stream meta.
  * ARGV: epoch for a new stream, meta ttl ms ("0" keeps the current lifetime), expected epoch ("" = any),
@@ -110,19 +162,7 @@ return {"0", "", 0}
  * from above the top.
  */
 export const historyScript = new LuaScript(
-  `
-local stream_key, meta_key = KEYS[1], KEYS[2]
-local meta = redis.call("hmget", meta_key, "e", "s")
-local epoch, top = meta[1], meta[2] or "0"
-if not epoch then
-  epoch = ARGV[1]
-  redis.call("hset", meta_key, "e", epoch)
-  redis.call("del", stream_key)
-end
-if ARGV[2] ~= "0" then
-  redis.call("pexpire", meta_key, ARGV[2])
-end
-
+  `${readMeta}
 local direction, start, count = ARGV[4], ARGV[5], ARGV[6]
 if direction == "none" or (ARGV[3] ~= "" and ARGV[3] ~= epoch) then
   return {top, epoch, {}}
@@ -130,21 +170,37 @@ end
 local entries
 if direction == "forward" then
   if count == "" then
-    entries = redis.call("xrange", stream_key, start, "+")
+    entries = redis.call("xrange", history_key, start, "+")
   else
-    entries = redis.call("xrange", stream_key, start, "+", "COUNT", count)
+    entries = redis.call("xrange", history_key, start, "+", "COUNT", count)
   end
 else
   if start ~= "+" and tonumber(start) > tonumber(top) then
     return {top, epoch, {}}
   end
   if count == "" then
-    entries = redis.call("xrevrange", stream_key, start, "-")
+    entries = redis.call("xrevrange", history_key, start, "-")
   else
-    entries = redis.call("xrevrange", stream_key, start, "-", "COUNT", count)
+    entries = redis.call("xrevrange", history_key, start, "-", "COUNT", count)
   end
 end
 return {top, epoch, entries}
+`,
+  2,
+);
+
+/**
+ * Reads a list's position and all its items (newest first; filtering is the caller's), creating the meta
+ * when there is none. KEYS: list, list meta. ARGV: epoch for a new list, meta ttl ms, expected epoch ("" =
+ * any), items wanted "1"/"0".
+ * Returns {top offset, epoch, items}; no items when the expected epoch differs or none are wanted.
+ */
+export const historyListScript = new LuaScript(
+  `${readMeta}
+if ARGV[4] ~= "1" or (ARGV[3] ~= "" and ARGV[3] ~= epoch) then
+  return {top, epoch, {}}
+end
+return {top, epoch, redis.call("lrange", history_key, 0, -1)}
 `,
   2,
 );

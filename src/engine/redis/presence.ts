@@ -29,7 +29,7 @@ export class RedisPresenceManager implements PresenceManager {
     options: RedisPresenceOptions,
   ) {
     shard.retain();
-    this.keys = new RedisKeys(options.prefix);
+    this.keys = new RedisKeys(options.prefix, shard.cluster);
     this.ttlMs = Math.max(1, Math.ceil(options.ttlMs ?? DEFAULT_PRESENCE_TTL_MS));
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.js";
 
 export type ScriptArg = string | Buffer | Uint8Array | number;
 
@@ -29,7 +29,7 @@ export class LuaScript {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(connection: Redis, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  async run(connection: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     const scripting = connection as unknown as BufferScripting;
     const rest = [...keys, ...args.map(toArg)];
     try {

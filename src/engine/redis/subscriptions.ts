@@ -1,6 +1,5 @@
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { isUsable, RedisUnavailableError } from "./connection.js";
+import { isUsable, type RedisClient, RedisUnavailableError } from "./connection.js";
 
 /** Channels per SUBSCRIBE / UNSUBSCRIBE command. */
 const BATCH_SIZE = 512;
@@ -20,7 +19,9 @@ export class PubSubSubscriptions {
   private ready = false;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
+    /** Names the server in errors. */
+    private readonly address: string,
     private readonly logger?: Logger,
   ) {
     connection.on("ready", () => {
@@ -35,8 +36,7 @@ export class PubSubSubscriptions {
     for (const channel of channels) this.wanted.add(channel);
     // The wanted state is recorded either way, so the reconnect restores it.
     if (!isUsable(this.connection)) {
-      const options = this.connection.options;
-      return Promise.reject(new RedisUnavailableError(options.host ?? "", options.port ?? 0));
+      return Promise.reject(new RedisUnavailableError(this.address));
     }
     return this.change(channels);
   }

@@ -1,0 +1,107 @@
+/**
+ * Launchers for the servers under test. Each runs as its own process on a free loopback port and is stopped
+ * by its own pid, so its /proc counters are its alone.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The server programs the suite knows. */
+export type ServerKind = "turbine" | "socketio" | "ws" | "bare";
+
+/** Shared with the load generator: Turbine's connection-token secret and server API key. */
+export const turbineSecret = "bench-hmac-secret-key-for-connection-tokens";
+export const turbineApiKey = "bench-api-key";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A server process under test. */
+export interface RunningServer {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly port: number;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** Directory for a `node --cpu-prof` profile of the server (written when it exits). */
+  cpuProfDir?: string;
+  /** Extra Turbine `client` config merged over the suite's. */
+  turbineClient?: Record<string, unknown>;
+}
+
+/** Start a server and resolve once its port accepts connections. */
+export async function launch(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const nodeArgs = ["--import", "tsx"];
+  if (options.cpuProfDir !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
+  const args =
+    kind === "turbine"
+      ? turbineArgs(port, options)
+      : [join(root, `bench/suite/${kind}-server.ts`), `${port}`];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${kind} server did not start`);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await waitForPort(port, child);
+  return { kind, pid, port, stop: () => stop(child, exited) };
+}
+
+function turbineArgs(port: number, options: LaunchOptions): string[] {
+  const config = {
+    http_server: { address: "127.0.0.1", port },
+    log: { level: "error" },
+    client: { token: { hmac_secret_key: turbineSecret }, ...options.turbineClient },
+    http_api: { key: turbineApiKey },
+    channel: { without_namespace: { allow_subscribe_for_client: true } },
+  };
+  const file = join(mkdtempSync(join(tmpdir(), "turbine-bench-")), "config.json");
+  writeFileSync(file, JSON.stringify(config));
+  return [join(root, "src/cli/main.ts"), "-c", file];
+}
+
+async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`server on port ${port} did not listen within 30 s`);
+}

@@ -1,0 +1,25 @@
+/** The NATS broker: PUB/SUB without history, and the node-to-node controller on the same connection. */
+import type { Logger } from "pino";
+import type { Broker, Controller } from "../types.js";
+import { NatsBroker } from "./broker.js";
+import { type NatsConnectionOptions, NatsLink } from "./connection.js";
+import { NatsController } from "./controller.js";
+
+export type { NatsConnectionOptions } from "./connection.js";
+
+export interface NatsBrokerEngineOptions {
+  connection: NatsConnectionOptions;
+  /** Prefix of every subject (`broker.nats.prefix`). */
+  prefix: string;
+  logger?: Logger;
+}
+
+/** Connects to NATS and returns the broker and the controller sharing that connection. */
+export async function connectNatsBroker(
+  options: NatsBrokerEngineOptions,
+): Promise<{ broker: Broker; controller: Controller }> {
+  const link = await NatsLink.connect(options.connection, options.logger);
+  const broker = new NatsBroker(link, { prefix: options.prefix, logger: options.logger });
+  const controller = new NatsController(link, options.prefix);
+  return { broker, controller };
+}

@@ -1,0 +1,57 @@
+/**
+ * Proxies to application backends (reference §8): builds the core's ProxyHooks from config. Where proxies sit:
+ * `client.proxy.connect` / `.refresh` (when `enabled`), `channel.proxy.<kind>` and `rpc.proxy` under the name
+ * "default" (when their endpoint is set), and every item of `proxies[]` under its own name, for any kind.
+ */
+import type { Logger } from "pino";
+import { type Config, ConfigError } from "../config/index.js";
+import type { ProxyConfig, ProxyEndpoint } from "./endpoint.js";
+import { GrpcProxyEndpoint } from "./grpc.js";
+import { HttpProxyEndpoint } from "./http.js";
+import { type ConfiguredProxy, Proxies } from "./proxies.js";
+
+export { ProxyCallError, type ProxyConfig, type ProxyEndpoint } from "./endpoint.js";
+export { PROXY_SERVICE } from "./methods.js";
+export { Proxies } from "./proxies.js";
+
+const DEFAULT_PROXY = "default";
+
+/** An HTTP endpoint for `http://` and `https://` URLs, a GRPC one for anything else (as upstream). */
+export function proxyEndpoint(config: ProxyConfig, key: string): ProxyEndpoint {
+  const http = config.endpoint.startsWith("http://") || config.endpoint.startsWith("https://");
+  try {
+    return http ? new HttpProxyEndpoint(config, key) : new GrpcProxyEndpoint(config, key);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError([`${key}.endpoint: ${(err as Error).message}`]);
+  }
+}
+
+/** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
+export function createProxies(config: Config, logger: Logger): Proxies {
+  const configure = (proxy: ProxyConfig, key: string): ConfiguredProxy => ({
+    endpoint: proxyEndpoint(proxy, key),
+    binaryEncoding: proxy.binary_encoding,
+    includeConnectionMeta: proxy.include_connection_meta,
+  });
+  const named = new Map<string, ConfiguredProxy>();
+  config.proxies.forEach((proxy, i) => named.set(proxy.name, configure(proxy, `proxies[${i}]`)));
+  const byName = (fallback: ProxyConfig, key: string): ReadonlyMap<string, ConfiguredProxy> => {
+    const map = new Map(named);
+    if (fallback.endpoint !== "") map.set(DEFAULT_PROXY, configure(fallback, key));
+    return map;
+  };
+  const { connect, refresh } = config.client.proxy;
+  const channel = config.channel.proxy;
+  return new Proxies(
+    {
+      connect: connect.enabled ? configure(connect, "client.proxy.connect") : undefined,
+      refresh: refresh.enabled ? configure(refresh, "client.proxy.refresh") : undefined,
+      subscribe: byName(channel.subscribe, "channel.proxy.subscribe"),
+      publish: byName(channel.publish, "channel.proxy.publish"),
+      subRefresh: byName(channel.sub_refresh, "channel.proxy.sub_refresh"),
+      rpc: byName(config.rpc.proxy, "rpc.proxy"),
+    },
+    logger.child({ component: "proxy" }),
+  );
+}
