@@ -1,7 +1,8 @@
 /**
- * The generated TypeScript client (examples/tasks/clients/typescript) against a live Turbine: typed results of
- * two methods, an RPC error with its code, a validation error, a clean timeout on a slow handler, the
- * personal channel; and `tsc` holding calls to the generated types.
+ * The generated TypeScript client (examples/tasks/clients/typescript) against a live Turbine serving the
+ * handlers in-process and through its RPC proxy: typed results of two methods, an RPC error with its code, a
+ * validation error, a clean timeout on a slow handler, the personal channel; and `tsc` holding calls to the
+ * generated types.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -23,91 +24,94 @@ import {
 import type { TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
 import { connectToken } from "../helpers/tokens.js";
-import { EXAMPLE_CLIENTS, keepPublishing, startRpcServer } from "./live.js";
+import { EXAMPLE_CLIENTS, keepPublishing, SERVING_MODES, startRpcServer } from "./live.js";
 
 const run = promisify(execFile);
 
-describe("generated TypeScript client, in-process handlers", () => {
-  let server: TestServer;
-  let rpc: CentrifugoRPCClient;
-  let api: APIClient;
+for (const mode of SERVING_MODES)
+  describe(`generated TypeScript client, ${mode} handlers`, () => {
+    let server: TestServer;
+    let rpc: CentrifugoRPCClient;
+    let api: APIClient;
 
-  before(async () => {
-    server = await startRpcServer();
-    rpc = new CentrifugoRPCClient(server.url, await connectToken("42"), "42", {
-      centrifuge: { websocket: WebSocket },
+    before(async () => {
+      server = await startRpcServer(mode);
+      rpc = new CentrifugoRPCClient(server.url, await connectToken("42"), "42", {
+        centrifuge: { websocket: WebSocket },
+      });
+      await rpc.connect();
+      api = new APIClient(rpc);
     });
-    await rpc.connect();
-    api = new APIClient(rpc);
-  });
-  after(async () => {
-    rpc.disconnect();
-    await server.close();
-  });
-
-  it("calls two methods and gets typed results", async () => {
-    const stats = await api.tasksGetStats({ user_id: "42" });
-    assert.deepEqual(stats, {
-      user_id: "42",
-      total: 3,
-      completed: 1,
-      pending: 2,
-      by_priority: { low: 1, normal: 1, high: 1 },
+    after(async () => {
+      rpc.disconnect();
+      await server.close();
     });
-    const listed = await api.tasksList({ limit: 10, filter: { status: "open" } });
-    const tasks: Task[] = listed.tasks;
-    assert.deepEqual(
-      tasks.map((task) => task.id),
-      ["t2", "t3"],
-    );
-    const activity = tasks[0]?.last_activity;
-    assert.equal(activity?.kind, "comment");
-    if (activity?.kind === "comment") assert.equal(activity.author, "Ada");
-  });
 
-  it("an RpcError arrives as RPCError with its code", async () => {
-    const err = await api.tasksGet({ id: "nope" }).catch((e: unknown) => e);
-    assert.ok(err instanceof RPCError && !(err instanceof ValidationError));
-    assert.equal(err.code, 404);
-    assert.equal(err.message, "task nope not found");
-  });
-
-  it("invalid params arrive as ValidationError (422)", async () => {
-    const err = await api.tasksList({ limit: 1000, filter: {} }).catch((e: unknown) => e);
-    assert.ok(err instanceof ValidationError);
-    assert.equal(err.code, 422);
-    assert.match(err.message, /limit/);
-  });
-
-  it("a slow handler times out cleanly, and the client keeps working", async () => {
-    const err = await api.reportsExport({ delay_ms: 1500, format: "csv" }, 200).catch((e: unknown) => e);
-    assert.ok(err instanceof TimeoutError, String(err));
-    const report = await api.reportsExport({ delay_ms: 0, format: "pdf" });
-    assert.deepEqual(report, { url: "https://example.com/report.pdf", size: "unknown" });
-  });
-
-  it("receives publications of the personal channel", async () => {
-    const received = new Promise<[string, unknown]>((resolve) =>
-      rpc.onPublication((channel, data) => resolve([channel, data])),
-    );
-    const stop = keepPublishing(server, "#42", { hello: "42" });
-    try {
-      assert.deepEqual(await within(received, "a personal publication"), ["#42", { hello: "42" }]);
-    } finally {
-      stop();
-    }
-  });
-
-  it("a refused connect is a ConnectionError with the disconnect code", async () => {
-    const bad = new CentrifugoRPCClient(server.url, "not-a-jwt", "42", {
-      centrifuge: { websocket: WebSocket },
+    it("calls two methods and gets typed results", async () => {
+      const stats = await api.tasksGetStats({ user_id: "42" });
+      assert.deepEqual(stats, {
+        user_id: "42",
+        total: 3,
+        completed: 1,
+        pending: 2,
+        by_priority: { low: 1, normal: 1, high: 1 },
+      });
+      const listed = await api.tasksList({ limit: 10, filter: { status: "open" } });
+      const tasks: Task[] = listed.tasks;
+      assert.deepEqual(
+        tasks.map((task) => task.id),
+        ["t2", "t3"],
+      );
+      const activity = tasks[0]?.last_activity;
+      assert.equal(activity?.kind, "comment");
+      if (activity?.kind === "comment") assert.equal(activity.author, "Ada");
     });
-    const err = await bad.connect().catch((e: unknown) => e);
-    bad.disconnect();
-    assert.ok(err instanceof ConnectionError);
-    assert.equal(err.code, 3500);
+
+    it("an RpcError arrives as RPCError with its code", async () => {
+      const err = await api.tasksGet({ id: "nope" }).catch((e: unknown) => e);
+      assert.ok(err instanceof RPCError && !(err instanceof ValidationError));
+      assert.equal(err.code, 404);
+      assert.equal(err.message, "task nope not found");
+    });
+
+    it("invalid params arrive as ValidationError (422)", async () => {
+      const err = await api.tasksList({ limit: 1000, filter: {} }).catch((e: unknown) => e);
+      assert.ok(err instanceof ValidationError);
+      assert.equal(err.code, 422);
+      assert.match(err.message, /limit/);
+    });
+
+    it("a slow handler times out cleanly, and the client keeps working", async () => {
+      const err = await api.reportsExport({ delay_ms: 1500, format: "csv" }, 200).catch((e: unknown) => e);
+      assert.ok(err instanceof TimeoutError, String(err));
+      const report = await api.reportsExport({ delay_ms: 0, format: "pdf" });
+      assert.deepEqual(report, { url: "https://example.com/report.pdf", size: "unknown" });
+    });
+
+    it("receives publications of the personal channel", async () => {
+      const received = new Promise<[string, unknown]>((resolve) =>
+        rpc.onPublication((channel, data) => resolve([channel, data])),
+      );
+      const stop = keepPublishing(server, "#42", { hello: "42" });
+      try {
+        assert.deepEqual(await within(received, "a personal publication"), ["#42", { hello: "42" }]);
+      } finally {
+        stop();
+      }
+    });
+
+    it("a refused connect is a ConnectionError with the disconnect code", async () => {
+      const bad = new CentrifugoRPCClient(server.url, "not-a-jwt", "42", {
+        centrifuge: { websocket: WebSocket },
+      });
+      const err = await bad.connect().catch((e: unknown) => e);
+      bad.disconnect();
+      assert.ok(err instanceof ConnectionError);
+      assert.equal(err.code, 3500);
+    });
   });
 
+describe("generated TypeScript client types", () => {
   it("tsc: the generated types accept right calls and refuse wrong ones", { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "turbine-ts-client-"));
     try {
