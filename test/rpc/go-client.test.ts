@@ -4,6 +4,7 @@
  * test/rpc/go/main.go makes two typed calls, meets an RPC error, a validation error, a clean timeout, both
  * variants of a union, the personal channel and a refused connect.
  */
+import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SERVING_MODES, startRpcServer } from "./live.js";
 import { checkGoScenario, goMissing, GoScenario } from "./scenarios.js";
@@ -15,8 +16,8 @@ describe("generated Go client", { skip: goMissing, timeout: 300_000 }, () => {
   });
   after(() => go?.remove());
 
-  it("go vet passes on the generated client", async () => {
-    await go.vet();
+  it("go vet passes on the generated client, and it is gofmt-clean", async () => {
+    assert.equal(await go.vet(), "");
   });
 
   for (const mode of SERVING_MODES) {

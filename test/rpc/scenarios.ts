@@ -100,9 +100,11 @@ export class GoScenario {
     return scenario(server, "go", this.bin, []);
   }
 
-  /** `go vet` of the generated client (errors if the generated code is suspicious). */
-  async vet(): Promise<void> {
+  /** `go vet` of the generated client (errors if the generated code is suspicious); gofmt's list of unformatted files. */
+  async vet(): Promise<string> {
     await run("go", ["vet", "rpcclient"], { cwd: this.gopath, env: goEnv(this.gopath), timeout: 150_000 });
+    const { stdout } = await run("gofmt", ["-l", join(this.gopath, "src/rpcclient")]);
+    return stdout;
   }
 
   remove(): void {

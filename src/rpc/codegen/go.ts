@@ -80,15 +80,15 @@ function declaration(type: NamedType): string[] {
       return [
         ...comment(type.description),
         `type ${type.name} struct {`,
-        ...type.fields.flatMap((field) => {
-          const optional = !field.required;
-          const base = goType(field.type);
-          const pointer = optional && !isNilable(field.type) ? `*${base}` : base;
-          return [
-            ...comment(field.description, "\t"),
-            `\t${exported(field.name)} ${pointer} \`json:"${field.name}${optional ? ",omitempty" : ""}"\``,
-          ];
-        }),
+        ...aligned(
+          type.fields.map((field) => {
+            const optional = !field.required;
+            const base = goType(field.type);
+            const pointer = optional && !isNilable(field.type) ? `*${base}` : base;
+            const tag = `\`json:"${field.name}${optional ? ",omitempty" : ""}"\``;
+            return { comment: comment(field.description, "\t"), cells: [exported(field.name), pointer, tag] };
+          }),
+        ),
         "}",
       ];
     case "enum":
@@ -97,8 +97,11 @@ function declaration(type: NamedType): string[] {
         `type ${type.name} string`,
         "",
         "const (",
-        ...type.values.map(
-          (value) => `\t${type.name}${exported(value)} ${type.name} = ${JSON.stringify(value)}`,
+        ...aligned(
+          type.values.map((value) => ({
+            comment: [],
+            cells: [`${type.name}${exported(value)}`, `${type.name} = ${JSON.stringify(value)}`],
+          })),
         ),
         ")",
       ];
@@ -116,7 +119,7 @@ function union(type: Extract<NamedType, { kind: "union" }>): string[] {
     ...comment(type.description),
     `// ${type.name} holds exactly one of its variants (the non-nil field).`,
     `type ${type.name} struct {`,
-    ...variants.map((v) => `\t${v.field} *${v.type}`),
+    ...aligned(variants.map((v) => ({ comment: [], cells: [v.field, `*${v.type}`] }))),
     "}",
     "",
     "// MarshalJSON writes the variant that is set.",
@@ -194,6 +197,33 @@ function variantField(unionName: string, variant: TypeRef): string {
     default:
       return "JSON";
   }
+}
+
+/**
+ * Lines of a struct or const block, columns padded as gofmt aligns them; a comment line ends an alignment
+ * section, as it does for gofmt.
+ */
+function aligned(rows: { comment: string[]; cells: string[] }[]): string[] {
+  const lines: string[] = [];
+  let section: string[][] = [];
+  const flush = () => {
+    const widths = section[0]?.map((_, i) => Math.max(...section.map((cells) => cells[i]!.length))) ?? [];
+    for (const cells of section) {
+      lines.push(
+        `\t${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join(" ")}`,
+      );
+    }
+    section = [];
+  };
+  for (const row of rows) {
+    if (row.comment.length > 0) {
+      flush();
+      lines.push(...row.comment);
+    }
+    section.push(row.cells);
+  }
+  flush();
+  return lines;
 }
 
 /** Types whose zero value is nil already (no pointer needed for "absent" or "null"). */
@@ -274,7 +304,9 @@ type ConnectionError struct {
 	Reason string
 }
 
-func (e *ConnectionError) Error() string { return fmt.Sprintf("connection error %d: %s", e.Code, e.Reason) }
+func (e *ConnectionError) Error() string {
+	return fmt.Sprintf("connection error %d: %s", e.Code, e.Reason)
+}
 
 // ErrTimeout is returned (wrapped) when a call gets no answer within its timeout.
 var ErrTimeout = errors.New("rpc timeout")
@@ -285,8 +317,8 @@ type protocolError struct {
 }
 
 type reply struct {
-	ID      uint32          \`json:"id"\`
-	Error   *protocolError  \`json:"error"\`
+	ID      uint32         \`json:"id"\`
+	Error   *protocolError \`json:"error"\`
 	Connect *struct {
 		Client string                     \`json:"client"\`
 		Subs   map[string]json.RawMessage \`json:"subs"\`

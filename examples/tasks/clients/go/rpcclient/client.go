@@ -41,7 +41,9 @@ type ConnectionError struct {
 	Reason string
 }
 
-func (e *ConnectionError) Error() string { return fmt.Sprintf("connection error %d: %s", e.Code, e.Reason) }
+func (e *ConnectionError) Error() string {
+	return fmt.Sprintf("connection error %d: %s", e.Code, e.Reason)
+}
 
 // ErrTimeout is returned (wrapped) when a call gets no answer within its timeout.
 var ErrTimeout = errors.New("rpc timeout")
@@ -52,8 +54,8 @@ type protocolError struct {
 }
 
 type reply struct {
-	ID      uint32          `json:"id"`
-	Error   *protocolError  `json:"error"`
+	ID      uint32         `json:"id"`
+	Error   *protocolError `json:"error"`
 	Connect *struct {
 		Client string                     `json:"client"`
 		Subs   map[string]json.RawMessage `json:"subs"`
@@ -273,8 +275,8 @@ func strictUnmarshal[T any](data []byte, v *T) error {
 const ContractHash = "606d1dff6c271394f30c251efc759e89e9e9c661f40566111dc251359fdc0397"
 
 type ReportsExportParams struct {
-	DelayMs int64 `json:"delay_ms"`
-	Format ReportsExportParamsFormat `json:"format"`
+	DelayMs int64                     `json:"delay_ms"`
+	Format  ReportsExportParamsFormat `json:"format"`
 }
 
 type ReportsExportParamsFormat string
@@ -285,13 +287,13 @@ const (
 )
 
 type ReportsExportResult struct {
-	URL string `json:"url"`
+	URL  string                  `json:"url"`
 	Size ReportsExportResultSize `json:"size"`
 }
 
 // ReportsExportResultSize holds exactly one of its variants (the non-nil field).
 type ReportsExportResultSize struct {
-	Int *int64
+	Int    *int64
 	String *string
 }
 
@@ -332,52 +334,52 @@ type TasksGetParams struct {
 
 // A task as clients see it.
 type Task struct {
-	ID string `json:"id"`
-	Title string `json:"title"`
-	Status Status `json:"status"`
-	Priority Priority `json:"priority"`
-	Tags []string `json:"tags"`
-	Assignee *Person `json:"assignee"`
-	DueDate *string `json:"due_date,omitempty"`
+	ID           string    `json:"id"`
+	Title        string    `json:"title"`
+	Status       Status    `json:"status"`
+	Priority     Priority  `json:"priority"`
+	Tags         []string  `json:"tags"`
+	Assignee     *Person   `json:"assignee"`
+	DueDate      *string   `json:"due_date,omitempty"`
 	LastActivity *Activity `json:"last_activity,omitempty"`
 }
 
 type Status string
 
 const (
-	StatusOpen Status = "open"
-	StatusDone Status = "done"
+	StatusOpen     Status = "open"
+	StatusDone     Status = "done"
 	StatusArchived Status = "archived"
 )
 
 type Priority string
 
 const (
-	PriorityLow Priority = "low"
+	PriorityLow    Priority = "low"
 	PriorityNormal Priority = "normal"
-	PriorityHigh Priority = "high"
+	PriorityHigh   Priority = "high"
 )
 
 type Person struct {
-	ID string `json:"id"`
+	ID   string `json:"id"`
 	Name string `json:"name"`
 }
 
 type ActivityComment struct {
-	Kind string `json:"kind"`
+	Kind   string `json:"kind"`
 	Author string `json:"author"`
-	Text string `json:"text"`
+	Text   string `json:"text"`
 }
 
 type ActivityStatusChange struct {
 	Kind string `json:"kind"`
 	From Status `json:"from"`
-	To Status `json:"to"`
+	To   Status `json:"to"`
 }
 
 // Activity holds exactly one of its variants (the non-nil field).
 type Activity struct {
-	Comment *ActivityComment
+	Comment      *ActivityComment
 	StatusChange *ActivityStatusChange
 }
 
@@ -413,38 +415,38 @@ func (u *Activity) UnmarshalJSON(data []byte) error {
 }
 
 type TasksGetStatsParams struct {
-	UserID string `json:"user_id"`
-	IncludeArchived *bool `json:"include_archived,omitempty"`
+	UserID          string `json:"user_id"`
+	IncludeArchived *bool  `json:"include_archived,omitempty"`
 }
 
 type TasksGetStatsResult struct {
-	UserID string `json:"user_id"`
-	Total int64 `json:"total"`
-	Completed int64 `json:"completed"`
-	Pending int64 `json:"pending"`
+	UserID     string                        `json:"user_id"`
+	Total      int64                         `json:"total"`
+	Completed  int64                         `json:"completed"`
+	Pending    int64                         `json:"pending"`
 	ByPriority TasksGetStatsResultByPriority `json:"by_priority"`
 }
 
 type TasksGetStatsResultByPriority struct {
-	Low int64 `json:"low"`
+	Low    int64 `json:"low"`
 	Normal int64 `json:"normal"`
-	High int64 `json:"high"`
+	High   int64 `json:"high"`
 }
 
 type TasksListParams struct {
-	Limit int64 `json:"limit"`
+	Limit  int64                 `json:"limit"`
 	Filter TasksListParamsFilter `json:"filter"`
 }
 
 type TasksListParamsFilter struct {
-	Status *Status `json:"status,omitempty"`
+	Status   *Status   `json:"status,omitempty"`
 	Priority *Priority `json:"priority,omitempty"`
-	Tag *string `json:"tag,omitempty"`
+	Tag      *string   `json:"tag,omitempty"`
 }
 
 type TasksListResult struct {
 	Tasks []Task `json:"tasks"`
-	Total int64 `json:"total"`
+	Total int64  `json:"total"`
 }
 
 // APIClient has one typed method per RPC method.
