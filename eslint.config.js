@@ -3,7 +3,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/protocol/gen/", "src/api/gen/", "src/proxy/gen/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "src/protocol/gen/",
+      "src/api/gen/",
+      "src/proxy/gen/",
+      "examples/*/clients/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,6 +12,7 @@ import { loadPem } from "./api/grpc-tls.js";
 import { HttpApiHandler } from "./api/http.js";
 import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
+import type { RpcHandler } from "./core/rpc.js";
 import type { Broker, Controller, PresenceManager } from "./engine/types.js";
 import { MemoryBroker } from "./engine/memory/broker.js";
 import { MemoryController } from "./engine/memory/controller.js";
@@ -25,6 +26,8 @@ import {
   redisShards,
 } from "./engine/redis/index.js";
 import { createProxies } from "./proxy/index.js";
+import { InProcessRpcHandler } from "./rpc/in-process.js";
+import { loadRpcRegistry } from "./rpc/load.js";
 import { WebSocketHandler } from "./transport/websocket.js";
 import { version } from "./version.js";
 
@@ -61,6 +64,7 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
+  const rpcHandler = await configuredRpcHandler(config, logger);
   const proxies = createProxies(config, logger);
   warnUnusedRpcProxy(config, logger);
   let chosen: Engine;
@@ -76,6 +80,7 @@ export async function startServer(
     client: config.client,
     channel: config.channel,
     rpc: config.rpc,
+    rpcHandler,
     proxies,
     ...chosen,
     ...tuning,
@@ -127,6 +132,19 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process. */
+async function configuredRpcHandler(config: Config, logger: Logger): Promise<RpcHandler | undefined> {
+  const modulePath = config.rpc.handlers_module;
+  if (modulePath === "") return undefined;
+  try {
+    const registry = await loadRpcRegistry(modulePath);
+    logger.info({ module: modulePath, methods: registry.list().length }, "RPC handlers loaded");
+    return new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
+  } catch (err) {
+    throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**

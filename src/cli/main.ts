@@ -9,6 +9,7 @@ import { version } from "../version.js";
 import { checkconfig } from "./checkconfig.js";
 import { addConfigFlags, givenConfigFile } from "./config-flags.js";
 import { defaultconfig } from "./defaultconfig.js";
+import { genClients, type GenClientsFlags } from "./gen-clients.js";
 import { genconfig } from "./genconfig.js";
 import { serve } from "./serve.js";
 import { checksubtoken, checktoken, gensubtoken, gentoken } from "./tokens.js";
@@ -117,6 +118,19 @@ function buildProgram(): Command {
     });
   addConfigCommands(program);
   addTokenCommands(program);
+  program
+    .command("gen-clients")
+    .description(
+      "generate typed RPC clients (TypeScript, Python, Go) and rpc-schema.json from a handlers module",
+    )
+    .requiredOption("--handlers <module>", "module exporting the RPC registry (defineRpc methods)")
+    .requiredOption("--output <dir>", "output directory")
+    .option("--all", "generate all clients (the default when no language is chosen)")
+    .option("--typescript", "generate the TypeScript client")
+    .option("--python", "generate the Python client")
+    .option("--go", "generate the Go client")
+    .option("--verbose", "verbose output")
+    .action((o: GenClientsFlags) => genClients(o));
   return program;
 }
 

@@ -81,17 +81,34 @@ export async function onHistory(client: Client, id: number, req: HistoryRequest)
   });
 }
 
-/** `rpc.ping`, else the RPC namespace decides: its proxy answers, or 108 / 104 (§4.3). */
+/**
+ * `rpc.ping`, then the in-process RPC handler for the methods it serves, else the RPC namespace decides: its
+ * proxy answers, or 108 / 104 (§4.3).
+ */
 export async function onRpc(client: Client, id: number, req: RPCRequest): Promise<void> {
   const rpc = client.node.options.rpc;
   if (rpc.ping.enabled && req.method === rpc.ping.method) {
     client.write({ id, rpc: {} });
     return;
   }
+  const handler = client.node.options.rpcHandler;
+  if (handler?.handles(req.method)) {
+    const data = await handler.call({
+      method: req.method,
+      data: req.data,
+      user: client.user,
+      client: client.id,
+      transport: client.transport.name,
+      protocol: client.transport.protocol,
+      meta: client.meta,
+    });
+    client.write({ id, rpc: { data } });
+    return;
+  }
   // Centrifugo installs an RPC handler only with an RPC proxy or the ping extension: without either the
-  // command is 108, with only the ping extension any other method is 104.
+  // command is 108, with only the ping extension (or Turbine's in-process handler) any other method is 104.
   const proxied = rpc.without_namespace.proxy_enabled || rpc.namespaces.some((ns) => ns.proxy_enabled);
-  if (!proxied) throw rpc.ping.enabled ? ErrorMethodNotFound : ErrorNotAvailable;
+  if (!proxied) throw rpc.ping.enabled || handler !== undefined ? ErrorMethodNotFound : ErrorNotAvailable;
   const boundary = rpc.namespace_boundary;
   const at = boundary === "" ? -1 : req.method.indexOf(boundary);
   const namespace =

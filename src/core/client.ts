@@ -72,8 +72,11 @@ export class Client implements HubClient {
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
   info: Uint8Array | undefined;
-  /** Connection meta from the token or the connect proxy, sent to proxies that include it. */
-  private meta: Uint8Array | undefined;
+  /**
+   * Connection meta from the token or the connect proxy, sent to proxies that include it and to in-process RPC
+   * handlers; never to clients.
+   */
+  meta: Uint8Array | undefined;
   /** Headers the client sent in its connect command, forwarded to proxies listing them in `emulated_headers`. */
   private emulatedHeaders: Readonly<Record<string, string>> = {};
   readonly subscriptions: Subscriptions;

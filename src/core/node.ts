@@ -30,6 +30,7 @@ import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
+import type { RpcHandler } from "./rpc.js";
 import { toProtoClientInfo, toProtoPublication } from "./publication.js";
 import { TimerWheel } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
@@ -42,6 +43,8 @@ export interface NodeOptions {
   client: ClientConfig;
   channel: ChannelConfig;
   rpc: RpcConfig;
+  /** Answers the `rpc` methods it serves in-process, before namespace (proxy) routing. */
+  rpcHandler?: RpcHandler;
   broker: Broker;
   presenceManager: PresenceManager;
   /** Reaches the other nodes; without one the node is alone (`info` lists it only). */

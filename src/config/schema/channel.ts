@@ -223,6 +223,10 @@ export const rpc = obj("Client RPC calls.", {
     method: str("ping", "Name of the ping method.", v5("rpc_ping_method")),
   }),
   namespace_boundary: str(":", "Separator between RPC namespace and method.", v5("rpc_namespace_boundary")),
+  handlers_module: str(
+    "",
+    "Turbine extension: JS/TS module of typed RPC handlers (defineRpc) answered in-process before namespace routing.",
+  ),
 });
 
 export const proxies = list(
