@@ -8,9 +8,9 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { ApiExecutor } from "./api/executor.js";
 import { GrpcApiServer } from "./api/grpc.js";
-import { loadPem } from "./api/grpc-tls.js";
+
 import { HttpApiHandler } from "./api/http.js";
-import type { Config } from "./config/index.js";
+import { type Config, loadPem } from "./config/index.js";
 import { Node } from "./core/node.js";
 import type { RpcHandler } from "./core/rpc.js";
 import type { Broker, Controller, PresenceManager } from "./engine/types.js";

@@ -14,7 +14,7 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { loadPem } from "../api/grpc-tls.js";
+import { loadPem } from "../config/index.js";
 import type { ProxyCaller } from "../core/proxy.js";
 import { decodeProtobufMessage, encodeProtobufMessage } from "../protocol/index.js";
 import { type ProxyConfig, ProxyCallError, type ProxyEndpoint } from "./endpoint.js";

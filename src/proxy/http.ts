@@ -13,7 +13,7 @@ import {
   type MessageInitShape as Init,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { loadPem } from "../api/grpc-tls.js";
+import { loadPem } from "../config/index.js";
 import type { ProxyCaller } from "../core/proxy.js";
 import { decodeJsonMessage, encodeJsonMessage } from "../protocol/index.js";
 import { type ProxyConfig, ProxyCallError, type ProxyEndpoint } from "./endpoint.js";
