@@ -8,23 +8,11 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { ApiExecutor } from "./api/executor.js";
 import { GrpcApiServer } from "./api/grpc.js";
-
 import { HttpApiHandler } from "./api/http.js";
-import { type Config, loadPem } from "./config/index.js";
+import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
 import type { RpcHandler } from "./core/rpc.js";
-import type { Broker, Controller, PresenceManager } from "./engine/types.js";
-import { MemoryBroker } from "./engine/memory/broker.js";
-import { MemoryController } from "./engine/memory/controller.js";
-import { MemoryPresenceManager } from "./engine/memory/presence.js";
-import { connectNatsBroker } from "./engine/nats/index.js";
-import {
-  connectRedisBroker,
-  connectRedisPresenceManager,
-  type RedisConnectionOptions,
-  type RedisSection,
-  redisShards,
-} from "./engine/redis/index.js";
+import { configuredEngine, type Engine } from "./engine/configured.js";
 import { createProxies } from "./proxy/index.js";
 import { InProcessRpcHandler } from "./rpc/in-process.js";
 import { loadRpcRegistry } from "./rpc/load.js";
@@ -42,13 +30,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** An engine given in code instead of the one the config names (embedding, custom engines, tests). */
-export interface Engine {
-  broker: Broker;
-  presenceManager: PresenceManager;
-  /** Reaches the other nodes; absent for a single node. */
-  controller?: Controller;
-}
+export type { Engine } from "./engine/configured.js";
 
 /** Node settings that have no config key (tests shorten them). */
 export interface NodeTuning {
@@ -159,166 +141,6 @@ function warnUnusedRpcProxy(config: Config, logger: Logger): void {
       "rpc.proxy.endpoint is set but no RPC namespace enables the proxy: set rpc.without_namespace.proxy_enabled " +
         "(CENTRIFUGO_RPC_WITHOUT_NAMESPACE_PROXY_ENABLED=true) or rpc.namespaces[].proxy_enabled",
     );
-  }
-}
-
-/** The broker and the controller that travels with it (node-to-node messages go where publications go). */
-interface BrokerPart {
-  broker: Broker;
-  controller: Controller;
-}
-
-/**
- * The engine the config names, as Centrifugo assembles it: `broker` and `presence_manager`, when enabled,
- * replace the engine's broker and presence manager. What is not supported yet is refused loudly rather than
- * replaced.
- */
-async function configuredEngine(config: Config, logger: Logger): Promise<Engine> {
-  const { broker, controller } = config.broker.enabled
-    ? await separateBroker(config, logger)
-    : await engineBroker(config, logger);
-  try {
-    const presenceManager = config.presence_manager.enabled
-      ? await separatePresenceManager(config, logger)
-      : await enginePresenceManager(config, logger);
-    return { broker, controller, presenceManager };
-  } catch (err) {
-    await Promise.all([broker.close(), controller.close()]);
-    throw err;
-  }
-}
-
-function memoryBroker(config: Config): BrokerPart {
-  return {
-    broker: new MemoryBroker({ historyMetaTtlMs: config.channel.history_meta_ttl }),
-    controller: new MemoryController(),
-  };
-}
-
-async function engineBroker(config: Config, logger: Logger): Promise<BrokerPart> {
-  if (config.engine.type === "redis") return redisBroker(config, config.engine.redis, "engine.redis", logger);
-  return memoryBroker(config);
-}
-
-async function enginePresenceManager(config: Config, logger: Logger): Promise<PresenceManager> {
-  if (config.engine.type === "redis")
-    return redisPresenceManager(config.engine.redis, "engine.redis", logger);
-  return new MemoryPresenceManager();
-}
-
-/** `broker.enabled`: the broker `broker.type` names. */
-async function separateBroker(config: Config, logger: Logger): Promise<BrokerPart> {
-  const type = config.broker.type;
-  if (type === "memory") return memoryBroker(config);
-  if (type === "redis") return redisBroker(config, config.broker.redis, "broker.redis", logger);
-  if (type === "nats") return natsBroker(config, logger);
-  throw new Error(`broker.type: "${type}" is not supported yet, only "memory", "redis" and "nats"`);
-}
-
-/**
- * `broker.type: nats`: NATS carries publications, joins, leaves and (as in Centrifugo, where the NATS broker
- * is the controller too) control messages; presence stays with the engine or `presence_manager`.
- */
-async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
-  const nats = config.broker.nats;
-  const unsupported: [string, boolean][] = [
-    ["broker.nats.tls.enabled", nats.tls.enabled],
-    ["broker.nats.allow_wildcards", nats.allow_wildcards],
-    ["broker.nats.raw_mode.enabled", nats.raw_mode.enabled],
-  ];
-  const key = unsupported.find(([, set]) => set)?.[0];
-  if (key !== undefined) throw new Error(`${key}: not supported yet by Turbine's NATS broker`);
-  try {
-    return await connectNatsBroker({
-      connection: {
-        url: nats.url,
-        dialTimeoutMs: nats.dial_timeout,
-        writeTimeoutMs: nats.write_timeout,
-        name: config.node.name || undefined,
-      },
-      prefix: nats.prefix,
-      logger: logger.child({ broker: "nats" }),
-    });
-  } catch (err) {
-    throw new Error(`broker.nats.url: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** `presence_manager.enabled`: the presence manager `presence_manager.type` names. */
-async function separatePresenceManager(config: Config, logger: Logger): Promise<PresenceManager> {
-  const type = config.presence_manager.type;
-  if (type === "redis") {
-    return redisPresenceManager(config.presence_manager.redis, "presence_manager.redis", logger);
-  }
-  return new MemoryPresenceManager();
-}
-
-/** A Redis broker (and controller) on the shards of a `redis` section. */
-async function redisBroker(
-  config: Config,
-  section: Config["broker"]["redis"],
-  path: string,
-  logger: Logger,
-): Promise<BrokerPart> {
-  const shards = redisShardsOf(section, path, logger);
-  return connectRedis(section, path, () =>
-    connectRedisBroker({
-      shards,
-      prefix: section.prefix,
-      historyMetaTtlMs: config.channel.history_meta_ttl,
-      useLists: section.history_use_lists,
-      logger: logger.child({ engine: "redis", part: "broker" }),
-    }),
-  );
-}
-
-/** A Redis presence manager on the shards of a `redis` section. */
-async function redisPresenceManager(
-  section: Config["presence_manager"]["redis"],
-  path: string,
-  logger: Logger,
-): Promise<PresenceManager> {
-  for (const key of ["presence_user_mapping", "presence_hash_field_ttl"] as const) {
-    if (section[key]) logger.warn(`${path}.${key} is not supported yet and is ignored`);
-  }
-  const shards = redisShardsOf(section, path, logger);
-  return connectRedis(section, path, () =>
-    connectRedisPresenceManager({
-      shards,
-      prefix: section.prefix,
-      presenceTtlMs: section.presence_ttl,
-      logger: logger.child({ engine: "redis", part: "presence" }),
-    }),
-  );
-}
-
-/** Shard connection options of a section; refuses what Turbine cannot do yet. */
-function redisShardsOf(
-  section: RedisSection & { replica_client: { enabled: boolean }; sentinel_client_name: string },
-  path: string,
-  logger: Logger,
-): RedisConnectionOptions[] {
-  if (section.replica_client.enabled) {
-    throw new Error(`${path}.replica_client.enabled: not supported yet by Turbine's Redis engine`);
-  }
-  if (section.sentinel_client_name !== "") {
-    logger.warn(`${path}.sentinel_client_name is not supported yet and is ignored`);
-  }
-  return redisShards(section, path, loadPem);
-}
-
-/** Runs `connect`, naming the key that holds the unreachable addresses in a connection failure. */
-async function connectRedis<T>(section: RedisSection, path: string, connect: () => Promise<T>): Promise<T> {
-  const key =
-    section.cluster_address.length > 0
-      ? "cluster_address"
-      : section.sentinel_address.length > 0
-        ? "sentinel_address"
-        : "address";
-  try {
-    return await connect();
-  } catch (err) {
-    throw new Error(`${path}.${key}: ${(err as Error).message}`, { cause: err });
   }
 }
 
