@@ -319,6 +319,14 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
       await redis.restart();
       restartedAt = calls.length;
       await acknowledgedMore(60, "publications after the empty restart");
+      // A subscription whose resubscribe backed off past the load gets nothing from the lost stream, so the
+      // load goes on until every subscription is back and has seen a few publications of the new one.
+      await until(
+        () => clients.every((c) => channels.every((ch) => c.getSubscription(ch)?.state === "subscribed")),
+        "every subscription back",
+        30_000,
+      );
+      await acknowledgedMore(2 * channels.length, "publications after every subscription is back");
     } finally {
       await load.stop();
     }
