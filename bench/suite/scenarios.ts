@@ -30,7 +30,7 @@ export interface Sizes {
 }
 
 export type ScenarioName = "idle" | "broadcast" | "moderate" | "many" | "api";
-export const scenarioNames: readonly ScenarioName[] = ["idle", "many", "broadcast", "moderate", "api"];
+export const scenarioNames: readonly ScenarioName[] = ["idle", "many", "moderate", "broadcast", "api"];
 
 /** A scenario's figures, plus the correctness counters every scenario reports. */
 export interface Outcome {
