@@ -15,46 +15,62 @@ export function channelName(index: number): string {
 
 interface Connection extends Subscriber {
   readonly ws: WebSocket;
+  /** Its index when opened: connection i subscribes channel i % channels. */
+  readonly index: number;
 }
 
-/** Open sockets of one scenario. */
+/**
+ * The open subscribers of one server. Connection i is subscribed to channel `i % channels`; a scenario asks
+ * for a count and a channel spread, and gets the connections already open when they fit (the rest closed),
+ * so scenarios that need the same spread do not pay for connecting again.
+ */
 export class Subscribers {
-  private readonly connections: Connection[] = [];
-  /** Connections the server closed while the scenario ran. */
+  private connections: Connection[] = [];
+  private channels = 0;
+  private tracker: Tracker | undefined;
+  /** Connections the server closed. */
   dropped = 0;
 
   constructor(
     private readonly adapter: Adapter,
     private readonly port: number,
-    private readonly tracker: Tracker | undefined,
+    private readonly tokens: readonly string[],
   ) {}
 
   /**
-   * Open `count` connections, connection i subscribed to channel `channelOf(i)`, at most `parallel`
-   * handshakes at a time. Resolves when every subscription is active.
+   * Have exactly `count` connections spread over `channels` channels, delivering to `tracker`. Resolves with
+   * the seconds spent connecting (0 when the open connections were reused).
    */
-  async open(
-    count: number,
-    channelOf: (i: number) => number,
-    tokens: readonly string[],
-    parallel = 200,
-  ): Promise<void> {
+  async ensure(count: number, channels: number, tracker: Tracker, parallel = 200): Promise<number> {
+    this.tracker = tracker;
+    if (this.channels === channels && this.connections.length >= count) {
+      const extra = this.connections.filter((c) => c.index >= count);
+      this.connections = this.connections.filter((c) => c.index < count);
+      for (const c of this.connections) c.position = 0;
+      terminate(extra);
+      return 0;
+    }
+    this.close();
+    this.channels = channels;
+    const started = performance.now();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count) {
         const i = next++;
-        await this.openOne(channelOf(i), tokens[i % tokens.length] ?? "");
+        await this.openOne(i, i % channels);
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+    return (performance.now() - started) / 1000;
   }
 
-  private openOne(channel: number, token: string): Promise<void> {
+  private openOne(index: number, channel: number): Promise<void> {
     const adapter = this.adapter;
     const name = channelName(channel);
+    const token = this.tokens[index % this.tokens.length] ?? "";
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(adapter.url(this.port), adapter.subprotocol, { perMessageDeflate: false });
-      const connection: Connection = { ws, channel, position: 0 };
+      const connection: Connection = { ws, index, channel, position: 0 };
       let subscribed = false;
       ws.on("open", () => {
         for (const frame of adapter.open(name, token)) ws.send(frame);
@@ -87,17 +103,19 @@ export class Subscribers {
     });
   }
 
-  get count(): number {
-    return this.connections.length;
-  }
-
-  /** Close every connection (without close handshakes: the next scenario should not wait for them). */
+  /** Close every connection. */
   close(): void {
-    for (const { ws } of this.connections) {
-      ws.removeAllListeners("close");
-      ws.terminate();
-    }
-    this.connections.length = 0;
+    terminate(this.connections);
+    this.connections = [];
+    this.channels = 0;
+  }
+}
+
+/** Close without close handshakes: the next scenario should not wait for them. */
+function terminate(connections: readonly Connection[]): void {
+  for (const { ws } of connections) {
+    ws.removeAllListeners("close");
+    ws.terminate();
   }
 }
 

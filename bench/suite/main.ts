@@ -3,7 +3,8 @@
  * `node:http` server for the API scenario), the median of `--runs` runs, written to BENCHMARKS.md as a table
  * of ratios. Every size is a flag, e.g. `npm run bench -- --runs 1 --seconds 3 --idle-connections 2000`;
  * `--only broadcast,many` and `--targets "Turbine JSON,raw ws"` narrow it; `--cpu-prof <dir>` profiles the
- * servers; `--out -` prints the report instead of writing BENCHMARKS.md.
+ * servers; `--from-source` runs Turbine
+ * from src/ with tsx instead of dist/ (the npm script builds dist/ first); `--out -` prints the report instead of writing BENCHMARKS.md.
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     targets: { type: "string" },
     "cpu-prof": { type: "string" },
+    "from-source": { type: "boolean", default: false },
     out: { type: "string", default: "BENCHMARKS.md" },
     ...Object.fromEntries(Object.keys(defaultSizes).map((key) => [kebab(key), { type: "string" as const }])),
   },
@@ -44,8 +46,8 @@ const { values } = parseArgs({
 
 const sizes: Sizes = { ...defaultSizes };
 for (const key of Object.keys(defaultSizes) as (keyof Sizes)[]) {
-  const given = (values as Record<string, string | undefined>)[kebab(key)];
-  if (given !== undefined) sizes[key] = Number(given);
+  const given: unknown = (values as Record<string, unknown>)[kebab(key)];
+  if (typeof given === "string") sizes[key] = Number(given);
 }
 const only = values.only?.split(",").map((name) => {
   if (!scenarioNames.includes(name as ScenarioName)) throw new Error(`unknown scenario ${name}`);
@@ -58,7 +60,7 @@ const results = await runSuite({
   runs,
   only,
   targets: values.targets?.split(","),
-  launch: { cpuProfDir: values["cpu-prof"] },
+  launch: { cpuProfDir: values["cpu-prof"], turbineFromSource: values["from-source"] },
   log: (line) => console.error(line),
 });
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;

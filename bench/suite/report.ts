@@ -68,6 +68,12 @@ const rows: Row[] = [
     label: "broadcast: server CPU %",
     lowerIsBetter: true,
   },
+  {
+    scenario: "broadcast",
+    figure: "messagesPerFrame",
+    label: "broadcast: messages per WebSocket frame",
+    lowerIsBetter: false,
+  },
   { scenario: "moderate", figure: "p50Ms", label: "moderate: p50 latency (ms)", lowerIsBetter: true },
   { scenario: "moderate", figure: "p99Ms", label: "moderate: p99 latency (ms)", lowerIsBetter: true },
   {

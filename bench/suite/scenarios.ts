@@ -3,7 +3,7 @@
  * a warm-up, then checks that every accepted publish reached every subscriber, in one order per channel.
  */
 import type { Adapter } from "./adapters.js";
-import { Publisher, Subscribers } from "./loadgen.js";
+import { Publisher, type Subscribers } from "./loadgen.js";
 import { cpuSeconds, rssBytes } from "./proc.js";
 import type { RunningServer } from "./servers.js";
 import { Tracker } from "./tracker.js";
@@ -30,7 +30,7 @@ export interface Sizes {
 }
 
 export type ScenarioName = "idle" | "broadcast" | "moderate" | "many" | "api";
-export const scenarioNames: readonly ScenarioName[] = ["idle", "broadcast", "moderate", "many", "api"];
+export const scenarioNames: readonly ScenarioName[] = ["idle", "many", "moderate", "broadcast", "api"];
 
 /** A scenario's figures, plus the correctness counters every scenario reports. */
 export interface Outcome {
@@ -45,7 +45,7 @@ export interface Outcome {
 export interface Context {
   server: RunningServer;
   adapter: Adapter;
-  tokens: readonly string[];
+  subs: Subscribers;
   sizes: Sizes;
 }
 
@@ -58,6 +58,11 @@ export const scenarios: Record<ScenarioName, (ctx: Context) => Promise<Outcome>>
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** After reusing connections (0 s spent connecting), let the server finish closing the ones let go. */
+async function settle(connectSeconds: number): Promise<void> {
+  if (connectSeconds === 0) await sleep(500);
+}
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -91,29 +96,27 @@ class Window {
 }
 
 function outcome(tracker: Tracker, subs: Subscribers, figures: Record<string, number>): Outcome {
+  const dropped = subs.dropped;
+  subs.dropped = 0;
   return {
     figures,
     lost: tracker.lost,
     outOfOrder: tracker.outOfOrder,
     duplicates: tracker.duplicates,
     publishErrors: tracker.publishErrors,
-    dropped: subs.dropped,
+    dropped,
   };
 }
 
 /** Connections with one subscription each and nothing published: connect rate, RSS per connection. */
-async function idle({ server, adapter, tokens, sizes }: Context): Promise<Outcome> {
+async function idle({ server, subs, sizes }: Context): Promise<Outcome> {
   const count = sizes.idleConnections;
   const tracker = new Tracker([]);
-  const subs = new Subscribers(adapter, server.port, tracker);
   const rssBefore = rssBytes(server.pid);
-  const started = performance.now();
-  await subs.open(count, (i) => i % 1000, tokens);
-  const seconds = (performance.now() - started) / 1000;
+  // The same spread as the many-channels scenario, which then reuses these connections.
+  const seconds = await subs.ensure(count, sizes.manyChannels, tracker);
   await sleep(1000);
   const rssAfter = rssBytes(server.pid);
-  subs.close();
-  await sleep(500);
   return outcome(tracker, subs, {
     connectsPerSecond: count / seconds,
     rssKiBPerConnection: (rssAfter - rssBefore) / count / 1024,
@@ -121,11 +124,10 @@ async function idle({ server, adapter, tokens, sizes }: Context): Promise<Outcom
 }
 
 /** One channel, publishing as fast as a bounded window of undelivered publishes allows. */
-async function broadcast({ server, adapter, tokens, sizes }: Context): Promise<Outcome> {
+async function broadcast({ server, adapter, subs, sizes }: Context): Promise<Outcome> {
   const count = sizes.broadcastSubscribers;
   const tracker = new Tracker([count]);
-  const subs = new Subscribers(adapter, server.port, tracker);
-  await subs.open(count, () => 0, tokens);
+  await settle(await subs.ensure(count, 1, tracker));
   const publisher = new Publisher(adapter, server.port, tracker, sizes.payloadBytes, sizes.broadcastWindow);
   let running = true;
   const workers = Array.from({ length: sizes.broadcastWindow }, async () => {
@@ -143,20 +145,19 @@ async function broadcast({ server, adapter, tokens, sizes }: Context): Promise<O
     deliveredPerSecond: tracker.measuredDeliveries / window.seconds,
     cpuMicrosPerDelivery: window.microsPer(tracker.measuredDeliveries),
     serverCpuPercent: window.cpuPercent,
+    messagesPerFrame: tracker.measuredDeliveries / tracker.measuredFrames,
     p50Ms: tracker.percentileMs(0.5),
     p99Ms: tracker.percentileMs(0.99),
   });
   publisher.close();
-  subs.close();
   return result;
 }
 
 /** One channel at a fixed, moderate rate: latency with nothing lost. */
-async function moderate({ server, adapter, tokens, sizes }: Context): Promise<Outcome> {
+async function moderate({ server, adapter, subs, sizes }: Context): Promise<Outcome> {
   const count = sizes.moderateSubscribers;
   const tracker = new Tracker([count]);
-  const subs = new Subscribers(adapter, server.port, tracker);
-  await subs.open(count, () => 0, tokens);
+  await settle(await subs.ensure(count, 1, tracker));
   const publisher = new Publisher(adapter, server.port, tracker, sizes.payloadBytes, 4);
   await paced(sizes.moderateRate, sizes.warmupSeconds, () => void publisher.publish(0));
   await waitFor(() => tracker.inFlight === 0, sizes.drainSeconds * 1000);
@@ -173,19 +174,17 @@ async function moderate({ server, adapter, tokens, sizes }: Context): Promise<Ou
     cpuMicrosPerDelivery: window.microsPer(tracker.measuredDeliveries),
   });
   publisher.close();
-  subs.close();
   return result;
 }
 
 /** Many connections over many channels at a fixed publish rate. */
-async function many({ server, adapter, tokens, sizes }: Context): Promise<Outcome> {
+async function many({ server, adapter, subs, sizes }: Context): Promise<Outcome> {
   const channels = sizes.manyChannels;
   const perChannel = Array.from({ length: channels }, (_, c) =>
     Math.floor((sizes.manyConnections - c - 1) / channels + 1),
   );
   const tracker = new Tracker(perChannel);
-  const subs = new Subscribers(adapter, server.port, tracker);
-  await subs.open(sizes.manyConnections, (i) => i % channels, tokens);
+  await settle(await subs.ensure(sizes.manyConnections, channels, tracker));
   const publisher = new Publisher(adapter, server.port, tracker, sizes.payloadBytes, 64);
   let next = 0;
   // Beyond this many publishes in flight the generator skips ticks rather than queueing without bound.
@@ -208,16 +207,14 @@ async function many({ server, adapter, tokens, sizes }: Context): Promise<Outcom
     p99Ms: tracker.percentileMs(0.99),
   });
   publisher.close();
-  subs.close();
   return result;
 }
 
 /** HTTP publish requests/s (closed loop, fixed concurrency) to a channel with subscribers. */
-async function api({ server, adapter, tokens, sizes }: Context): Promise<Outcome> {
+async function api({ server, adapter, subs, sizes }: Context): Promise<Outcome> {
   const count = server.kind === "bare" ? 0 : sizes.apiSubscribers;
   const tracker = new Tracker([count]);
-  const subs = new Subscribers(adapter, server.port, tracker);
-  await subs.open(count, () => 0, tokens);
+  await settle(await subs.ensure(count, 1, tracker));
   const publisher = new Publisher(adapter, server.port, tracker, sizes.payloadBytes, sizes.apiConcurrency);
   let running = true;
   const workers = Array.from({ length: sizes.apiConcurrency }, async () => {
@@ -237,7 +234,6 @@ async function api({ server, adapter, tokens, sizes }: Context): Promise<Outcome
     cpuMicrosPerRequest: window.microsPer(tracker.measuredAcks),
   });
   publisher.close();
-  subs.close();
   return result;
 }
 

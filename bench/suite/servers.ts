@@ -3,7 +3,7 @@
  * by its own pid, so its /proc counters are its alone.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,11 @@ export interface RunningServer {
 export interface LaunchOptions {
   /** Directory for a `node --cpu-prof` profile of the server (written when it exits). */
   cpuProfDir?: string;
+  /**
+   * Run Turbine from src/ through tsx instead of the build in dist/ (`npm run build`). The build is what
+   * users run; tsx's name-keeping wrappers also cost memory on every closure.
+   */
+  turbineFromSource?: boolean;
   /** Extra Turbine `client` config merged over the suite's. */
   turbineClient?: Record<string, unknown>;
 }
@@ -64,7 +69,9 @@ function turbineArgs(port: number, options: LaunchOptions): string[] {
   };
   const file = join(mkdtempSync(join(tmpdir(), "turbine-bench-")), "config.json");
   writeFileSync(file, JSON.stringify(config));
-  return [join(root, "src/cli/main.ts"), "-c", file];
+  const main = options.turbineFromSource ? "src/cli/main.ts" : "dist/cli/main.js";
+  if (!existsSync(join(root, main))) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  return [join(root, main), "-c", file];
 }
 
 async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {

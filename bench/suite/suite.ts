@@ -6,6 +6,7 @@
 import { SignJWT } from "jose";
 import { type Adapter, bareHttp, rawWs, socketIo, turbineJson, turbineProtobuf } from "./adapters.js";
 import { type Outcome, type ScenarioName, type Sizes, scenarioNames, scenarios } from "./scenarios.js";
+import { Subscribers } from "./loadgen.js";
 import { type LaunchOptions, type ServerKind, launch, turbineSecret } from "./servers.js";
 
 export interface Target {
@@ -60,13 +61,14 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
       const names = target.scenarios.filter(wanted);
       if (names.length === 0) continue;
       const server = await launch(target.server, options.launch);
+      const subs = new Subscribers(target.adapter, server.port, target.server === "turbine" ? tokens : []);
       try {
         for (const name of names) {
           const started = Date.now();
           const result = await scenarios[name]({
             server,
             adapter: target.adapter,
-            tokens: target.server === "turbine" ? tokens : [],
+            subs,
             sizes: options.sizes,
           });
           let byScenario = results.get(target.label);
@@ -81,6 +83,7 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
           );
         }
       } finally {
+        subs.close();
         await server.stop();
       }
     }

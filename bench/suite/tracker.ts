@@ -49,6 +49,8 @@ export class Tracker {
   measuring = false;
   measuredDeliveries = 0;
   measuredAcks = 0;
+  /** Frames holding at least one publication, in the measured window. */
+  measuredFrames = 0;
   private readonly latency = new Uint32Array(bucketCount);
   private latencySamples = 0;
   private readonly pending = new Map<number, Pending>();
@@ -89,6 +91,7 @@ export class Tracker {
     let at = frame.indexOf(stampMark);
     if (at === -1) return;
     const now = nowMicros();
+    if (this.measuring) this.measuredFrames++;
     while (at !== -1) {
       at += stampMark.length;
       let id = 0;

@@ -16,25 +16,28 @@ export interface HubClient {
  */
 export class Hub<C extends HubClient = HubClient> {
   private readonly clients = new Map<string, C>();
-  private readonly users = new Map<string, Set<C>>();
+  /** A user's one connection, or a set once there are more: most users have one, and a Set costs ~200 bytes. */
+  private readonly users = new Map<string, C | Set<C>>();
   private readonly channels = new Map<string, Set<C>>();
   private subscriptionCount = 0;
 
   addClient(client: C): void {
     this.clients.set(client.id, client);
-    let set = this.users.get(client.user);
-    if (set === undefined) {
-      set = new Set();
-      this.users.set(client.user, set);
-    }
-    set.add(client);
+    const current = this.users.get(client.user);
+    if (current === undefined) this.users.set(client.user, client);
+    else if (current instanceof Set) current.add(client);
+    else if (current !== client) this.users.set(client.user, new Set([current, client]));
   }
 
   removeClient(client: C): void {
     if (!this.clients.delete(client.id)) return;
-    const set = this.users.get(client.user);
-    set?.delete(client);
-    if (set?.size === 0) this.users.delete(client.user);
+    const current = this.users.get(client.user);
+    if (current === client) {
+      this.users.delete(client.user);
+    } else if (current instanceof Set) {
+      current.delete(client);
+      if (current.size === 0) this.users.delete(client.user);
+    }
   }
 
   /** @returns true when this is the channel's first subscriber on this node. */
@@ -79,7 +82,9 @@ export class Hub<C extends HubClient = HubClient> {
   }
 
   userClients(user: string): ReadonlySet<C> {
-    return this.users.get(user) ?? new Set();
+    const current = this.users.get(user);
+    if (current === undefined) return new Set();
+    return current instanceof Set ? current : new Set([current]);
   }
 
   allClients(): IterableIterator<C> {

@@ -8,10 +8,20 @@ export interface TimerTask {
   cancel(): void;
 }
 
-interface Entry extends TimerTask {
-  run: () => void;
-  bucket: number;
-  cancelled: boolean;
+/** A scheduled task; a class, so cancelling needs no closure per task (every connection holds several). */
+class Entry implements TimerTask {
+  cancelled = false;
+
+  constructor(
+    readonly run: () => void,
+    readonly bucket: number,
+    private readonly buckets: Map<number, Set<Entry>>,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+    this.buckets.get(this.bucket)?.delete(this);
+  }
 }
 
 export class TimerWheel {
@@ -32,15 +42,7 @@ export class TimerWheel {
   /** Run `run` once, no earlier than `delayMs` from now (rounded up to the wheel's resolution). */
   schedule(delayMs: number, run: () => void): TimerTask {
     const bucket = Math.max(this.bucketOf(this.now() + delayMs), this.lastBucket + 1);
-    const entry: Entry = {
-      run,
-      bucket,
-      cancelled: false,
-      cancel: () => {
-        entry.cancelled = true;
-        this.buckets.get(entry.bucket)?.delete(entry);
-      },
-    };
+    const entry = new Entry(run, bucket, this.buckets);
     let set = this.buckets.get(bucket);
     if (set === undefined) {
       set = new Set();

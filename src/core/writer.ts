@@ -5,14 +5,49 @@ import type { Transport } from "./transport.js";
 const maxFrameBytes = 64 * 1024;
 
 /**
+ * The writers that queued something during this event-loop turn. One `setImmediate` flushes them all, so a
+ * broadcast to N clients schedules one callback, not N.
+ */
+class TurnFlush {
+  private pending: ClientWriter[] = [];
+  private spare: ClientWriter[] = [];
+  private scheduled = false;
+
+  add(writer: ClientWriter): void {
+    this.pending.push(writer);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.run);
+    }
+  }
+
+  private readonly run = (): void => {
+    // Swap lists first: a writer queued while these flush lands in the next turn's list.
+    const writers = this.pending;
+    this.pending = this.spare;
+    this.scheduled = false;
+    for (const writer of writers) writer.flush();
+    writers.length = 0;
+    this.spare = writers;
+  };
+}
+
+const turnFlush = new TurnFlush();
+
+/**
  * One connection's outgoing queue. Messages queued during one event-loop turn are written as one frame
- * (JSON: newline-joined; Protobuf: length-prefixed and concatenated). The queue is bounded: when the bytes
- * waiting here and in the socket exceed `maxQueueBytes`, `onOverflow` fires (the client closes with 3008).
+ * (JSON: newline-joined; Protobuf: length-prefixed and concatenated), so a client pays one socket write per
+ * turn however many publications reached it. The queue is bounded: when the bytes waiting here and in the
+ * socket exceed `maxQueueBytes`, `onOverflow` fires (the client closes with 3008).
  */
 export class ClientWriter {
-  private queue: Uint8Array[] = [];
+  private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
-  private scheduled = false;
+  /**
+   * The socket's backlog after our last write. It only shrinks until we write again, so checking against it
+   * can only overestimate; an apparent overflow is confirmed with the transport's current figure.
+   */
+  private backlog = 0;
   private closed = false;
 
   constructor(
@@ -25,46 +60,55 @@ export class ClientWriter {
   /** Queue one encoded message (a unit produced by the codec). */
   enqueue(unit: Uint8Array): void {
     if (this.closed) return;
-    this.queue.push(unit);
+    const queue = this.queue;
+    queue.push(unit);
     this.queuedBytes += unit.byteLength;
-    if (this.maxQueueBytes > 0 && this.queuedBytes + this.transport.bufferedAmount > this.maxQueueBytes) {
-      this.closed = true;
-      this.queue = [];
-      this.onOverflow();
-      return;
+    if (this.maxQueueBytes > 0 && this.queuedBytes + this.backlog > this.maxQueueBytes) {
+      this.backlog = this.transport.bufferedAmount;
+      if (this.queuedBytes + this.backlog > this.maxQueueBytes) {
+        this.close();
+        this.onOverflow();
+        return;
+      }
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flush);
-    }
+    if (queue.length === 1) turnFlush.add(this);
   }
 
-  /** Write out whatever is queued now; used before closing so the last replies are not lost. */
-  readonly flush = (): void => {
-    this.scheduled = false;
-    if (this.closed || this.queue.length === 0) return;
+  /** Write out whatever is queued now; also used before closing so the last replies are not lost. */
+  flush(): void {
+    const queue = this.queue;
+    if (this.closed || queue.length === 0) return;
+    if (queue.length === 1) {
+      this.transport.write(queue[0] as Uint8Array);
+    } else if (this.queuedBytes <= maxFrameBytes) {
+      this.transport.write(this.codec.joinFrame(queue));
+    } else {
+      this.writeCut(queue);
+    }
+    queue.length = 0;
+    this.queuedBytes = 0;
+    this.backlog = this.transport.bufferedAmount;
+  }
+
+  /** Write a large batch as frames of at most `maxFrameBytes` (or one unit, if larger). */
+  private writeCut(queue: readonly Uint8Array[]): void {
     let start = 0;
-    while (start < this.queue.length) {
-      let end = start;
-      let bytes = 0;
-      while (
-        end < this.queue.length &&
-        (end === start || bytes + (this.queue[end]?.byteLength ?? 0) <= maxFrameBytes)
-      ) {
-        bytes += this.queue[end]?.byteLength ?? 0;
+    while (start < queue.length) {
+      let end = start + 1;
+      let bytes = queue[start]?.byteLength ?? 0;
+      while (end < queue.length && bytes + (queue[end]?.byteLength ?? 0) <= maxFrameBytes) {
+        bytes += queue[end]?.byteLength ?? 0;
         end++;
       }
-      this.transport.write(this.codec.joinFrame(this.queue.slice(start, end)));
+      this.transport.write(this.codec.joinFrame(queue.slice(start, end)));
       start = end;
     }
-    this.queue = [];
-    this.queuedBytes = 0;
-  };
+  }
 
   /** Drop anything queued and refuse more. */
   close(): void {
     this.closed = true;
-    this.queue = [];
+    this.queue.length = 0;
     this.queuedBytes = 0;
   }
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { Client } from "../core/client.js";
@@ -86,7 +87,7 @@ export class WebSocketHandler {
   private accept(ws: WebSocket, request: IncomingMessage): void {
     const query = queryOf(request);
     const framePings = query.get("cf_ws_frame_ping_pong") === "true";
-    const transport = new WebSocketTransport(ws, protocolOf(ws, query), !framePings);
+    const transport = new WebSocketTransport(ws, request.socket, protocolOf(ws, query), !framePings);
     if (framePings) this.pingFrames(ws);
     const client = this.node.createClient(transport, {
       headers: flattenHeaders(request),
@@ -136,12 +137,23 @@ export class WebSocketHandler {
 
 class WebSocketTransport implements Transport {
   readonly name = "websocket";
+  /**
+   * The connection's socket, written directly with whole frames we build, when permessage-deflate is off:
+   * one buffer and one plain write per frame, without `ws.send`'s per-call work. `ws` writes its own frames
+   * (pongs, close) synchronously too, so frames never interleave. Undefined when `ws` must frame (deflate).
+   */
+  private readonly socket: Socket | undefined;
+  private readonly opcode: number;
 
   constructor(
     private readonly ws: WebSocket,
+    socket: Socket,
     readonly protocol: ProtocolType,
     readonly appLevelPing: boolean,
-  ) {}
+  ) {
+    this.socket = ws.extensions === "" ? socket : undefined;
+    this.opcode = protocol === "protobuf" ? opcodeBinary : opcodeText;
+  }
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
@@ -149,7 +161,9 @@ class WebSocketTransport implements Transport {
 
   write(frame: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(frame, { binary: this.protocol === "protobuf" });
+    const socket = this.socket;
+    if (socket === undefined) this.ws.send(frame, { binary: this.protocol === "protobuf" });
+    else if (!socket.destroyed) socket.write(webSocketFrame(this.opcode, frame));
   }
 
   close(disconnect: Disconnect): void {
@@ -162,6 +176,29 @@ class WebSocketTransport implements Transport {
     const code = validCloseCode(disconnect.code) ? disconnect.code : DisconnectForceNoReconnect.code;
     this.ws.close(code, truncateUtf8(disconnect.reason, maxCloseReasonBytes));
   }
+}
+
+const opcodeText = 0x81;
+const opcodeBinary = 0x82;
+
+/** One final, unmasked server frame (RFC 6455 §5.2): header and payload in one buffer, for one write. */
+function webSocketFrame(opcode: number, payload: Uint8Array): Buffer {
+  const length = payload.byteLength;
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = opcode;
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.set(payload, headerLength);
+  return frame;
 }
 
 const maxCloseReasonBytes = 123;

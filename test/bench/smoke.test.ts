@@ -26,7 +26,7 @@ const sizes: Sizes = {
 };
 
 test("every bench scenario completes against every server with zero loss", { timeout: 300_000 }, async () => {
-  const results = await runSuite({ sizes, runs: 1 });
+  const results = await runSuite({ sizes, runs: 1, launch: { turbineFromSource: true } });
   for (const target of targets) {
     for (const scenario of target.scenarios) {
       const [outcome] = results.get(target.label)?.get(scenario) ?? [];
