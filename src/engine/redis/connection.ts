@@ -1,7 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
-import { routedPublishScript } from "./lua.js";
+import { allScripts, routedPublishScript } from "./lua.js";
 
 /** A connection to one Redis server (standalone or through Sentinel) or to a whole Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -111,8 +111,22 @@ export class RedisShard {
   }
 
   /** Waits for the first connection; rejects (and closes) when Redis cannot be reached within the timeout. */
-  connect(): Promise<void> {
-    return connectOnce(this.command, this.address);
+  async connect(): Promise<void> {
+    await connectOnce(this.command, this.address);
+    this.command.on("ready", () => {
+      this.loadScripts().catch((err: unknown) => this.logger?.warn({ err }, "redis script load failed"));
+    });
+    await this.loadScripts();
+  }
+
+  /**
+   * Loads every script into every server's cache before commands use them. EVALSHA's NOSCRIPT fallback
+   * re-sends a script after the commands pipelined behind it, so a cold cache would let a plain PUBLISH
+   * overtake a history publish of the same channel.
+   */
+  private async loadScripts(): Promise<void> {
+    const servers = this.command instanceof Cluster ? this.command.nodes("master") : [this.command];
+    await Promise.all(servers.flatMap((server) => allScripts.map((script) => script.load(server))));
   }
 
   /** Throws {@link RedisUnavailableError} when the command connection is down (never for the first connect). */

@@ -305,3 +305,17 @@ return {#infos, num_users}
 `,
   2,
 );
+
+/** Every script, loaded into each server's cache on connect (see `RedisShard.loadScripts`). */
+export const allScripts: readonly LuaScript[] = [
+  publishScript,
+  publishListScript,
+  routedPublishScript,
+  publishIdempotentScript,
+  historyScript,
+  historyListScript,
+  presenceAddScript,
+  presenceRemoveScript,
+  presenceGetScript,
+  presenceStatsScript,
+];

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
 import type { RedisClient } from "./connection.js";
 
 export type ScriptArg = string | Buffer | Uint8Array | number;
@@ -27,6 +28,11 @@ export class LuaScript {
     private readonly numKeys: number,
   ) {
     this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  /** Loads the script into one server's cache (SCRIPT LOAD), so that EVALSHA finds it. */
+  async load(server: Redis): Promise<void> {
+    await server.script("LOAD", this.source);
   }
 
   async run(connection: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
