@@ -1,23 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createConnection } from "node:net";
+import { Daemon, findBinary } from "./daemon.js";
 import { freePort } from "./redis.js";
 
-/** Path of Debian's `nats-server`, or undefined when it is not installed. */
-function findNatsServer(): string | undefined {
-  try {
-    return execFileSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const binary = findNatsServer();
-
-/** Servers still running; killed when the test process exits, whatever way it exits. */
-const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+const binary = findBinary("nats-server");
 
 /** Why the NATS tests cannot run here, or false when they can. Only a missing binary skips them; CI installs it. */
 export const natsMissing: string | false =
@@ -25,8 +10,7 @@ export const natsMissing: string | false =
 
 /** A `nats-server` of the test's own on a free loopback port. */
 export class NatsServer {
-  private process: ChildProcess | undefined;
-  private exited: Promise<void> | undefined;
+  private process: Daemon | undefined;
 
   private constructor(readonly port: number) {}
 
@@ -53,38 +37,15 @@ export class NatsServer {
   async restart(): Promise<void> {
     if (binary === undefined) throw new Error("nats-server is not installed");
     if (this.process !== undefined) throw new Error("nats-server is already running");
-    const child = spawn(binary, ["-a", "127.0.0.1", "-p", String(this.port)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    this.process = child;
-    running.add(child);
-    this.exited = new Promise((resolve) =>
-      child.once("exit", () => {
-        running.delete(child);
-        resolve();
-      }),
-    );
-    const stderr: Buffer[] = [];
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    const deadline = Date.now() + 5000;
-    while (!(await greets(this.port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await this.stop();
-        throw new Error(
-          `nats-server on port ${this.port} did not start: ${Buffer.concat(stderr).toString()}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const port = this.port;
+    this.process = await Daemon.start(binary, ["-a", "127.0.0.1", "-p", String(port)], () => greets(port));
   }
 
   /** Stops the server by pid (SIGKILL: abrupt, as a crash) and waits for it to exit. Keeps the port. */
   async stop(): Promise<void> {
-    const child = this.process;
-    if (child === undefined) return;
+    const daemon = this.process;
     this.process = undefined;
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-    await this.exited;
+    await daemon?.kill();
   }
 }
 

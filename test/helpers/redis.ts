@@ -1,26 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Daemon, findBinary } from "./daemon.js";
 
-/** Path of Debian's `redis-server`, or undefined when it is not installed. */
-function findRedisServer(): string | undefined {
-  try {
-    return execFileSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const binary = findRedisServer();
-
-/** Servers still running; killed when the test process exits, whatever way it exits. */
-const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+const binary = findBinary("redis-server");
 
 /**
  * Why the Redis tests cannot run here (`describe(..., { skip: redisMissing })`), or false when they can.
@@ -47,8 +32,7 @@ export interface RedisServerOptions {
 
 /** A `redis-server` of the test's own, on a free loopback port, without persistence unless asked. */
 export class RedisServer {
-  private process: ChildProcess | undefined;
-  private exited: Promise<void> | undefined;
+  private process: Daemon | undefined;
 
   private constructor(
     readonly port: number,
@@ -93,7 +77,8 @@ export class RedisServer {
       writeFileSync(path, configFile(this.dir));
       leading.push(path);
     }
-    const child = spawn(
+    const port = this.port;
+    this.process = await Daemon.start(
       binary,
       [
         ...leading,
@@ -113,37 +98,15 @@ export class RedisServer {
         "no",
         ...(this.options.args?.(this.dir) ?? []),
       ],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      () => ping(port),
     );
-    this.process = child;
-    running.add(child);
-    this.exited = new Promise((resolve) =>
-      child.once("exit", () => {
-        running.delete(child);
-        resolve();
-      }),
-    );
-    const stderr: Buffer[] = [];
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    const deadline = Date.now() + 5000;
-    while (!(await ping(this.port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await this.stop();
-        throw new Error(
-          `redis-server on port ${this.port} did not start: ${Buffer.concat(stderr).toString()}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   /** Stops the server by pid (SIGKILL: abrupt, as a crash) and waits for it to exit. Keeps the port. */
   async stop(): Promise<void> {
-    const child = this.process;
-    if (child === undefined) return;
+    const daemon = this.process;
     this.process = undefined;
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-    await this.exited;
+    await daemon?.kill();
   }
 
   /** Stops the server and removes its directory. */

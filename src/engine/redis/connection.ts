@@ -99,6 +99,9 @@ export class RedisShard {
       // each keeps every call within `ioTimeoutMs` when Redis stops answering.
       commandTimeout: Math.max(1, Math.floor(options.ioTimeoutMs / 2)),
     });
+    this.command.on("ready", () => {
+      this.loadScripts().catch((err: unknown) => this.logger?.warn({ err }, "redis script load failed"));
+    });
   }
 
   /** `host:port`, `cluster host:port,…` or `sentinel master@host:port,…`, for messages. */
@@ -111,18 +114,15 @@ export class RedisShard {
   }
 
   /** Waits for the first connection; rejects (and closes) when Redis cannot be reached within the timeout. */
-  async connect(): Promise<void> {
-    await connectOnce(this.command, this.address);
-    this.command.on("ready", () => {
-      this.loadScripts().catch((err: unknown) => this.logger?.warn({ err }, "redis script load failed"));
-    });
-    await this.loadScripts();
+  connect(): Promise<void> {
+    return connectOnce(this.command, this.address);
   }
 
   /**
-   * Loads every script into every server's cache before commands use them. EVALSHA's NOSCRIPT fallback
-   * re-sends a script after the commands pipelined behind it, so a cold cache would let a plain PUBLISH
-   * overtake a history publish of the same channel.
+   * Loads every script into every server's cache before commands use them. EVALSHA's NOSCRIPT fallback re-sends
+   * a script after the commands pipelined behind it, so a cold cache would let a plain PUBLISH overtake a
+   * history publish of the same channel. Runs on "ready", which ioredis emits before it sends the commands
+   * queued while connecting: on a lazy first connect and on every reconnect.
    */
   private async loadScripts(): Promise<void> {
     const servers = this.command instanceof Cluster ? this.command.nodes("master") : [this.command];
