@@ -13,12 +13,15 @@
  * - `deliveredPerSecond`: pushes received by all subscribers per second, from the first publish to the last
  *   delivery;
  * - `latencyMs` p50 / p99: publish call start to receipt, sampled on one subscriber per node.
+ * - `deliveredPerNodeCpuSecond`: deliveries per second of CPU the nodes used (what a node costs per delivery);
  * And `secondNodeAdds`: the share of one node's delivered/s that a second node adds (target ≥ 0.7).
  *
  * Run: `npm run bench:redis -- --subscribers 300 --messages 2000 --channels 4 --runs 3 --shards 1,2`
  *
  * Everything shares the machine's cores (the nodes, Redis, the subscribers and this publisher), so on a small
- * machine the second node competes with the first for CPU: compare runs on the same machine.
+ * machine the second node competes with the first for CPU: compare runs on the same machine. `--node-cpu 0.5`
+ * runs each node in its own cgroup limited to half a core (root only), which models scaling out on a machine
+ * too small to show it: every node brings its own CPU, and the rest is left to Redis and the load generator.
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { Agent, request } from "node:http";
@@ -26,6 +29,7 @@ import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { startTurbine } from "../src/index.js";
+import { limitCpu } from "./cpu-quota.js";
 import { RedisServer, uniquePrefix } from "../test/helpers/redis.js";
 
 const { values } = parseArgs({
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     runs: { type: "string", default: "3" },
     channels: { type: "string", default: "4" },
+    "node-cpu": { type: "string" },
   },
 });
 
@@ -124,8 +129,9 @@ interface Scenario {
   publishPerSecond: number;
   deliveredPerSecond: number;
   latencyMs: { p50: number; p99: number };
-  /** Median per node of {@link RunResult.cpuLoad}: near 1, that node was CPU-bound. */
+  /** Median per node of {@link RunResult.cpuLoad}: near 1 (or near `--node-cpu`), that node was CPU-bound. */
   nodeCpuLoad: number[];
+  deliveredPerNodeCpuSecond: number;
 }
 
 async function main(): Promise<void> {
@@ -138,6 +144,7 @@ async function main(): Promise<void> {
     concurrency: Number(values.concurrency),
     runs: Number(values.runs),
     channels: Number(values.channels),
+    nodeCpu: values["node-cpu"] === undefined ? undefined : Number(values["node-cpu"]),
   };
   if (settings.subscribersPerNode % settings.channels !== 0 || settings.messages % settings.channels !== 0) {
     throw new Error("--subscribers and --messages must be multiples of --channels");
@@ -155,7 +162,8 @@ async function main(): Promise<void> {
     const two = scenarios.find((s) => s.shards === shards && s.nodes === 2);
     if (one !== undefined && two !== undefined) {
       const adds = (two.deliveredPerSecond - one.deliveredPerSecond) / one.deliveredPerSecond;
-      console.log(JSON.stringify({ shards, secondNodeAdds: Number(adds.toFixed(2)), target: 0.7 }));
+      const nodeCpu = settings.nodeCpu ?? "unlimited";
+      console.log(JSON.stringify({ shards, nodeCpu, secondNodeAdds: Number(adds.toFixed(2)), target: 0.7 }));
     }
   }
 }
@@ -163,10 +171,11 @@ async function main(): Promise<void> {
 async function runScenario(
   shards: number,
   nodes: number,
-  settings: Settings & { runs: number },
+  settings: Settings & { runs: number; nodeCpu: number | undefined },
 ): Promise<Scenario | undefined> {
   const redis = await Promise.all(Array.from({ length: shards }, () => RedisServer.start()));
   const workers: Worker[] = [];
+  const quotas: (() => void)[] = [];
   try {
     const prefix = uniquePrefix("bench");
     const ports: number[] = [];
@@ -181,6 +190,9 @@ async function runScenario(
       ]);
       workers.push(node);
       nodeWorkers.push(node);
+      if (settings.nodeCpu !== undefined) {
+        quotas.push(limitCpu(node.child.pid as number, settings.nodeCpu, `turbine-bench-${process.pid}-${i}`));
+      }
       const line = await node.line();
       if (line.startsWith("error ")) {
         console.log(JSON.stringify({ shards, nodes, skipped: line.slice(6) }));
@@ -210,6 +222,7 @@ async function runScenario(
     for (let run = 0; run < settings.runs; run++) results.push(await once(settings.messages));
     agent.destroy();
     const latencies = results.flatMap((result) => result.latencies).sort((a, b) => a - b);
+    const perCpuSecond = results.map((r) => r.deliveredPerSecond / r.cpuLoad.reduce((sum, load) => sum + load, 0));
     return {
       shards,
       nodes,
@@ -217,8 +230,10 @@ async function runScenario(
       deliveredPerSecond: Math.round(median(results.map((r) => r.deliveredPerSecond))),
       latencyMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)) },
       nodeCpuLoad: nodeWorkers.map((_, i) => round(median(results.map((r) => r.cpuLoad[i] as number)))),
+      deliveredPerNodeCpuSecond: Math.round(median(perCpuSecond)),
     };
   } finally {
+    for (const release of quotas) release();
     for (const worker of workers) worker.stop();
     await Promise.all(redis.map((server) => server.close()));
   }
