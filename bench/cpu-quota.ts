@@ -52,7 +52,9 @@ export function limitCpu(pid: number, cores: number, name: string): () => void {
     setQuota(dir, Math.round(cores * periodMicros));
     writeFileSync(join(dir, "cgroup.procs"), String(pid));
   } catch (err) {
-    throw new Error(`cannot limit process ${pid} to ${cores} CPU in ${dir} (root needed): ${(err as Error).message}`);
+    throw new Error(
+      `cannot limit process ${pid} to ${cores} CPU in ${dir} (root needed): ${(err as Error).message}`,
+    );
   }
   return () => {
     try {

@@ -191,7 +191,9 @@ async function runScenario(
       workers.push(node);
       nodeWorkers.push(node);
       if (settings.nodeCpu !== undefined) {
-        quotas.push(limitCpu(node.child.pid as number, settings.nodeCpu, `turbine-bench-${process.pid}-${i}`));
+        quotas.push(
+          limitCpu(node.child.pid as number, settings.nodeCpu, `turbine-bench-${process.pid}-${i}`),
+        );
       }
       const line = await node.line();
       if (line.startsWith("error ")) {
@@ -222,7 +224,9 @@ async function runScenario(
     for (let run = 0; run < settings.runs; run++) results.push(await once(settings.messages));
     agent.destroy();
     const latencies = results.flatMap((result) => result.latencies).sort((a, b) => a - b);
-    const perCpuSecond = results.map((r) => r.deliveredPerSecond / r.cpuLoad.reduce((sum, load) => sum + load, 0));
+    const perCpuSecond = results.map(
+      (r) => r.deliveredPerSecond / r.cpuLoad.reduce((sum, load) => sum + load, 0),
+    );
     return {
       shards,
       nodes,

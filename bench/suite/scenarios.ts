@@ -232,6 +232,7 @@ async function api({ server, adapter, subs, sizes }: Context): Promise<Outcome> 
   const result = outcome(tracker, subs, {
     requestsPerSecond: tracker.measuredAcks / window.seconds,
     cpuMicrosPerRequest: window.microsPer(tracker.measuredAcks),
+    messagesPerFrame: tracker.measuredDeliveries / tracker.measuredFrames,
   });
   publisher.close();
   return result;
