@@ -66,6 +66,28 @@ describe("ChannelRules.resolve picks the namespace options", () => {
   });
 });
 
+describe("ChannelRules.resolve keeps answers", () => {
+  it("answers a repeated channel with the same resolution", () => {
+    const local = new ChannelRules(channelConfig());
+    assert.equal(local.resolve("chat:index"), local.resolve("chat:index"));
+  });
+  it("still answers right after more distinct channels than it keeps", () => {
+    const local = new ChannelRules(channelConfig());
+    const first = local.resolve("chat:0");
+    for (let i = 1; i <= 10_000; i++) local.resolve(`chat:${i}`);
+    assert.deepEqual(local.resolve("chat:0"), first);
+    assert.equal(local.resolve("news").options, withoutNamespace);
+  });
+  it("keeps no answer for an unknown namespace", () => {
+    const local = new ChannelRules(channelConfig());
+    for (let i = 0; i < 2; i++)
+      assert.equal(
+        thrown(() => local.resolve("unknown:x")),
+        ErrorUnknownChannel,
+      );
+  });
+});
+
 describe("ChannelRules.resolve errors", () => {
   for (const channel of ["unknown:index", "$unknown:index", "unknown:чат"]) {
     it(`${channel} → unknown channel`, () => {
