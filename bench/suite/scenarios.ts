@@ -232,7 +232,10 @@ async function api({ server, adapter, subs, sizes }: Context): Promise<Outcome> 
   const result = outcome(tracker, subs, {
     requestsPerSecond: tracker.measuredAcks / window.seconds,
     cpuMicrosPerRequest: window.microsPer(tracker.measuredAcks),
-    messagesPerFrame: tracker.measuredDeliveries / tracker.measuredFrames,
+    // The bare server has no subscribers, hence no frames.
+    ...(tracker.measuredFrames > 0 && {
+      messagesPerFrame: tracker.measuredDeliveries / tracker.measuredFrames,
+    }),
   });
   publisher.close();
   return result;
