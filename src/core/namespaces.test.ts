@@ -66,25 +66,19 @@ describe("ChannelRules.resolve picks the namespace options", () => {
   });
 });
 
-describe("ChannelRules.resolve keeps answers", () => {
-  it("answers a repeated channel with the same resolution", () => {
-    const local = new ChannelRules(channelConfig());
-    assert.equal(local.resolve("chat:index"), local.resolve("chat:index"));
-  });
-  it("still answers right after more distinct channels than it keeps", () => {
-    const local = new ChannelRules(channelConfig());
-    const first = local.resolve("chat:0");
-    for (let i = 1; i <= 10_000; i++) local.resolve(`chat:${i}`);
-    assert.deepEqual(local.resolve("chat:0"), first);
-    assert.equal(local.resolve("news").options, withoutNamespace);
-  });
-  it("keeps no answer for an unknown namespace", () => {
-    const local = new ChannelRules(channelConfig());
-    for (let i = 0; i < 2; i++)
-      assert.equal(
-        thrown(() => local.resolve("unknown:x")),
-        ErrorUnknownChannel,
-      );
+describe("ChannelRules.resolve answers in full", () => {
+  it("a user-limited channel in a namespace", () => {
+    assert.deepEqual(rules.resolve("$dialog:room#ann,bob"), {
+      channel: "$dialog:room#ann,bob",
+      namespace: "dialog",
+      rest: "room#ann,bob",
+      private: true,
+      options: rules.resolve("dialog:x").options,
+      historyMetaTtlMs: 720 * HOUR,
+      publicationDataFormat: "json",
+      allowedUsers: ["ann", "bob"],
+      validName: true,
+    });
   });
 });
 

@@ -48,17 +48,12 @@ interface CompiledNamespace {
   readonly channelRegex: RegExp | undefined;
 }
 
-/** Resolved channels kept for reuse; past this many the cache starts over, which bounds its memory. */
-const resolvedCacheSize = 4096;
-
 /** The `channel` config section, compiled for lookups by channel name. */
 export class ChannelRules {
   readonly #syntax: ChannelSyntax;
   readonly #maxLength: number;
   readonly #withoutNamespace: CompiledNamespace;
   readonly #namespaces = new Map<string, CompiledNamespace>();
-  /** Every publish and subscribe resolves its channel, and busy channels repeat: their answers are kept. */
-  readonly #resolved = new Map<string, ResolvedChannel>();
 
   /**
    * Throws a plain Error naming the key path for a `channel_regex` JS cannot compile or a duplicate
@@ -81,21 +76,16 @@ export class ChannelRules {
    * namespace uses `without_namespace`; a namespace that is not configured throws ErrorUnknownChannel (102).
    */
   resolve(channel: string): ResolvedChannel {
-    let resolved = this.#resolved.get(channel);
-    if (resolved === undefined) {
-      resolved = this.#compute(channel);
-      if (this.#resolved.size >= resolvedCacheSize) this.#resolved.clear();
-      this.#resolved.set(channel, resolved);
-    }
-    return resolved;
-  }
-
-  #compute(channel: string): ResolvedChannel {
     const name = parseChannelName(channel, this.#syntax);
     const ns = name.namespace === "" ? this.#withoutNamespace : this.#namespaces.get(name.namespace);
     if (ns === undefined) throw ErrorUnknownChannel;
+    // Field by field: spreading `name` into a literal with more fields took V8's slow path (~7 µs per
+    // publish, against ~0.1 µs like this).
     return {
-      ...name,
+      channel: name.channel,
+      namespace: name.namespace,
+      rest: name.rest,
+      private: name.private,
       options: ns.options,
       historyMetaTtlMs: ns.historyMetaTtlMs,
       publicationDataFormat: ns.publicationDataFormat,
