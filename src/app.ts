@@ -13,7 +13,7 @@ import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
 import type { RpcHandler } from "./core/rpc.js";
 import { configuredEngine, type Engine } from "./engine/configured.js";
-import { createProxies } from "./proxy/index.js";
+import { createProxies, forwardedHeaderNames } from "./proxy/index.js";
 import { InProcessRpcHandler } from "./rpc/in-process.js";
 import { loadRpcRegistry } from "./rpc/load.js";
 import { WebSocketHandler } from "./transport/websocket.js";
@@ -71,7 +71,11 @@ export async function startServer(
   await node.start();
   const websocket = config.websocket.disabled
     ? undefined
-    : new WebSocketHandler(node, { ...config.websocket, allowed_origins: config.client.allowed_origins });
+    : new WebSocketHandler(node, {
+        ...config.websocket,
+        allowed_origins: config.client.allowed_origins,
+        kept_headers: keptHeaderNames(config),
+      });
   const executor = new ApiExecutor(node);
   const httpApi = config.http_api.disabled
     ? undefined
@@ -133,6 +137,13 @@ async function configuredRpcHandler(config: Config, logger: Logger): Promise<Rpc
  * `rpc.proxy.endpoint` alone proxies nothing in v6: RPC namespaces opt in with `proxy_enabled`. v5 and v5-era
  * deployments (`CENTRIFUGO_RPC_PROXY_ENDPOINT` in the seed app) expect the endpoint to be enough, so say so.
  */
+/** The upgrade headers a session keeps: those proxies forward, and `client.user_id_http_header`. */
+function keptHeaderNames(config: Config): string[] {
+  const userIdHeader = config.client.user_id_http_header.toLowerCase();
+  const names = forwardedHeaderNames(config);
+  return userIdHeader === "" || names.includes(userIdHeader) ? names : [...names, userIdHeader];
+}
+
 function warnUnusedRpcProxy(config: Config, logger: Logger): void {
   const { rpc } = config;
   const used = [rpc.without_namespace, ...rpc.namespaces].some((ns) => ns.proxy_enabled);

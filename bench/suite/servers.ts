@@ -42,7 +42,9 @@ export interface LaunchOptions {
 /** Start a server and resolve once its port accepts connections. */
 export async function launch(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
   const port = await freePort();
-  const nodeArgs = ["--import", "tsx"];
+  // tsx only where TypeScript runs: Turbine from dist/ starts as users start it, without loader hooks.
+  const fromTypeScript = kind !== "turbine" || options.turbineFromSource === true;
+  const nodeArgs = fromTypeScript ? ["--import", "tsx"] : [];
   if (options.cpuProfDir !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
   const args =
     kind === "turbine"

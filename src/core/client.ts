@@ -41,8 +41,8 @@ import type { PreparedPublication, PreparedPush } from "./prepared.js";
 import type { ProxyCaller } from "./proxy.js";
 import { onHistory, onPresence, onPresenceStats, onPublish, onRpc } from "./channel-commands.js";
 import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
-import type { TimerTask } from "./timer-wheel.js";
-import type { Transport, TransportRequest } from "./transport.js";
+import { noHeaders, type Transport, type TransportRequest } from "./transport.js";
+import { type DeadlineKind, type DeadlineOwner, Deadlines } from "./deadlines.js";
 import { ClientWriter } from "./writer.js";
 
 type ReplyInit = MessageInitShape<typeof ReplySchema>;
@@ -66,7 +66,7 @@ interface Credentials {
  * One client session (reference §4.3): the connect handshake, then commands processed one at a time in
  * arrival order, server pings, connection expiry, and everything it must undo when it closes.
  */
-export class Client implements HubClient {
+export class Client implements HubClient, DeadlineOwner {
   readonly id = randomUUID();
   readonly codec: ProtocolCodec;
   user = "";
@@ -78,7 +78,7 @@ export class Client implements HubClient {
    */
   meta: Uint8Array | undefined;
   /** Headers the client sent in its connect command, forwarded to proxies listing them in `emulated_headers`. */
-  private emulatedHeaders: Readonly<Record<string, string>> = {};
+  private emulatedHeaders = noHeaders;
   readonly subscriptions: Subscriptions;
   private state: State = "connecting";
   /** After a failed connect the session only waits to be closed. */
@@ -87,9 +87,9 @@ export class Client implements HubClient {
   private readonly writer: ClientWriter;
   private queue: Promise<void> = Promise.resolve();
   private pendingFrames = 0;
-  private idleWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] | undefined;
   private awaitingPong = false;
-  private readonly timers = new Set<TimerTask>();
+  readonly deadlines: Deadlines;
 
   constructor(
     readonly node: Node,
@@ -101,9 +101,8 @@ export class Client implements HubClient {
       this.close(DisconnectSlow),
     );
     this.subscriptions = new Subscriptions(this);
-    this.after(node.options.client.stale_close_delay, () => {
-      if (this.state === "connecting") this.close(DisconnectStale);
-    });
+    this.deadlines = new Deadlines(node.wheel, this);
+    this.deadlines.set("stale", node.options.client.stale_close_delay);
   }
 
   get closed(): boolean {
@@ -152,7 +151,7 @@ export class Client implements HubClient {
   /** Resolves when every frame handed over so far has been processed. */
   whenIdle(): Promise<void> {
     if (this.pendingFrames === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
   /** The transport went away on its own. */
@@ -167,8 +166,7 @@ export class Client implements HubClient {
     this.state = "closed";
     this.writer.flush();
     this.writer.close();
-    for (const timer of this.timers) timer.cancel();
-    this.timers.clear();
+    this.deadlines.stop();
     this.transport.close(disconnect);
     if (disconnect.code !== DisconnectConnectionClosed.code) {
       this.node.logger.info(
@@ -212,16 +210,6 @@ export class Client implements HubClient {
     else this.writer.enqueue(unit);
   }
 
-  /** Run `task` after `delayMs` on the node's shared timer, unless the session closes first. */
-  after(delayMs: number, task: () => void): TimerTask {
-    const timer = this.node.wheel.schedule(delayMs, () => {
-      this.timers.delete(timer);
-      if (this.state !== "closed") task();
-    });
-    this.timers.add(timer);
-    return timer;
-  }
-
   logInternalError(err: unknown, what: string): void {
     this.node.logger.error({ err, client: this.id, user: this.user }, `error in ${what}`);
   }
@@ -232,8 +220,10 @@ export class Client implements HubClient {
       await this.dispatch(command);
     }
     this.pendingFrames--;
-    if (this.pendingFrames === 0) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.pendingFrames === 0 && this.idleWaiters !== undefined) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = undefined;
+      for (const resolve of waiters) resolve();
     }
   }
 
@@ -297,7 +287,7 @@ export class Client implements HubClient {
   private async onConnect(id: number, req: ConnectRequest): Promise<void> {
     if (this.state !== "connecting") throw DisconnectBadRequest;
     const options = this.node.options.client;
-    this.emulatedHeaders = req.headers;
+    if (Object.keys(req.headers).length > 0) this.emulatedHeaders = req.headers;
     const credentials = await this.authenticate(req);
     this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);
@@ -333,6 +323,7 @@ export class Client implements HubClient {
       },
     });
     for (const sub of subs) sub.commit();
+    this.deadlines.clear("stale");
     this.startTimers();
   }
 
@@ -426,20 +417,43 @@ export class Client implements HubClient {
   private startTimers(): void {
     const options = this.node.options.client;
     if (this.pingInterval > 0) {
-      const first = this.pingInterval / 2 + Math.random() * (this.pingInterval / 2);
-      this.after(first, () => this.sendPing());
+      this.deadlines.set("ping", this.pingInterval / 2 + Math.random() * (this.pingInterval / 2));
     }
     if (this.expireAt > 0) this.scheduleExpiryCheck();
-    if (options.presence_update_interval > 0) {
-      this.every(options.presence_update_interval, "presence update", () =>
-        this.subscriptions.refreshPresence(),
-      );
-    }
+    if (options.presence_update_interval > 0)
+      this.deadlines.set("presence", options.presence_update_interval);
     if (options.channel_position_check_delay > 0) {
-      this.every(options.channel_position_check_delay, "position check", () =>
-        this.subscriptions.checkPositions(),
-      );
+      this.deadlines.set("positions", options.channel_position_check_delay);
     }
+  }
+
+  /** One of the connection's deadlines is due (see `deadlines`). */
+  onDeadline(kind: DeadlineKind): void {
+    const options = this.node.options.client;
+    switch (kind) {
+      case "stale":
+        if (this.state === "connecting") this.close(DisconnectStale);
+        return;
+      case "ping":
+        return this.sendPing();
+      case "pong":
+        if (this.awaitingPong) this.close(DisconnectNoPong);
+        return;
+      case "expiry":
+        return this.checkExpiry();
+      case "presence":
+        this.deadlines.set("presence", options.presence_update_interval);
+        return this.runInBackground("presence update", this.subscriptions.refreshPresence());
+      case "positions":
+        this.deadlines.set("positions", options.channel_position_check_delay);
+        return this.runInBackground("position check", this.subscriptions.checkPositions());
+      case "subscriptionExpiry":
+        return this.subscriptions.checkExpiries();
+    }
+  }
+
+  private runInBackground(what: string, task: Promise<void>): void {
+    task.catch((err: unknown) => this.logInternalError(err, what));
   }
 
   /** App-level ping period in ms; -1 when off or when the transport pings natively. */
@@ -452,11 +466,9 @@ export class Client implements HubClient {
     this.write({});
     if (options.pong_timeout > 0) {
       this.awaitingPong = true;
-      this.after(options.pong_timeout, () => {
-        if (this.awaitingPong) this.close(DisconnectNoPong);
-      });
+      this.deadlines.set("pong", options.pong_timeout);
     }
-    this.after(options.ping_interval, () => this.sendPing());
+    this.deadlines.set("ping", options.ping_interval);
   }
 
   /** The refresh proxy refreshes connections at expiry, instead of the client's `refresh` command. */
@@ -466,11 +478,12 @@ export class Client implements HubClient {
 
   private scheduleExpiryCheck(): void {
     const closeDelay = this.serverSideRefresh ? 0 : this.node.options.client.expired_close_delay;
-    const delay = this.expireAt * 1000 - Date.now() + closeDelay;
-    this.after(Math.max(delay, 0), () => {
-      if (this.expireAt > 0 && this.expireAt * 1000 <= Date.now()) this.onExpired();
-      else if (this.expireAt > 0) this.scheduleExpiryCheck();
-    });
+    this.deadlines.set("expiry", this.expireAt * 1000 - Date.now() + closeDelay);
+  }
+
+  private checkExpiry(): void {
+    if (this.expireAt > 0 && this.expireAt * 1000 <= Date.now()) this.onExpired();
+    else if (this.expireAt > 0) this.scheduleExpiryCheck();
   }
 
   /** Expired: ask the refresh proxy when there is one, else the client missed its refresh (3005). */
@@ -495,14 +508,6 @@ export class Client implements HubClient {
       },
       (err: unknown) => this.close(err instanceof Disconnect ? err : DisconnectServerError),
     );
-  }
-
-  /** Run `task` every `intervalMs` until the session closes. */
-  private every(intervalMs: number, what: string, task: () => Promise<void>): void {
-    this.after(intervalMs, () => {
-      task().catch((err: unknown) => this.logInternalError(err, what));
-      this.every(intervalMs, what, task);
-    });
   }
 
   private async onRefresh(id: number, req: RefreshRequest): Promise<void> {

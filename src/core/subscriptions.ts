@@ -511,17 +511,35 @@ export class Subscriptions {
   }
 
   private scheduleExpiryCheck(sub: Subscription): void {
-    // As upstream, a sub_refresh proxy too is asked only once the close delay has passed.
-    const delay = sub.expireAt * 1000 - Date.now() + this.client.node.options.client.expired_sub_close_delay;
-    this.client.after(Math.max(delay, 0), () => {
-      if (this.subs.get(sub.channel) !== sub || sub.expireAt === 0) return;
-      if (sub.expireAt * 1000 > Date.now()) {
-        this.scheduleExpiryCheck(sub);
-        return;
+    this.client.deadlines.atMost("subscriptionExpiry", this.expiryCheckAt(sub) - Date.now());
+  }
+
+  /** As upstream, a sub_refresh proxy too is asked only once the close delay has passed. */
+  private expiryCheckAt(sub: Subscription): number {
+    return sub.expireAt * 1000 + this.client.node.options.client.expired_sub_close_delay;
+  }
+
+  /** The connection's subscription-expiry deadline: expire or refresh what is due, wait for the next. */
+  checkExpiries(): void {
+    const now = Date.now();
+    // The wheel may run a deadline up to one resolution early.
+    const horizon = now + this.client.node.wheel.resolutionMs;
+    let next = 0;
+    for (const sub of [...this.subs.values()]) {
+      if (!sub.active || sub.expireAt === 0 || this.subs.get(sub.channel) !== sub) continue;
+      const at = this.expiryCheckAt(sub);
+      if (at > horizon || sub.expireAt * 1000 > now) {
+        if (next === 0 || at < next) next = at;
+      } else if (sub.refreshProxy !== undefined) {
+        const proxy = sub.refreshProxy;
+        // Not due again while the proxy answers; its answer sets the next expiry.
+        sub.expireAt = 0;
+        this.refreshByProxy(sub, proxy);
+      } else {
+        this.onExpired(sub);
       }
-      if (sub.refreshProxy !== undefined) this.refreshByProxy(sub, sub.refreshProxy);
-      else this.onExpired(sub);
-    });
+    }
+    if (next > 0 && !this.client.closed) this.client.deadlines.atMost("subscriptionExpiry", next - now);
   }
 
   private onExpired(sub: Subscription): void {

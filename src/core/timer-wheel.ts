@@ -31,7 +31,7 @@ export class TimerWheel {
 
   /** @param now the clock, in milliseconds; injectable for tests. */
   constructor(
-    private readonly resolutionMs = 100,
+    readonly resolutionMs = 100,
     private readonly now: () => number = Date.now,
   ) {
     this.lastBucket = this.bucketOf(this.now());

@@ -21,6 +21,9 @@ export interface Transport {
 
 /** What the transport learned from the HTTP upgrade request. */
 export interface TransportRequest {
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   remoteAddress: string;
 }
+
+/** The one empty header set, shared by every connection that keeps no headers. */
+export const noHeaders: Readonly<Record<string, string>> = Object.freeze({});

@@ -27,6 +27,22 @@ export function proxyEndpoint(config: ProxyConfig, key: string): ProxyEndpoint {
   }
 }
 
+/**
+ * Lower-case names of the connection headers some proxy forwards (`http_headers`): the only HTTP headers a
+ * session needs to keep.
+ */
+export function forwardedHeaderNames(config: Config): string[] {
+  const { connect, refresh } = config.client.proxy;
+  const proxies = [
+    connect,
+    refresh,
+    ...Object.values(config.channel.proxy),
+    config.rpc.proxy,
+    ...config.proxies,
+  ];
+  return [...new Set(proxies.flatMap((proxy) => proxy.http_headers.map((name) => name.toLowerCase())))];
+}
+
 /** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
 export function createProxies(config: Config, logger: Logger): Proxies {
   const configure = (proxy: ProxyConfig, key: string): ConfiguredProxy => ({

@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { Client } from "../core/client.js";
 import type { Node } from "../core/node.js";
-import type { Transport } from "../core/transport.js";
+import { noHeaders, type Transport } from "../core/transport.js";
 import type { ProtocolType } from "../protocol/codec.js";
 import { type Disconnect, DisconnectForceNoReconnect } from "../protocol/codes.js";
 import { originChecker } from "./origin.js";
@@ -19,6 +19,11 @@ export interface WebSocketOptions {
   /** Messages smaller than this many bytes are sent uncompressed. */
   compression_min_size: number;
   allowed_origins: string[];
+  /**
+   * Lower-case names of the upgrade request's headers a session keeps (those proxies forward, the user ID
+   * header); the rest are dropped with the request, as every connection would otherwise hold a copy.
+   */
+  kept_headers: readonly string[];
 }
 
 const protobufSubprotocol = "centrifuge-protobuf";
@@ -90,7 +95,7 @@ export class WebSocketHandler {
     const transport = new WebSocketTransport(ws, request.socket, protocolOf(ws, query), !framePings);
     if (framePings) this.pingFrames(ws);
     const client = this.node.createClient(transport, {
-      headers: flattenHeaders(request),
+      headers: keptHeaders(request, this.options.kept_headers),
       remoteAddress: request.socket.remoteAddress ?? "",
     });
     ws.on("message", (data) => this.onMessage(ws, client, data));
@@ -240,10 +245,13 @@ function toBytes(data: RawData): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
-function flattenHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+function keptHeaders(request: IncomingMessage, names: readonly string[]): Readonly<Record<string, string>> {
+  let headers: Record<string, string> | undefined;
+  for (const name of names) {
+    const value = request.headers[name];
+    if (value === undefined) continue;
+    headers ??= {};
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  return headers;
+  return headers ?? noHeaders;
 }
