@@ -1,7 +1,7 @@
 /** Medians of the runs and the BENCHMARKS.md table: Turbine beside Socket.IO and the raw ceiling, as ratios. */
 import { cpus } from "node:os";
 import type { ScenarioName, Sizes } from "./scenarios.js";
-import type { Results } from "./suite.js";
+import { type Results, writeDelayLabel, writeDelayMs } from "./suite.js";
 
 export interface ReportInfo {
   sizes: Sizes;
@@ -206,6 +206,18 @@ export function renderReport(results: Results, info: ReportInfo): string {
       results.get(c)?.has(scenario) ? String(problems(results, c, scenario)) : "–",
     );
     lines.push(`| ${scenario} | ${cells.join(" | ")} |`);
+  }
+  const delayed = figure(results, writeDelayLabel, "api", "requestsPerSecond");
+  if (!Number.isNaN(delayed)) {
+    const bare = figure(results, "node:http {}", "api", "requestsPerSecond");
+    const perFrame = figure(results, writeDelayLabel, "api", "messagesPerFrame");
+    lines.push(
+      "",
+      `With \`client.write_delay: ${writeDelayMs}ms\` (off by default; Centrifugo PRO's key), Turbine JSON answers ` +
+        `${format(delayed)} API publish requests/s (${ratio(delayed, bare)} node:http {}), ` +
+        `${format(perFrame)} messages per WebSocket frame; loss and order problems: ` +
+        `${problems(results, writeDelayLabel, "api")}.`,
+    );
   }
   lines.push("", "## Targets", "");
   for (const check of checks(results)) {

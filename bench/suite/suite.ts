@@ -15,9 +15,15 @@ export interface Target {
   readonly server: ServerKind;
   readonly adapter: Adapter;
   readonly scenarios: readonly ScenarioName[];
+  /** Turbine `client` config for this target. */
+  readonly turbineClient?: Record<string, unknown>;
 }
 
 const allButApi = scenarioNames.filter((name) => name !== "api");
+
+/** The API scenario again with `client.write_delay` (off by default), to show what batching across turns buys. */
+export const writeDelayMs = 10;
+export const writeDelayLabel = `Turbine JSON (write_delay ${writeDelayMs}ms)`;
 
 export const targets: readonly Target[] = [
   { label: "Turbine JSON", server: "turbine", adapter: turbineJson, scenarios: scenarioNames },
@@ -25,6 +31,13 @@ export const targets: readonly Target[] = [
   { label: "Socket.IO", server: "socketio", adapter: socketIo, scenarios: scenarioNames },
   { label: "raw ws", server: "ws", adapter: rawWs, scenarios: scenarioNames },
   { label: "node:http {}", server: "bare", adapter: bareHttp, scenarios: ["api"] },
+  {
+    label: writeDelayLabel,
+    server: "turbine",
+    adapter: turbineJson,
+    scenarios: ["api"],
+    turbineClient: { write_delay: `${writeDelayMs}ms` },
+  },
 ];
 
 export interface SuiteOptions {
@@ -60,7 +73,7 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
     for (const target of chosen) {
       const names = target.scenarios.filter(wanted);
       if (names.length === 0) continue;
-      const server = await launch(target.server, options.launch);
+      const server = await launch(target.server, { ...options.launch, turbineClient: target.turbineClient });
       const subs = new Subscribers(target.adapter, server.port, target.server === "turbine" ? tokens : []);
       try {
         for (const name of names) {

@@ -97,8 +97,12 @@ export class Client implements HubClient, DeadlineOwner {
     readonly request: TransportRequest,
   ) {
     this.codec = codecFor(transport.protocol);
-    this.writer = new ClientWriter(transport, this.codec, node.options.client.queue_max_size, () =>
-      this.close(DisconnectSlow),
+    this.writer = new ClientWriter(
+      transport,
+      this.codec,
+      node.flushes,
+      node.options.client.queue_max_size,
+      () => this.close(DisconnectSlow),
     );
     this.subscriptions = new Subscriptions(this);
     this.deadlines = new Deadlines(node.wheel, this);

@@ -34,6 +34,7 @@ import type { RpcHandler } from "./rpc.js";
 import { toProtoClientInfo, toProtoPublication } from "./publication.js";
 import { TimerWheel } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
+import { FlushScheduler } from "./writer.js";
 
 export interface NodeOptions {
   /** Shown in `info`; defaults to a host-derived name in the app. */
@@ -119,6 +120,8 @@ export class Node implements BrokerEventHandler {
   readonly id = randomUUID();
   readonly hub = new Hub<Client>();
   readonly wheel = new TimerWheel();
+  /** Flushes every connection's queued messages (see `ClientWriter`). */
+  readonly flushes: FlushScheduler;
   readonly rules: ChannelRules;
   readonly connectTokens: TokenVerifier;
   readonly subscribeTokens: TokenVerifier;
@@ -135,6 +138,7 @@ export class Node implements BrokerEventHandler {
 
   constructor(readonly options: NodeOptions) {
     this.logger = options.logger;
+    this.flushes = new FlushScheduler(options.client.write_delay);
     this.proxies = options.proxies ?? noProxies;
     this.rules = new ChannelRules(options.channel);
     const skipSignatureVerify = options.client.insecure_skip_token_signature_verify;

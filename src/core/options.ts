@@ -90,6 +90,8 @@ export interface ClientConfig {
   channel_limit: number;
   /** Bytes queued to one client before it is disconnected with 3008. */
   queue_max_size: number;
+  /** Milliseconds a connection's messages are collected before one write; 0: once per event-loop turn. */
+  write_delay: number;
   presence_update_interval: number;
   channel_position_check_delay: number;
   channel_position_max_time_lag: number;

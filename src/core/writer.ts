@@ -5,20 +5,24 @@ import type { Transport } from "./transport.js";
 const maxFrameBytes = 64 * 1024;
 
 /**
- * The writers that queued something during this event-loop turn. One `setImmediate` flushes them all, so a
- * broadcast to N clients schedules one callback, not N.
+ * The writers that queued something since the last flush. One callback flushes them all, so a broadcast to N
+ * clients schedules one callback, not N: a `setImmediate` at the end of this event-loop turn, or with a delay
+ * (`client.write_delay`) one timer per window, so that a busy connection's messages share fewer, larger frames.
  */
-class TurnFlush {
+export class FlushScheduler {
   private pending: ClientWriter[] = [];
   private spare: ClientWriter[] = [];
   private scheduled = false;
 
+  /** @param delayMs how long queued messages wait; 0: until the end of the current event-loop turn. */
+  constructor(private readonly delayMs: number) {}
+
   add(writer: ClientWriter): void {
     this.pending.push(writer);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.run);
-    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (this.delayMs > 0) setTimeout(this.run, this.delayMs);
+    else setImmediate(this.run);
   }
 
   private readonly run = (): void => {
@@ -32,12 +36,10 @@ class TurnFlush {
   };
 }
 
-const turnFlush = new TurnFlush();
-
 /**
- * One connection's outgoing queue. Messages queued during one event-loop turn are written as one frame
+ * One connection's outgoing queue. Messages queued until the scheduler flushes are written as one frame
  * (JSON: newline-joined; Protobuf: length-prefixed and concatenated), so a client pays one socket write per
- * turn however many publications reached it. The queue is bounded: when the bytes waiting here and in the
+ * flush however many publications reached it. The queue is bounded: when the bytes waiting here and in the
  * socket exceed `maxQueueBytes`, `onOverflow` fires (the client closes with 3008).
  */
 export class ClientWriter {
@@ -53,6 +55,7 @@ export class ClientWriter {
   constructor(
     private readonly transport: Transport,
     private readonly codec: ProtocolCodec,
+    private readonly flushes: FlushScheduler,
     private readonly maxQueueBytes: number,
     private readonly onOverflow: () => void,
   ) {}
@@ -71,7 +74,7 @@ export class ClientWriter {
         return;
       }
     }
-    if (queue.length === 1) turnFlush.add(this);
+    if (queue.length === 1) this.flushes.add(this);
   }
 
   /** Write out whatever is queued now; also used before closing so the last replies are not lost. */

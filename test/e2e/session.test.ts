@@ -315,6 +315,49 @@ describe("slow consumers", { timeout: 30_000 }, () => {
   });
 });
 
+describe("client.write_delay", { timeout: 30_000 }, () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer(serverConfig({ write_delay: "200ms" }));
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  for (const encoding of encodings) {
+    it(`collects publications of separate turns into one frame; the SDK gets each in order (${encoding})`, async () => {
+      const channel = `feed:batched-${encoding}`;
+      const frames: Buffer[] = [];
+      const client = newClient(server.url, encoding, {
+        token: await connectToken(`batched-${encoding}`),
+        websocket: spyingWebSocket((frame) => frames.push(frame)),
+      });
+      try {
+        const sub = client.newSubscription(channel);
+        const received: unknown[] = [];
+        sub.on("publication", (ctx: PublicationContext) => received.push(decoded(encoding, ctx.data)));
+        sub.subscribe();
+        client.connect();
+        await within(sub.ready(), "subscribed");
+        frames.length = 0;
+        for (let i = 0; i < 5; i++) {
+          await server.server.node.publish(channel, new TextEncoder().encode(JSON.stringify({ i })));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await until(() => received.length === 5, "all five publications");
+        assert.deepEqual(
+          received,
+          [0, 1, 2, 3, 4].map((i) => ({ i })),
+        );
+        assert.equal(frames.length, 1, "one frame for the five");
+      } finally {
+        client.disconnect();
+      }
+    });
+  }
+});
+
 for (const encoding of encodings) {
   describe(`graceful shutdown (${encoding})`, { timeout: 30_000 }, () => {
     it("closes every connection with 3001 shutdown and resolves within shutdown.timeout", async () => {

@@ -58,6 +58,11 @@ export const client = obj("Real-time client connections: auth, tokens, origins, 
   ),
   channel_limit: int(128, "Maximum channels per connection.", c("channel_limit")),
   queue_max_size: int(1048576, "Bytes queued to one client before disconnect 3008.", c("queue_max_size")),
+  write_delay: dur(
+    "0s",
+    "Collect a connection's messages this long before writing them as one frame (Centrifugo PRO's key); 0 writes once per event-loop turn.",
+    c("write_delay"),
+  ),
   presence_update_interval: dur("27s", "Interval of presence refresh.", c("presence_update_interval")),
   concurrency: int(0, "Commands processed concurrently per connection (0 = sequentially).", c("concurrency")),
   channel_position_check_delay: dur(
