@@ -4,6 +4,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type DeadlineKind, Deadlines } from "./deadlines.js";
 import { TimerWheel } from "./timer-wheel.js";
 
+/** Wait until `fired` holds `count` kinds (or 5 s pass). */
+async function told(fired: readonly DeadlineKind[], count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (fired.length < count && Date.now() < deadline) await sleep(5);
+}
+
 describe("Deadlines", () => {
   let wheel: TimerWheel;
   let fired: DeadlineKind[];
@@ -17,28 +23,27 @@ describe("Deadlines", () => {
   afterEach(() => wheel.close());
 
   it("tells each deadline once, earliest first", async () => {
-    deadlines.set("ping", 60);
+    deadlines.set("ping", 300);
     deadlines.set("stale", 20);
-    await sleep(150);
+    await told(fired, 2);
     assert.deepEqual(fired, ["stale", "ping"]);
   });
 
   it("set replaces a deadline; atMost keeps an earlier one", async () => {
     deadlines.set("ping", 20);
-    deadlines.set("ping", 100);
+    deadlines.set("ping", 400);
     deadlines.set("pong", 30);
-    deadlines.atMost("pong", 200);
-    await sleep(70);
-    assert.deepEqual(fired, ["pong"]);
-    await sleep(100);
+    deadlines.atMost("pong", 2000);
+    await told(fired, 2);
     assert.deepEqual(fired, ["pong", "ping"]);
   });
 
   it("a cleared deadline is not told, the others still are", async () => {
     deadlines.set("stale", 20);
-    deadlines.set("expiry", 50);
+    deadlines.set("expiry", 100);
     deadlines.clear("stale");
-    await sleep(120);
+    await told(fired, 1);
+    await sleep(50);
     assert.deepEqual(fired, ["expiry"]);
   });
 
@@ -58,7 +63,8 @@ describe("Deadlines", () => {
       },
     });
     deadlines.set("presence", 20);
-    await sleep(200);
+    await told(fired, 3);
+    await sleep(50);
     assert.deepEqual(fired, ["presence", "presence", "presence"]);
   });
 });
