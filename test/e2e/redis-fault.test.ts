@@ -153,6 +153,7 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
    * exactly history (live, or recovered after a gap) and kept its connection.
    */
   async function assertNothingLost(): Promise<void> {
+    await nodeAReconnected();
     for (const channel of channels) {
       const { json } = await httpCaller(nodeA).call("history", { channel, limit: -1 });
       const { publications } = (json as { result: { publications: { data: { n: number } }[] } }).result;
@@ -180,15 +181,39 @@ describe("Redis failing under publish load", { skip: redisMissing, timeout: 180_
     assert.deepEqual(disconnects, [], "clients never lost their connection");
   }
 
-  /** Node A's PUB/SUB connection is subscribed to every channel again (it is their only subscriber). */
+  /**
+   * Node A's command connection answers again. The load goes through node B, so B's acknowledgements say
+   * nothing of A, whose reconnect backoff (up to ~1.1 s) runs on its own.
+   */
+  async function nodeAReconnected(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { json } = await httpCaller(nodeA).call("history", { channel: channels[0], limit: 0 });
+      if ((json as { result?: unknown }).result !== undefined || Date.now() > deadline) return;
+      await sleep(50);
+    }
+  }
+
+  /**
+   * Node A's PUB/SUB connection is subscribed to every channel again (it is their only subscriber): it
+   * resubscribes once its own reconnect backoff has passed, so this waits for it.
+   */
   async function assertResubscribed(): Promise<void> {
     const probe = new Redis(redis.url);
-    try {
+    const numsub = async (): Promise<number[]> => {
       const reply = (await probe.pubsub(
         "NUMSUB",
         ...channels.map((c) => `${prefix}.client.${c}`),
       )) as unknown[];
-      const counts = reply.filter((_, i) => i % 2 === 1).map(Number);
+      return reply.filter((_, i) => i % 2 === 1).map(Number);
+    };
+    try {
+      const deadline = Date.now() + 30_000;
+      let counts = await numsub();
+      while (counts.some((n) => n !== 1) && Date.now() < deadline) {
+        await sleep(50);
+        counts = await numsub();
+      }
       assert.deepEqual(counts, [1, 1, 1, 1], "one subscriber per channel");
     } finally {
       probe.disconnect();
