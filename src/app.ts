@@ -133,10 +133,6 @@ async function configuredRpcHandler(config: Config, logger: Logger): Promise<Rpc
   }
 }
 
-/**
- * `rpc.proxy.endpoint` alone proxies nothing in v6: RPC namespaces opt in with `proxy_enabled`. v5 and v5-era
- * deployments (`CENTRIFUGO_RPC_PROXY_ENDPOINT` in the seed app) expect the endpoint to be enough, so say so.
- */
 /** The upgrade headers a session keeps: those proxies forward, and `client.user_id_http_header`. */
 function keptHeaderNames(config: Config): string[] {
   const userIdHeader = config.client.user_id_http_header.toLowerCase();
@@ -144,6 +140,10 @@ function keptHeaderNames(config: Config): string[] {
   return userIdHeader === "" || names.includes(userIdHeader) ? names : [...names, userIdHeader];
 }
 
+/**
+ * `rpc.proxy.endpoint` alone proxies nothing in v6: RPC namespaces opt in with `proxy_enabled`. v5 and v5-era
+ * deployments (`CENTRIFUGO_RPC_PROXY_ENDPOINT` in the seed app) expect the endpoint to be enough, so say so.
+ */
 function warnUnusedRpcProxy(config: Config, logger: Logger): void {
   const { rpc } = config;
   const used = [rpc.without_namespace, ...rpc.namespaces].some((ns) => ns.proxy_enabled);

@@ -424,8 +424,9 @@ export class Client implements HubClient, DeadlineOwner {
       this.deadlines.set("ping", this.pingInterval / 2 + Math.random() * (this.pingInterval / 2));
     }
     if (this.expireAt > 0) this.scheduleExpiryCheck();
-    if (options.presence_update_interval > 0)
+    if (options.presence_update_interval > 0) {
       this.deadlines.set("presence", options.presence_update_interval);
+    }
     if (options.channel_position_check_delay > 0) {
       this.deadlines.set("positions", options.channel_position_check_delay);
     }

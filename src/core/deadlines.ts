@@ -45,9 +45,8 @@ export class Deadlines {
 
   /** `kind` is due no later than `delayMs` from now: an earlier deadline stays. */
   atMost(kind: DeadlineKind, delayMs: number): void {
-    const at = Date.now() + Math.max(delayMs, 0);
     const current = this.due[kind];
-    if (current === 0 || at < current) this.set(kind, delayMs);
+    if (current === 0 || Date.now() + delayMs < current) this.set(kind, delayMs);
   }
 
   /** `kind` is no longer due. */

@@ -539,7 +539,7 @@ export class Subscriptions {
         this.onExpired(sub);
       }
     }
-    if (next > 0 && !this.client.closed) this.client.deadlines.atMost("subscriptionExpiry", next - now);
+    if (next > 0) this.client.deadlines.atMost("subscriptionExpiry", next - now);
   }
 
   private onExpired(sub: Subscription): void {
