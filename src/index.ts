@@ -3,13 +3,13 @@
  * as the CLI does from a file.
  */
 import type { Logger } from "pino";
-import { type Engine, type NodeTuning, type RunningServer, startServer } from "./app.js";
+import { type Engine, type NodeTuning, type RunningServer, startServer } from "./app/server.js";
 import { loadConfig } from "./config/index.js";
 import { createLogger } from "./log/logger.js";
 
-export type { Engine, NodeTuning, RunningServer } from "./app.js";
+export type { Engine, NodeTuning, RunningServer } from "./app/server.js";
 export type * from "./engine/types.js";
-export { startServer } from "./app.js";
+export { startServer } from "./app/server.js";
 export { type Config, ConfigError, loadConfig } from "./config/index.js";
 export type { Node } from "./core/node.js";
 export { createLogger } from "./log/logger.js";

@@ -72,7 +72,7 @@ export async function serve(command: Command): Promise<void> {
   try {
     if (config.pid_file !== "") writeFileSync(config.pid_file, `${process.pid}\n`);
     // Imported here so that the helper commands don't load the whole server.
-    const { startServer } = await import("../app.js");
+    const { startServer } = await import("../app/server.js");
     const starting = startServer(config, logger);
     stopOnSignals(starting, config, logger);
     await starting;

@@ -11,7 +11,6 @@ import { originChecker } from "./origin.js";
 
 /** The `websocket` config section plus the origin list from `client.allowed_origins`. */
 export interface WebSocketOptions {
-  handler_prefix: string;
   message_size_limit: number;
   compression: boolean;
   /** zlib level 1–9 for permessage-deflate. */
@@ -62,20 +61,11 @@ export class WebSocketHandler {
     });
   }
 
-  /** Whether this handler serves the upgrade request's path. */
-  matches(request: IncomingMessage): boolean {
-    return pathOf(request) === this.options.handler_prefix;
-  }
-
-  /** Take over an HTTP upgrade for our path. */
+  /**
+   * Take over an HTTP upgrade for our path (the connection limits were checked in front of it, as upstream's
+   * middleware does).
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // `client.connection_limit` is checked before the upgrade, as Centrifugo's HTTP middleware does.
-    const connectionLimit = this.node.options.client.connection_limit;
-    if (connectionLimit > 0 && this.node.hub.numClients >= connectionLimit) {
-      this.node.logger.warn({ limit: connectionLimit }, "node connection limit reached");
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
-    }
     if (!this.allowOrigin(request.headers.origin)) {
       this.node.logger.info({ origin: request.headers.origin }, "request Origin is not authorized");
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -232,12 +222,6 @@ function protocolOf(ws: WebSocket, query: URLSearchParams): ProtocolType {
 
 function queryOf(request: IncomingMessage): URLSearchParams {
   return new URL(request.url ?? "/", "http://localhost").searchParams;
-}
-
-function pathOf(request: IncomingMessage): string {
-  const url = request.url ?? "/";
-  const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
 }
 
 function toBytes(data: RawData): Uint8Array {

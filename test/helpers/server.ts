@@ -1,4 +1,4 @@
-import type { Engine, NodeTuning, RunningServer } from "../../src/app.js";
+import type { Engine, NodeTuning, RunningServer } from "../../src/app/server.js";
 import { startTurbine } from "../../src/index.js";
 
 /** Secret of the HS256 test tokens. */

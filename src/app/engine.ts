@@ -4,18 +4,18 @@
  */
 import type { Logger } from "pino";
 import { type Config, loadPem } from "../config/index.js";
-import { MemoryBroker } from "./memory/broker.js";
-import { MemoryController } from "./memory/controller.js";
-import { MemoryPresenceManager } from "./memory/presence.js";
-import { connectNatsBroker } from "./nats/index.js";
+import { MemoryBroker } from "../engine/memory/broker.js";
+import { MemoryController } from "../engine/memory/controller.js";
+import { MemoryPresenceManager } from "../engine/memory/presence.js";
+import { connectNatsBroker } from "../engine/nats/index.js";
 import {
   connectRedisBroker,
   connectRedisPresenceManager,
   type RedisConnectionOptions,
   type RedisSection,
   redisShards,
-} from "./redis/index.js";
-import type { Broker, Controller, PresenceManager } from "./types.js";
+} from "../engine/redis/index.js";
+import type { Broker, Controller, PresenceManager } from "../engine/types.js";
 
 /** A broker, a presence manager and, for several nodes, the controller that connects them. */
 export interface Engine {

@@ -1,36 +1,38 @@
 /**
- * Wiring only: builds the engine, the node, the HTTP/WebSocket server and the GRPC API server from a resolved
- * config, and stops them in order.
+ * Wiring only: builds the engine, the node, the HTTP listeners (from the endpoint table) and the GRPC API
+ * server from a resolved config, and stops them in order.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
+import type { TlsOptions } from "node:tls";
 import type { Logger } from "pino";
-import { ApiExecutor } from "./api/executor.js";
-import { GrpcApiServer } from "./api/grpc.js";
-import { HttpApiHandler } from "./api/http.js";
-import type { Config } from "./config/index.js";
-import { Node } from "./core/node.js";
-import type { RpcHandler } from "./core/rpc.js";
-import { configuredEngine, type Engine } from "./engine/configured.js";
-import { createProxies, forwardedHeaderNames } from "./proxy/index.js";
-import { InProcessRpcHandler } from "./rpc/in-process.js";
-import { loadRpcRegistry } from "./rpc/load.js";
-import { WebSocketHandler } from "./transport/websocket.js";
-import { version } from "./version.js";
+import { ApiExecutor } from "../api/executor.js";
+import { GrpcApiServer } from "../api/grpc.js";
+import type { Config } from "../config/index.js";
+import { Node } from "../core/node.js";
+import type { RpcHandler } from "../core/rpc.js";
+import { createProxies, forwardedHeaderNames } from "../proxy/index.js";
+import { InProcessRpcHandler } from "../rpc/in-process.js";
+import { loadRpcRegistry } from "../rpc/load.js";
+import { version } from "../version.js";
+import { configuredEngine, type Engine } from "./engine.js";
+import { endpointTable } from "./http.js";
+import { type Listener, plan, startListeners } from "./listeners.js";
+import { listenerTls, serverTlsOptions } from "./tls.js";
 
 /** A started server. */
 export interface RunningServer {
   readonly node: Node;
-  /** The HTTP port actually bound (useful with port 0). */
+  /** The external HTTP port bound (useful with port 0); the internal one when only that one serves. */
   readonly port: number;
+  /** The internal HTTP port bound: API, health…; equal to `port` when one server serves everything. */
+  readonly internalPort: number;
   /** The GRPC API port actually bound; undefined when `grpc_api.enabled` is false. */
   readonly grpcPort: number | undefined;
   /** Graceful stop: refuse new connections, close clients with 3001, stop the engine within `shutdown.timeout`. */
   close(): Promise<void>;
 }
 
-export type { Engine } from "./engine/configured.js";
+export type { Engine } from "./engine.js";
 
 /** Node settings that have no config key (tests shorten them). */
 export interface NodeTuning {
@@ -46,6 +48,7 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
+  const tls = listenerTls(config.http_server, mainTls(config));
   const rpcHandler = await configuredRpcHandler(config, logger);
   const proxies = createProxies(config, logger);
   warnUnusedRpcProxy(config, logger);
@@ -69,55 +72,47 @@ export async function startServer(
     logger,
   });
   await node.start();
-  const websocket = config.websocket.disabled
-    ? undefined
-    : new WebSocketHandler(node, {
-        ...config.websocket,
-        allowed_origins: config.client.allowed_origins,
-        kept_headers: keptHeaderNames(config),
-      });
   const executor = new ApiExecutor(node);
-  const httpApi = config.http_api.disabled
-    ? undefined
-    : new HttpApiHandler(executor, config.http_api, logger);
-  const server = createServer((req, res) => handleHttp(config, httpApi, req, res));
-  server.on("upgrade", (req, socket, head) => {
-    if (websocket?.matches(req)) websocket.handleUpgrade(req, socket, head);
-    else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-  });
+  const rows = endpointTable(config, { node, executor, logger, keptHeaders: keptHeaderNames(config) });
   let grpcApi: GrpcApiServer | undefined;
+  let listeners: Listener[];
   try {
     grpcApi = config.grpc_api.enabled
       ? await GrpcApiServer.start(executor, config.grpc_api, logger)
       : undefined;
-    await listen(server, config.http_server.port, config.http_server.address);
+    listeners = await startListeners(plan(config, rows, tls), logger);
   } catch (err) {
     await grpcApi?.close(0);
     await node.shutdown(0);
     proxies.close();
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
-  logger.info({ port, address: config.http_server.address, version }, "serving");
+  const external = listeners.find((listener) => listener.role === "external") ?? listeners[0];
+  const internal = listeners.find((listener) => listener.role === "internal") ?? external;
   let closing: Promise<void> | undefined;
   return {
     node,
-    port,
+    port: external?.port ?? 0,
+    internalPort: internal?.port ?? 0,
     grpcPort: grpcApi?.port,
     close: () => {
       closing ??= (async () => {
-        websocket?.close();
-        httpApi?.close();
-        server.close();
+        for (const listener of listeners) listener.close();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await node.shutdown(config.shutdown.timeout);
         await grpcClosed;
         proxies.close();
-        server.closeAllConnections();
+        for (const listener of listeners) listener.closeAllConnections();
       })();
       return closing;
     },
   };
+}
+
+/** The TLS of the main listener: `http_server.tls`, when enabled; none otherwise. */
+function mainTls(config: Config): TlsOptions | undefined {
+  const { tls } = config.http_server;
+  return tls.enabled ? serverTlsOptions(tls, "http_server.tls") : undefined;
 }
 
 /** `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process. */
@@ -153,29 +148,4 @@ function warnUnusedRpcProxy(config: Config, logger: Logger): void {
         "(CENTRIFUGO_RPC_WITHOUT_NAMESPACE_PROXY_ENABLED=true) or rpc.namespaces[].proxy_enabled",
     );
   }
-}
-
-function handleHttp(
-  config: Config,
-  httpApi: HttpApiHandler | undefined,
-  req: IncomingMessage,
-  res: ServerResponse,
-): void {
-  const path = (req.url ?? "/").split("?")[0];
-  if (config.health.enabled && path === config.health.handler_prefix) {
-    res.writeHead(200, { "Content-Type": "application/json" }).end("{}");
-    return;
-  }
-  if (httpApi?.handle(req, res)) return;
-  res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("404 page not found\n");
-}
-
-function listen(server: Server, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address === "" ? undefined : address, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }

@@ -1,0 +1,187 @@
+/**
+ * Every HTTP endpoint in one table, as upstream's mux (centrifugo internal/app/mux.go Mux, runHTTPServers):
+ * which config key turns it on, which listener serves it (external: client connections; internal: API and
+ * operations unless moved out), and the handler. A new endpoint is one row here.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import type { ApiExecutor } from "../api/executor.js";
+import { HttpApiHandler } from "../api/http.js";
+import type { Config } from "../config/index.js";
+import type { Node } from "../core/node.js";
+import { originChecker } from "../transport/origin.js";
+import { WebSocketHandler } from "../transport/websocket.js";
+import { ConnectionLimit } from "./connection-limit.js";
+
+/** An endpoint's handlers; each says whether the request was its own. */
+export interface Endpoint {
+  /** Its name in the start-up lines (upstream's handler names). */
+  readonly name: string;
+  serve(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Takes over an upgrade request (the socket is then its own). */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Stops accepting; open connections are closed by the node's shutdown. */
+  close?(): void;
+}
+
+/** One row of the table. */
+export interface EndpointRow {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** Served by the external listener, else by the internal one. */
+  readonly external: boolean;
+  readonly create: () => Endpoint;
+}
+
+/** What the endpoints are built from. */
+export interface EndpointParts {
+  readonly node: Node;
+  readonly executor: ApiExecutor;
+  readonly logger: Logger;
+  /** Upgrade headers a session keeps (see `WebSocketOptions.kept_headers`). */
+  readonly keptHeaders: readonly string[];
+}
+
+/** The endpoint table, in upstream's order of the start-up lines. */
+export function endpointTable(config: Config, parts: EndpointParts): EndpointRow[] {
+  // One guard for all connection endpoints: the rate limit's bucket is per node, as upstream's.
+  const limit = new ConnectionLimit({
+    rateLimit: config.client.connection_rate_limit,
+    limit: config.client.connection_limit,
+    numClients: () => parts.node.hub.numClients,
+    logger: parts.logger,
+  });
+  return [
+    {
+      name: "websocket",
+      enabled: !config.websocket.disabled,
+      external: true,
+      create: () => websocketEndpoint(config, parts, limit),
+    },
+    {
+      name: "api",
+      enabled: !config.http_api.disabled,
+      external: config.http_api.external,
+      create: () => apiEndpoint(config, parts),
+    },
+    {
+      name: "health",
+      enabled: config.health.enabled,
+      external: false,
+      create: () => healthEndpoint(config.health.handler_prefix),
+    },
+    {
+      name: "init",
+      enabled: config.init.enabled,
+      external: true,
+      create: () => initEndpoint(config, limit),
+    },
+  ];
+}
+
+/** The path of a request, without its query. */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** A handler prefix as upstream registers it: trailing slashes trimmed, "" meaning "/". */
+function routePath(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+/** Answers with a status and an optional plain-text body, as Go's `http.Error` or `WriteHeader`. */
+export function reply(res: ServerResponse, status: number, body = ""): void {
+  const headers = body === "" ? {} : { "Content-Type": "text/plain; charset=utf-8" };
+  res.writeHead(status, headers).end(body);
+}
+
+/** Refuses an upgrade on the raw socket (nothing else has answered it yet). */
+export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function websocketEndpoint(config: Config, parts: EndpointParts, limit: ConnectionLimit): Endpoint {
+  const path = routePath(config.websocket.handler_prefix);
+  const websocket = new WebSocketHandler(parts.node, {
+    ...config.websocket,
+    allowed_origins: config.client.allowed_origins,
+    kept_headers: parts.keptHeaders,
+  });
+  return {
+    name: "websocket",
+    serve: (req, res) => {
+      if (pathOf(req) !== path) return false;
+      // Not an upgrade: gorilla/websocket's answer (400 with the version it speaks).
+      res.setHeader("Sec-Websocket-Version", "13");
+      reply(res, 400, "Bad Request\n");
+      return true;
+    },
+    upgrade: (req, socket, head) => {
+      if (pathOf(req) !== path) return false;
+      if (limit.admit()) websocket.handleUpgrade(req, socket, head);
+      else refuseUpgrade(socket, 503, "Service Unavailable");
+      return true;
+    },
+    close: () => websocket.close(),
+  };
+}
+
+function apiEndpoint(config: Config, parts: EndpointParts): Endpoint {
+  const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger);
+  return { name: "api", serve: (req, res) => api.handle(req, res), close: () => api.close() };
+}
+
+/** `GET <health.handler_prefix>` → 200 `{}` (centrifugo internal/health/health.go; any method). */
+function healthEndpoint(prefix: string): Endpoint {
+  const path = routePath(prefix);
+  return {
+    name: "health",
+    serve: (req, res) => {
+      if (pathOf(req) !== path) return false;
+      res.writeHead(200, { "Content-Type": "application/json" }).end("{}");
+      return true;
+    },
+  };
+}
+
+/**
+ * `GET <init.handler_prefix>` → 200 `{}` (centrifugo internal/conninit/handler.go): an HTTP/2 warm-up or a
+ * load balancer's health check on the external port, behind the connection guard and CORS like a connection.
+ */
+function initEndpoint(config: Config, limit: ConnectionLimit): Endpoint {
+  const path = routePath(config.init.handler_prefix);
+  const allowOrigin = originChecker(config.client.allowed_origins);
+  return {
+    name: "init",
+    serve: (req, res) => {
+      if (pathOf(req) !== path) return false;
+      if (req.method !== "GET") reply(res, 405);
+      else if (!limit.admit()) reply(res, 503);
+      else {
+        setCorsHeaders(req, res, allowOrigin);
+        res.writeHead(200, { "Content-Type": "application/json; charset=utf-8" }).end("{}");
+      }
+      return true;
+    },
+  };
+}
+
+/** Upstream's CORS middleware (centrifugo internal/middleware/cors.go) for an allowed `Origin`. */
+function setCorsHeaders(
+  req: IncomingMessage,
+  res: ServerResponse,
+  allowOrigin: (origin: string | undefined) => boolean,
+): void {
+  const origin = req.headers.origin;
+  if (!allowOrigin(origin)) return;
+  res.setHeader("Access-Control-Allow-Origin", origin ?? "");
+  const requested = req.headers["access-control-request-headers"];
+  if (requested !== undefined && requested !== "" && requested !== "null") {
+    res.setHeader("Access-Control-Allow-Headers", requested);
+  }
+  res.setHeader("Access-Control-Allow-Credentials", "true");
+}
