@@ -43,6 +43,6 @@ export function run(args: string[], cwd: string, env: Record<string, string> = {
 }
 
 /** Starts `turbine <args>` and leaves it running. */
-export function start(args: string[], cwd: string) {
-  return spawn(process.execPath, ["--import", TSX, MAIN, ...args], { cwd, env: cleanEnv({}) });
+export function start(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return spawn(process.execPath, ["--import", TSX, MAIN, ...args], { cwd, env: cleanEnv(env) });
 }
