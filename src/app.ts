@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { ApiExecutor } from "./api/executor.js";
 import { GrpcApiServer } from "./api/grpc.js";
 import { HttpApiHandler } from "./api/http.js";
+import { type ReloadReport, reloadServer } from "./app/reload.js";
 import type { Config } from "./config/index.js";
 import { Node } from "./core/node.js";
 import type { RpcHandler } from "./core/rpc.js";
@@ -28,6 +29,8 @@ export interface RunningServer {
   readonly grpcPort: number | undefined;
   /** Graceful stop: refuse new connections, close clients with 3001, stop the engine within `shutdown.timeout`. */
   close(): Promise<void>;
+  /** SIGHUP: apply a newly loaded config's reloadable sections (see `reloadServer`); throws, keeping the old ones. */
+  reload(config: Config): ReloadReport;
 }
 
 export type { Engine } from "./engine/configured.js";
@@ -104,6 +107,7 @@ export async function startServer(
     node,
     port,
     grpcPort: grpcApi?.port,
+    reload: (next) => reloadServer(node, config, next, logger),
     close: () => {
       closing ??= (async () => {
         websocket?.close();
