@@ -16,10 +16,11 @@ import { signWith } from "../helpers/tokens.js";
 const OLD_KEY = "old-hmac-secret-key-for-reload-tests";
 const NEW_KEY = "new-hmac-secret-key-for-reload-tests";
 
-/** `chat:` channels are open to subscribe; publishing there is what a reload turns on and off. */
+/** Publishing to `chat:` channels and the `ping` RPC are what a reload turns on and off. */
 function serverConfig(hmacKey: string, allowPublish: boolean): Record<string, unknown> {
   return {
     client: { token: { hmac_secret_key: hmacKey } },
+    rpc: { ping: { enabled: allowPublish } },
     channel: {
       namespaces: [
         { name: "chat", allow_subscribe_for_client: true, allow_publish_for_client: allowPublish },
@@ -45,6 +46,17 @@ async function publishes(client: Centrifuge, channel: string): Promise<boolean> 
     return true;
   } catch (err) {
     assert.equal((err as { code?: number }).code, 103, `publish failed: ${JSON.stringify(err)}`);
+    return false;
+  }
+}
+
+/** Whether the `ping` RPC answers; without it (and without RPC proxies) the answer is 108. */
+async function pings(client: Centrifuge): Promise<boolean> {
+  try {
+    await client.rpc("ping", {});
+    return true;
+  } catch (err) {
+    assert.equal((err as { code?: number }).code, 108, `rpc failed: ${JSON.stringify(err)}`);
     return false;
   }
 }
@@ -103,8 +115,10 @@ describe("SIGHUP reload (CLI process)", { timeout: 90_000 }, () => {
 
   it("applies the new HMAC key and namespace options; connected clients stay and see the new options", async () => {
     assert.equal(await publishes(alice, "chat:room"), false);
+    assert.equal(await pings(alice), false);
     reloadWith(proc, serverConfig(NEW_KEY, true));
     await untilPublishes(alice, "chat:room", true);
+    assert.equal(await pings(alice), true, "RPC options are reloaded too");
     assert.equal(alice.state, "connected");
     assert.deepEqual(aliceDropped, []);
     assert.equal(await tryConnect(await token(NEW_KEY, "bob")), "connected");
@@ -119,11 +133,13 @@ describe("SIGHUP reload (CLI process)", { timeout: 90_000 }, () => {
     await sleep(500);
     process.kill(proc.pid, 0);
     assert.equal(await publishes(alice, "chat:room"), true);
+    assert.equal(await pings(alice), true);
     assert.equal(await tryConnect(await token(NEW_KEY, "dave")), "connected");
     assert.equal(await tryConnect(await token(OLD_KEY, "erin")), 3500);
 
     reloadWith(proc, serverConfig(OLD_KEY, false));
     await untilPublishes(alice, "chat:room", false);
+    assert.equal(await pings(alice), false);
     assert.equal(await tryConnect(await token(OLD_KEY, "frank")), "connected");
     assert.equal(alice.state, "connected");
     assert.deepEqual(aliceDropped, []);
@@ -148,7 +164,7 @@ describe("RunningServer.reload and Node.reload (in process)", () => {
     const { config } = loadConfig({ values: { ...testDefaults, ...next }, env: {} });
     const report = server.server.reload(config);
     assert.deepEqual(report, {
-      applied: ["client.token.hmac_secret_key", "channel.namespaces"],
+      applied: ["client.token.hmac_secret_key", "channel.namespaces", "rpc.ping.enabled"],
       needRestart: ["client.ping_interval"],
     });
     const { node } = server.server;
