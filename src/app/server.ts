@@ -17,6 +17,7 @@ import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
 import { type Listener, plan, startListeners } from "./listeners.js";
+import { type ReloadReport, reloadServer } from "./reload.js";
 import { listenerTls, serverTlsOptions } from "./tls.js";
 
 /** A started server. */
@@ -30,6 +31,8 @@ export interface RunningServer {
   readonly grpcPort: number | undefined;
   /** Graceful stop: refuse new connections, close clients with 3001, stop the engine within `shutdown.timeout`. */
   close(): Promise<void>;
+  /** SIGHUP: apply a newly loaded config's reloadable sections (see `reloadServer`); throws, keeping the old ones. */
+  reload(config: Config): ReloadReport;
 }
 
 export type { Engine } from "./engine.js";
@@ -95,6 +98,7 @@ export async function startServer(
     port: external?.port ?? 0,
     internalPort: internal?.port ?? 0,
     grpcPort: grpcApi?.port,
+    reload: (next) => reloadServer(node, config, next, logger),
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();

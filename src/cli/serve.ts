@@ -1,7 +1,7 @@
-/** The root command: load the config, start the server, stop it gracefully on SIGTERM/SIGINT. */
+/** The root command: load the config, start the server, reload on SIGHUP, stop gracefully on SIGTERM/SIGINT. */
 import { rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { Config } from "../config/index.js";
+import { type Config, ConfigError, loadConfig } from "../config/index.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { givenConfigFile, givenConfigFlags } from "./config-flags.js";
 import { loadOrExit, messageOf } from "./output.js";
@@ -9,6 +9,12 @@ import { loadOrExit, messageOf } from "./output.js";
 /** What `startServer` from app.ts returns that the CLI needs. */
 interface Closable {
   close(): Promise<void>;
+}
+
+/** What `startServer` from app.ts returns that SIGHUP needs. */
+interface Reloadable {
+  /** Throws when `config` cannot be applied; the running one is kept. */
+  reload(config: Config): unknown;
 }
 
 /** Modes that are fine for local testing only; Centrifugo warns about each at start. */
@@ -63,6 +69,38 @@ function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logg
   process.on("SIGINT", onSignal);
 }
 
+/**
+ * SIGHUP re-reads the config file, env and flags the server started with and applies what can be reloaded
+ * (centrifugo internal/app/run.go `handleSignals`). Installed with the stop signals, so that a SIGHUP never ends
+ * the process, not even during start-up (the reload then waits for the server).
+ */
+function reloadOnSighup(starting: Promise<Reloadable>, command: Command, logger: Logger): void {
+  process.on("SIGHUP", (signal) => {
+    logger.info({ signal }, "signal received, reloading configuration");
+    void starting.then(
+      (server) => reload(server, command, logger),
+      () => undefined,
+    );
+  });
+}
+
+/** A config that does not load or does not apply is logged, and the running one stays. */
+function reload(server: Reloadable, command: Command, logger: Logger): void {
+  try {
+    const file = givenConfigFile(command);
+    const { config, warnings } = loadConfig({
+      ...(file === undefined ? {} : { file }),
+      flags: givenConfigFlags(command),
+    });
+    for (const warning of warnings) logger.warn(warning);
+    server.reload(config);
+  } catch (err) {
+    // A config error's message lists every problem by key path; its stack would only add noise.
+    const context = err instanceof ConfigError ? {} : { err };
+    logger.error(context, `configuration not reloaded, keeping the running one: ${messageOf(err)}`);
+  }
+}
+
 /** Action of the root command (and of its `serve` alias). */
 export async function serve(command: Command): Promise<void> {
   const { config, warnings } = loadOrExit(givenConfigFile(command), givenConfigFlags(command));
@@ -75,6 +113,7 @@ export async function serve(command: Command): Promise<void> {
     const { startServer } = await import("../app/server.js");
     const starting = startServer(config, logger);
     stopOnSignals(starting, config, logger);
+    reloadOnSighup(starting, command, logger);
     await starting;
   } catch (err) {
     logger.fatal({ err }, `failed to start: ${messageOf(err)}`);

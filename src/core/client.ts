@@ -63,8 +63,27 @@ interface Credentials {
 }
 
 /**
- * One client session (reference §4.3): the connect handshake, then commands processed one at a time in
- * arrival order, server pings, connection expiry, and everything it must undo when it closes.
+ * Commands that may overlap with later ones under `client.concurrency`: those Centrifugo answers through an
+ * asynchronous callback (centrifugo internal/client/handler.go). Connect, ping, pong, unsubscribe and send
+ * stay in line, as centrifuge handles them in its read loop (centrifuge client.go).
+ */
+function overlaps(command: Command): boolean {
+  return (
+    command.subscribe !== undefined ||
+    command.publish !== undefined ||
+    command.presence !== undefined ||
+    command.presenceStats !== undefined ||
+    command.history !== undefined ||
+    command.rpc !== undefined ||
+    command.refresh !== undefined ||
+    command.subRefresh !== undefined
+  );
+}
+
+/**
+ * One client session (reference §4.3): the connect handshake, then commands processed in arrival order (one at
+ * a time, or up to `client.concurrency` at once after connect), server pings, connection expiry, and
+ * everything it must undo when it closes.
  */
 export class Client implements HubClient, DeadlineOwner {
   readonly id = randomUUID();
@@ -87,6 +106,10 @@ export class Client implements HubClient, DeadlineOwner {
   private readonly writer: ClientWriter;
   private queue: Promise<void> = Promise.resolve();
   private pendingFrames = 0;
+  /** Commands started without waiting for their predecessors (`client.concurrency` > 1) and not yet done. */
+  private running = 0;
+  /** Wakes the command loop waiting for one of the `running` commands to finish. */
+  private slotFreed: (() => void) | undefined;
   private idleWaiters: (() => void)[] | undefined;
   private awaitingPong = false;
   readonly deadlines: Deadlines;
@@ -119,7 +142,8 @@ export class Client implements HubClient, DeadlineOwner {
   }
 
   /**
-   * Feed one frame read from the transport. Commands run one at a time in order.
+   * Feed one frame read from the transport. Commands start in order; each waits for the previous one to finish
+   * unless `client.concurrency` lets it overlap (see `startOverlapping`).
    * @returns how many frames are waiting, so the transport can stop reading when the client floods.
    */
   handleFrame(frame: Uint8Array): number {
@@ -152,9 +176,9 @@ export class Client implements HubClient, DeadlineOwner {
     }
   }
 
-  /** Resolves when every frame handed over so far has been processed. */
+  /** Resolves when every frame handed over so far has been processed, overlapping commands included. */
   whenIdle(): Promise<void> {
-    if (this.pendingFrames === 0) return Promise.resolve();
+    if (this.pendingFrames === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
@@ -219,16 +243,45 @@ export class Client implements HubClient, DeadlineOwner {
   }
 
   private async processCommands(commands: readonly Command[]): Promise<void> {
+    const concurrency = this.node.options.client.concurrency;
     for (const command of commands) {
       if (this.state === "closed" || this.unusable) break;
-      await this.dispatch(command);
+      if (concurrency > 1 && this.state === "connected" && overlaps(command))
+        await this.startOverlapping(command, concurrency);
+      else await this.dispatch(command);
     }
     this.pendingFrames--;
-    if (this.pendingFrames === 0 && this.idleWaiters !== undefined) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = undefined;
-      for (const resolve of waiters) resolve();
-    }
+    this.notifyIdle();
+  }
+
+  /**
+   * Start `command` without waiting for it once fewer than `concurrency` run, as Centrifugo's per-connection
+   * semaphore does (centrifugo internal/client/handler.go `runConcurrentlyIfNeeded`): while all slots are
+   * taken the command loop waits here, so the frames behind it stay queued and the transport's read limit
+   * still bounds the connection. A session closed meanwhile starts nothing more.
+   */
+  private async startOverlapping(command: Command, concurrency: number): Promise<void> {
+    while (this.running >= concurrency) await new Promise<void>((resolve) => (this.slotFreed = resolve));
+    if (this.state === "closed") return;
+    this.running++;
+    void this.dispatch(command)
+      .catch((err: unknown) => this.logInternalError(err, "command"))
+      .finally(() => this.overlappingDone());
+  }
+
+  private overlappingDone(): void {
+    this.running--;
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.pendingFrames > 0 || this.running > 0 || this.idleWaiters === undefined) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = undefined;
+    for (const resolve of waiters) resolve();
   }
 
   private async dispatch(command: Command): Promise<void> {

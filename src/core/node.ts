@@ -62,6 +62,40 @@ export interface NodeOptions {
   logger: Logger;
 }
 
+/**
+ * What a configuration reload swaps in, as Centrifugo reloads on SIGHUP (centrifugo internal/app/run.go
+ * `handleSignals`): the sections of the connection and subscription token verifiers, and the channel and RPC
+ * namespace options. Everything else in `NodeOptions` stays as the node started.
+ */
+export interface ReloadableOptions {
+  token: ClientConfig["token"];
+  subscription_token: ClientConfig["subscription_token"];
+  channel: ChannelConfig;
+  rpc: RpcConfig;
+}
+
+/** The options in force and what is compiled from them, swapped as one by `Node.reload`. */
+interface Loaded {
+  readonly options: NodeOptions;
+  readonly rules: ChannelRules;
+  readonly connectTokens: TokenVerifier;
+  readonly subscribeTokens: TokenVerifier;
+}
+
+/** Throws a plain Error naming the problem when a channel regex or a token key does not compile. */
+function load(options: NodeOptions): Loaded {
+  const skipSignatureVerify = options.client.insecure_skip_token_signature_verify;
+  const connectTokens = new TokenVerifier(options.client.token, { skipSignatureVerify });
+  return {
+    options,
+    rules: new ChannelRules(options.channel),
+    connectTokens,
+    subscribeTokens: options.client.subscription_token.enabled
+      ? new TokenVerifier(options.client.subscription_token, { skipSignatureVerify })
+      : connectTokens,
+  };
+}
+
 /** Server-side publish options (the server API's and a client publish's). */
 export interface NodePublishOptions {
   info?: ClientInfo;
@@ -122,9 +156,6 @@ export class Node implements BrokerEventHandler {
   readonly wheel = new TimerWheel();
   /** Flushes every connection's queued messages (see `ClientWriter`). */
   readonly flushes: FlushScheduler;
-  readonly rules: ChannelRules;
-  readonly connectTokens: TokenVerifier;
-  readonly subscribeTokens: TokenVerifier;
   readonly logger: Logger;
   readonly startedAt = Date.now();
   readonly proxies: ProxyHooks;
@@ -135,20 +166,48 @@ export class Node implements BrokerEventHandler {
   private readonly sessions = new Set<Client>();
   /** The other nodes, through the controller. */
   private readonly cluster: Cluster;
+  private loaded: Loaded;
 
-  constructor(readonly options: NodeOptions) {
+  constructor(options: NodeOptions) {
+    this.loaded = load(options);
     this.logger = options.logger;
     this.flushes = new FlushScheduler(options.client.write_delay);
     this.proxies = options.proxies ?? noProxies;
-    this.rules = new ChannelRules(options.channel);
-    const skipSignatureVerify = options.client.insecure_skip_token_signature_verify;
-    this.connectTokens = new TokenVerifier(options.client.token, { skipSignatureVerify });
-    this.subscribeTokens = options.client.subscription_token.enabled
-      ? new TokenVerifier(options.client.subscription_token, { skipSignatureVerify })
-      : this.connectTokens;
     const intervalMs = options.nodeInfoIntervalMs ?? defaultNodeInfoIntervalMs;
     const ttlMs = options.nodeInfoTtlMs ?? intervalMs * 2 + 1000;
     this.cluster = new Cluster(this, options.controller, { intervalMs, ttlMs }, this.logger);
+  }
+
+  /** The options in force: those the node started with, the reloadable ones as of the last `reload`. */
+  get options(): NodeOptions {
+    return this.loaded.options;
+  }
+
+  /** The channel and namespace rules in force. */
+  get rules(): ChannelRules {
+    return this.loaded.rules;
+  }
+
+  /** Verifies connection tokens (`client.token`). */
+  get connectTokens(): TokenVerifier {
+    return this.loaded.connectTokens;
+  }
+
+  /** Verifies subscription tokens: `client.subscription_token` when enabled, else the connection verifier. */
+  get subscribeTokens(): TokenVerifier {
+    return this.loaded.subscribeTokens;
+  }
+
+  /**
+   * Swap in new token verifiers and channel/RPC namespace options. Sessions stay connected and their
+   * subscriptions keep what they were granted; commands from now on see the new options (one already running
+   * finishes with those it started with). Throws a plain Error naming the problem, changing nothing, when the
+   * options do not compile.
+   */
+  reload(update: ReloadableOptions): void {
+    const { options } = this.loaded;
+    const client = { ...options.client, token: update.token, subscription_token: update.subscription_token };
+    this.loaded = load({ ...options, client, channel: update.channel, rpc: update.rpc });
   }
 
   get broker(): Broker {

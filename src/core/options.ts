@@ -93,6 +93,8 @@ export interface ClientConfig {
   /** Milliseconds a connection's messages are collected before one write; 0: once per event-loop turn. */
   write_delay: number;
   presence_update_interval: number;
+  /** Commands of one connection that may run at once after connect; 0 or 1 = one at a time. */
+  concurrency: number;
   channel_position_check_delay: number;
   channel_position_max_time_lag: number;
   connection_limit: number;

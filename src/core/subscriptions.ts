@@ -100,6 +100,12 @@ interface Grant {
  */
 export class Subscriptions {
   private readonly subs = new Map<string, Subscription>();
+  /**
+   * Client subscribes under way by channel, each settling when it ends either way. Commands may overlap
+   * (`client.concurrency`), so as centrifuge reserves the channel with a `subscribingCh` (centrifuge
+   * client.go), another subscribe to it is refused and an unsubscribe of it waits for the subscribe.
+   */
+  private readonly subscribing = new Map<string, Promise<void>>();
 
   constructor(private readonly client: Client) {}
 
@@ -131,17 +137,45 @@ export class Subscriptions {
     const node = this.client.node;
     if (req.channel === "") throw DisconnectBadRequest;
     node.rules.checkLength(req.channel);
-    if (this.subs.has(req.channel)) throw ErrorAlreadySubscribed;
+    if (this.taken(req.channel)) throw ErrorAlreadySubscribed;
     const limit = node.options.client.channel_limit;
-    if (limit > 0 && this.subs.size >= limit) throw ErrorLimitExceeded;
+    if (limit > 0 && this.count >= limit) throw ErrorLimitExceeded;
     const resolved = node.rules.resolveForClient(req.channel);
     // Only stream subscriptions exist here; map and shared-poll types (experimental upstream) are refused.
     const namespaceType = resolved.options.subscription_type;
     if (req.type !== 0 || (namespaceType !== "" && namespaceType !== "stream")) throw ErrorPermissionDenied;
+    const subscribing = this.subscribe(id, resolved, req);
+    this.subscribing.set(
+      req.channel,
+      subscribing.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    try {
+      await subscribing;
+    } finally {
+      this.subscribing.delete(req.channel);
+    }
+  }
+
+  private async subscribe(id: number, resolved: ResolvedChannel, req: SubscribeRequest): Promise<void> {
     const grant = await this.authorize(resolved, req);
     const pending = await this.prepare(resolved, req, grant, false);
     this.client.write({ id, subscribe: pending.result });
     pending.commit();
+  }
+
+  /** Subscribed, or a client subscribe to `channel` is under way. */
+  private taken(channel: string): boolean {
+    return this.subs.has(channel) || this.subscribing.has(channel);
+  }
+
+  /** Subscriptions, counting those under way that have not registered yet. */
+  private get count(): number {
+    let count = this.subs.size;
+    for (const channel of this.subscribing.keys()) if (!this.subs.has(channel)) count++;
+    return count;
   }
 
   /** Server-side subscriptions at connect (token `channels`/`subs`, personal channel), recovering what the client sent back. */
@@ -175,9 +209,9 @@ export class Subscriptions {
     since?: StreamPosition,
   ): Promise<void> {
     const { node } = this.client;
-    if (this.subs.has(channel)) throw ErrorAlreadySubscribed;
+    if (this.taken(channel)) throw ErrorAlreadySubscribed;
     const limit = node.options.client.channel_limit;
-    if (limit > 0 && this.subs.size >= limit) {
+    if (limit > 0 && this.count >= limit) {
       this.client.close(DisconnectChannelLimit);
       return;
     }
@@ -200,6 +234,7 @@ export class Subscriptions {
 
   async onUnsubscribe(id: number, req: UnsubscribeRequest): Promise<void> {
     if (req.channel === "") throw DisconnectBadRequest;
+    await this.subscribing.get(req.channel);
     await this.remove(req.channel);
     this.client.write({ id, unsubscribe: {} });
   }

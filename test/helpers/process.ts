@@ -89,6 +89,11 @@ export class TurbineProcess {
     return this.child.pid as number;
   }
 
+  /** The config file the process was started with (`-c`), to rewrite before a SIGHUP. */
+  get configFile(): string {
+    return join(this.dir, "config.json");
+  }
+
   /** `ws://127.0.0.1:<port>/connection/websocket` */
   get url(): string {
     return `ws://127.0.0.1:${this.port}/connection/websocket`;
