@@ -16,12 +16,10 @@ import { ProtocolDecodeError } from "../protocol/errors.js";
 import { encodeJsonMessage } from "../protocol/json.js";
 import { readJsonDocument } from "../protocol/json-reader.js";
 import {
-  COLON,
-  COMMA,
-  LBRACE,
+  isNullAt,
+  type MemberRange,
   QUOTE,
-  RBRACE,
-  scanString,
+  scanMembers,
   scanValue,
   skipWhitespace,
 } from "../protocol/json-scan.js";
@@ -292,14 +290,7 @@ export class HttpApiHandler {
  */
 function decodeRequest(desc: DescMessage, body: Uint8Array): Message {
   const start = skipWhitespace(body, 0, body.length);
-  if (
-    body.length - start >= 4 &&
-    body[start] === 0x6e &&
-    body[start + 1] === 0x75 &&
-    body[start + 2] === 0x6c &&
-    body[start + 3] === 0x6c &&
-    skipWhitespace(body, start + 4, body.length) === body.length
-  ) {
+  if (isNullAt(body, start, body.length) && skipWhitespace(body, start + 4, body.length) === body.length) {
     return create(desc);
   }
   return readJsonDocument(body, desc);
@@ -380,37 +371,25 @@ function parseLegacyCommands(b: Buffer): LegacyCommand[] | undefined {
 function parseLegacyCommand(b: Buffer, start: number, end: number): LegacyCommand | undefined {
   const command: LegacyCommand = { id: 0, method: 0, paramsStart: 0, paramsEnd: 0 };
   if (isNullLiteral(b, start, end)) return command;
-  if (b[start] !== LBRACE) return undefined;
-  let pos = skipWhitespace(b, start + 1, end);
-  if (b[pos] === RBRACE) return command;
-  for (;;) {
-    const keyEnd = scanString(b, pos, end);
-    if (keyEnd < 0) return undefined;
-    const key = (JSON.parse(b.toString("utf8", pos, keyEnd)) as string).toLowerCase();
-    pos = skipWhitespace(b, keyEnd, end);
-    if (b[pos] !== COLON) return undefined;
-    const valueStart = skipWhitespace(b, pos + 1, end);
-    const valueEnd = scanValue(b, valueStart, end);
-    if (valueEnd < 0) return undefined;
-    if (!isNullLiteral(b, valueStart, valueEnd) || key === "params") {
-      const raw = b.toString("utf8", valueStart, valueEnd);
-      if (key === "id") {
-        if (!/^(0|[1-9][0-9]*)$/.test(raw) || Number(raw) > 0xffffffff) return undefined;
-        command.id = Number(raw);
-      } else if (key === "method") {
-        const method = legacyMethod(raw);
-        if (method === undefined) return undefined;
-        command.method = method;
-      } else if (key === "params") {
-        command.paramsStart = valueStart;
-        command.paramsEnd = valueEnd;
-      }
+  const members: MemberRange[] = [];
+  if (scanMembers(b, start, end, members) < 0) return undefined;
+  for (const { keyStart, keyEnd, valueStart, valueEnd } of members) {
+    const key = (JSON.parse(b.toString("utf8", keyStart, keyEnd)) as string).toLowerCase();
+    if (isNullLiteral(b, valueStart, valueEnd) && key !== "params") continue;
+    const raw = b.toString("utf8", valueStart, valueEnd);
+    if (key === "id") {
+      if (!/^(0|[1-9][0-9]*)$/.test(raw) || Number(raw) > 0xffffffff) return undefined;
+      command.id = Number(raw);
+    } else if (key === "method") {
+      const method = legacyMethod(raw);
+      if (method === undefined) return undefined;
+      command.method = method;
+    } else if (key === "params") {
+      command.paramsStart = valueStart;
+      command.paramsEnd = valueEnd;
     }
-    pos = skipWhitespace(b, valueEnd, end);
-    if (b[pos] === RBRACE) return command;
-    if (b[pos] !== COMMA) return undefined;
-    pos = skipWhitespace(b, pos + 1, end);
   }
+  return command;
 }
 
 /** A method given as a name (matched without case, as written between the quotes) or as an integer. */
@@ -423,7 +402,7 @@ function legacyMethod(raw: string): number | undefined {
 }
 
 function isNullLiteral(b: Buffer, start: number, end: number): boolean {
-  return end - start === 4 && b.toString("latin1", start, end) === "null";
+  return end - start === 4 && isNullAt(b, start, end);
 }
 
 function legacyReplyBytes(
