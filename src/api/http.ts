@@ -7,7 +7,6 @@
  * check (401) → body → JSON decode (400 `Bad Request`) → executor → JSON encode. Paths under the prefix that
  * name no method are not ours: the app answers them with its plain 404, before any key check.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
@@ -25,6 +24,7 @@ import {
 } from "../protocol/json-scan.js";
 import { ApiErrorBadRequest, ApiErrorNotFound, httpStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
+import { apiKeyMatcher } from "./key.js";
 import { type Error as ApiErrorMessage, ErrorSchema } from "./gen/api_pb.js";
 import { API_METHODS, type ApiMethod } from "./methods.js";
 
@@ -116,7 +116,7 @@ export class HttpApiHandler {
   private readonly byName = new Map<string, Route>();
   /** Path of the legacy route: the prefix itself. */
   private readonly legacyPath: string;
-  private readonly key: Buffer;
+  private readonly matches: (given: string) => boolean;
   private readonly maxBodySize: number;
   private closing = false;
 
@@ -133,7 +133,7 @@ export class HttpApiHandler {
       this.routes.set(`${prefix}/${method.name}`, route);
       this.byName.set(method.name, route);
     }
-    this.key = Buffer.from(config.key);
+    this.matches = apiKeyMatcher(config.key);
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   }
 
@@ -250,7 +250,7 @@ export class HttpApiHandler {
    * case); if still not valid and the URL has a query, from `?api_key=`. An empty configured key admits nobody.
    */
   private authorized(req: IncomingMessage): boolean {
-    if (this.key.length === 0) return false;
+    if (this.config.key === "") return false;
     let valid = false;
     const header = req.headers["x-api-key"];
     if (typeof header === "string" && header !== "") {
@@ -265,16 +265,6 @@ export class HttpApiHandler {
       valid = this.matches(new URLSearchParams(url.slice(query + 1)).get("api_key") ?? "");
     }
     return valid;
-  }
-
-  /** Constant-time comparison with the configured key (its length is not secret). */
-  private matches(given: string): boolean {
-    const candidate = Buffer.from(given);
-    if (candidate.length !== this.key.length) {
-      timingSafeEqual(this.key, this.key);
-      return false;
-    }
-    return timingSafeEqual(candidate, this.key);
   }
 
   private fail(res: ServerResponse, err: unknown): void {
