@@ -14,7 +14,6 @@
  * - methods the service lacks (PRO, map, shared poll) answer UNIMPLEMENTED, oversized messages
  *   RESOURCE_EXHAUSTED (limit `max_receive_message_size`, 4 MiB by default).
  */
-import { timingSafeEqual } from "node:crypto";
 import {
   Metadata,
   type MethodDefinition,
@@ -39,6 +38,7 @@ import type { ApiExecutor } from "./executor.js";
 import { CentrifugoApi, type Error as ApiErrorMessage, ErrorSchema, file_api } from "./gen/api_pb.js";
 import { API_METHODS, type ApiMethod } from "./methods.js";
 import { grpcServerCredentials } from "./grpc-tls.js";
+import { apiKeyMatcher } from "./key.js";
 
 /** Full name of the service. */
 export const GRPC_API_SERVICE = CentrifugoApi.typeName;
@@ -129,7 +129,7 @@ function reflectionService(): ReflectionService {
 
 /** The running GRPC API server of a node. */
 export class GrpcApiServer {
-  private readonly key: Buffer;
+  private readonly matches: (given: string | Uint8Array) => boolean;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -140,7 +140,7 @@ export class GrpcApiServer {
     /** The port bound (the configured one, or the one picked for port 0). */
     readonly port: number,
   ) {
-    this.key = Buffer.from(`apikey ${config.key}`);
+    this.matches = apiKeyMatcher(`apikey ${config.key}`);
   }
 
   /**
@@ -227,13 +227,7 @@ export class GrpcApiServer {
   /** Constant-time comparison of the first `authorization` value with `apikey <key>`. */
   private authorized(metadata: Metadata): boolean {
     const given = metadata.get("authorization")[0];
-    if (given === undefined) return false;
-    const candidate = Buffer.from(given);
-    if (candidate.length !== this.key.length) {
-      timingSafeEqual(this.key, this.key);
-      return false;
-    }
-    return timingSafeEqual(candidate, this.key);
+    return given !== undefined && this.matches(given);
   }
 }
 

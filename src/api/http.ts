@@ -7,7 +7,6 @@
  * check (401) → body → JSON decode (400 `Bad Request`) → executor → JSON encode. Paths under the prefix that
  * name no method are not ours: the app answers them with its plain 404, before any key check.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
@@ -16,17 +15,16 @@ import { ProtocolDecodeError } from "../protocol/errors.js";
 import { encodeJsonMessage } from "../protocol/json.js";
 import { readJsonDocument } from "../protocol/json-reader.js";
 import {
-  COLON,
-  COMMA,
-  LBRACE,
+  isNullAt,
+  type MemberRange,
   QUOTE,
-  RBRACE,
-  scanString,
+  scanMembers,
   scanValue,
   skipWhitespace,
 } from "../protocol/json-scan.js";
 import { ApiErrorBadRequest, ApiErrorNotFound, httpStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
+import { apiKeyMatcher } from "./key.js";
 import { type Error as ApiErrorMessage, ErrorSchema } from "./gen/api_pb.js";
 import { API_METHODS, type ApiMethod } from "./methods.js";
 
@@ -118,7 +116,7 @@ export class HttpApiHandler {
   private readonly byName = new Map<string, Route>();
   /** Path of the legacy route: the prefix itself. */
   private readonly legacyPath: string;
-  private readonly key: Buffer;
+  private readonly matches: (given: string) => boolean;
   private readonly maxBodySize: number;
   private closing = false;
 
@@ -135,7 +133,7 @@ export class HttpApiHandler {
       this.routes.set(`${prefix}/${method.name}`, route);
       this.byName.set(method.name, route);
     }
-    this.key = Buffer.from(config.key);
+    this.matches = apiKeyMatcher(config.key);
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   }
 
@@ -252,7 +250,7 @@ export class HttpApiHandler {
    * case); if still not valid and the URL has a query, from `?api_key=`. An empty configured key admits nobody.
    */
   private authorized(req: IncomingMessage): boolean {
-    if (this.key.length === 0) return false;
+    if (this.config.key === "") return false;
     let valid = false;
     const header = req.headers["x-api-key"];
     if (typeof header === "string" && header !== "") {
@@ -269,16 +267,6 @@ export class HttpApiHandler {
     return valid;
   }
 
-  /** Constant-time comparison with the configured key (its length is not secret). */
-  private matches(given: string): boolean {
-    const candidate = Buffer.from(given);
-    if (candidate.length !== this.key.length) {
-      timingSafeEqual(this.key, this.key);
-      return false;
-    }
-    return timingSafeEqual(candidate, this.key);
-  }
-
   private fail(res: ServerResponse, err: unknown): void {
     this.logger.error({ err }, "error serving API request");
     if (!res.headersSent) text(res, 500, "Internal Server Error");
@@ -292,14 +280,7 @@ export class HttpApiHandler {
  */
 function decodeRequest(desc: DescMessage, body: Uint8Array): Message {
   const start = skipWhitespace(body, 0, body.length);
-  if (
-    body.length - start >= 4 &&
-    body[start] === 0x6e &&
-    body[start + 1] === 0x75 &&
-    body[start + 2] === 0x6c &&
-    body[start + 3] === 0x6c &&
-    skipWhitespace(body, start + 4, body.length) === body.length
-  ) {
+  if (isNullAt(body, start, body.length) && skipWhitespace(body, start + 4, body.length) === body.length) {
     return create(desc);
   }
   return readJsonDocument(body, desc);
@@ -380,37 +361,25 @@ function parseLegacyCommands(b: Buffer): LegacyCommand[] | undefined {
 function parseLegacyCommand(b: Buffer, start: number, end: number): LegacyCommand | undefined {
   const command: LegacyCommand = { id: 0, method: 0, paramsStart: 0, paramsEnd: 0 };
   if (isNullLiteral(b, start, end)) return command;
-  if (b[start] !== LBRACE) return undefined;
-  let pos = skipWhitespace(b, start + 1, end);
-  if (b[pos] === RBRACE) return command;
-  for (;;) {
-    const keyEnd = scanString(b, pos, end);
-    if (keyEnd < 0) return undefined;
-    const key = (JSON.parse(b.toString("utf8", pos, keyEnd)) as string).toLowerCase();
-    pos = skipWhitespace(b, keyEnd, end);
-    if (b[pos] !== COLON) return undefined;
-    const valueStart = skipWhitespace(b, pos + 1, end);
-    const valueEnd = scanValue(b, valueStart, end);
-    if (valueEnd < 0) return undefined;
-    if (!isNullLiteral(b, valueStart, valueEnd) || key === "params") {
-      const raw = b.toString("utf8", valueStart, valueEnd);
-      if (key === "id") {
-        if (!/^(0|[1-9][0-9]*)$/.test(raw) || Number(raw) > 0xffffffff) return undefined;
-        command.id = Number(raw);
-      } else if (key === "method") {
-        const method = legacyMethod(raw);
-        if (method === undefined) return undefined;
-        command.method = method;
-      } else if (key === "params") {
-        command.paramsStart = valueStart;
-        command.paramsEnd = valueEnd;
-      }
+  const members: MemberRange[] = [];
+  if (scanMembers(b, start, end, members) < 0) return undefined;
+  for (const { keyStart, keyEnd, valueStart, valueEnd } of members) {
+    const key = (JSON.parse(b.toString("utf8", keyStart, keyEnd)) as string).toLowerCase();
+    if (isNullLiteral(b, valueStart, valueEnd) && key !== "params") continue;
+    const raw = b.toString("utf8", valueStart, valueEnd);
+    if (key === "id") {
+      if (!/^(0|[1-9][0-9]*)$/.test(raw) || Number(raw) > 0xffffffff) return undefined;
+      command.id = Number(raw);
+    } else if (key === "method") {
+      const method = legacyMethod(raw);
+      if (method === undefined) return undefined;
+      command.method = method;
+    } else if (key === "params") {
+      command.paramsStart = valueStart;
+      command.paramsEnd = valueEnd;
     }
-    pos = skipWhitespace(b, valueEnd, end);
-    if (b[pos] === RBRACE) return command;
-    if (b[pos] !== COMMA) return undefined;
-    pos = skipWhitespace(b, pos + 1, end);
   }
+  return command;
 }
 
 /** A method given as a name (matched without case, as written between the quotes) or as an integer. */
@@ -423,7 +392,7 @@ function legacyMethod(raw: string): number | undefined {
 }
 
 function isNullLiteral(b: Buffer, start: number, end: number): boolean {
-  return end - start === 4 && b.toString("latin1", start, end) === "null";
+  return end - start === 4 && isNullAt(b, start, end);
 }
 
 function legacyReplyBytes(

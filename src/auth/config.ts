@@ -3,6 +3,7 @@
  * patterns compiled, and every problem collected with its key path so start-up can report them together.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
+import { compileGoRegex } from "../util/go-regex.js";
 import { type ClaimPattern, templatePlaceholders, templateSafetyProblems } from "./jwks-template.js";
 
 /**
@@ -70,18 +71,6 @@ const MIN_RSA_BITS = 2048;
  * Centrifugo allows `^[a-zA-Z_]+$`; dotted paths into nested objects are our extension (gjson supports them).
  */
 const USER_ID_CLAIM = /^[a-zA-Z_]+(?:\.[a-zA-Z_]+)*$/;
-/** A leading RE2 flag group such as `(?i)`, which JavaScript has as regular expression flags instead. */
-const LEADING_FLAGS = /^\(\?([imsU]+)\)/;
-/** RE2's `(?P<name>`, not preceded by an escaping backslash. */
-const PYTHON_NAMED_GROUP = /(?<!\\)((?:\\\\)*)\(\?P</g;
-/**
- * An escape: RE2's one-letter Unicode class (`\pL`) or any escaped character. Escapes are matched left to
- * right, so `\\-` stays an escaped backslash followed by `-`.
- */
-const ESCAPE = /\\([pP][A-Z]|.)/gs;
-/** Punctuation that Unicode mode accepts escaped; RE2 accepts any escaped ASCII punctuation. */
-const JS_ESCAPABLE = "^$\\.*+?()[]{}|/";
-
 /**
  * Validate a config once at start-up: returns a list of problems like "client.token.audience and
  * audience_regex are exclusive", "client.token.rsa_public_key: not a valid RSA public key PEM". `keyPath` is
@@ -110,33 +99,6 @@ export function compileTokenVerifierConfig(
   };
   problems.push(...jwksProblems(config));
   return { compiled, problems: problems.map((problem) => `${keyPath}.${problem}`) };
-}
-
-/**
- * Compiles a Centrifugo (Go RE2) pattern as a JavaScript regular expression: `(?P<name>` becomes `(?<name>`,
- * `\pL` becomes `\p{L}`, escaped punctuation becomes a hex escape, a leading `(?i)`/`(?m)`/`(?s)` becomes a flag, and Unicode mode
- * makes other RE2-only syntax fail loudly instead of silently meaning something else. Throws SyntaxError.
- */
-export function compileGoRegex(pattern: string): RegExp {
-  let source = pattern.replace(PYTHON_NAMED_GROUP, "$1(?<").replace(ESCAPE, escapeForUnicodeMode);
-  let flags = "u";
-  const leading = LEADING_FLAGS.exec(source);
-  if (leading?.[1] !== undefined) {
-    if (leading[1].includes("U")) throw new SyntaxError("flag U (ungreedy) is not supported");
-    flags += [...new Set(leading[1])].join("");
-    source = source.slice(leading[0].length);
-  }
-  return new RegExp(source, flags);
-}
-
-/**
- * Rewrites RE2 escapes that Unicode mode refuses: `\pL` becomes `\p{L}`, and escaped punctuation such as `\-`
- * or `\_` becomes a hex escape.
- */
-function escapeForUnicodeMode(sequence: string, escaped: string): string {
-  if (escaped.length === 2) return `\\${escaped[0]}{${escaped[1]}}`;
-  const punctuation = /[!-/:-@[-`{-~]/.test(escaped) && !JS_ESCAPABLE.includes(escaped);
-  return punctuation ? `\\x${escaped.charCodeAt(0).toString(16).padStart(2, "0")}` : sequence;
 }
 
 function compileHmac(config: TokenVerifierConfig, problems: string[]) {

@@ -3,8 +3,8 @@
  * keys were checked during resolution; these run on the typed config and name the key path of each problem.
  */
 
-import { compileGoRegex } from "../auth/config.js";
 import { validateTokenVerifierConfig } from "../auth/index.js";
+import { compileGoRegex } from "../util/go-regex.js";
 import type { Config } from "./schema/index.js";
 
 type ChannelOptions = Config["channel"]["without_namespace"];

@@ -2,6 +2,7 @@
  * Client commands on a channel that need no more session state than "is it subscribed": publish, presence,
  * presence_stats and history (§4.3, §6.3), plus rpc.
  */
+import { toProtoClientInfo, toProtoPublication } from "../engine/wire.js";
 import {
   DisconnectBadRequest,
   ErrorBadRequest,
@@ -17,7 +18,6 @@ import type {
 } from "../protocol/index.js";
 import type { Client } from "./client.js";
 import { checkHistory, checkPresence, checkPublicationData, checkPublish } from "./permissions.js";
-import { toProtoClientInfo, toProtoPublication } from "./publication.js";
 
 export async function onPublish(client: Client, id: number, req: PublishRequest): Promise<void> {
   if (req.channel === "" || req.data.length === 0) throw DisconnectBadRequest;

@@ -90,17 +90,3 @@ export function isAscii(s: string): boolean {
 export function isValidChannelName(name: ChannelName, channelRegex: RegExp | undefined): boolean {
   return channelRegex === undefined ? isAscii(name.channel) : channelRegex.test(name.rest);
 }
-
-const GO_FLAGS = /^\(\?([ims]+)\)/;
-
-/**
- * Compiles a `channel_regex` written for Go's RE2. Unanchored like Go's MatchString, and in Unicode mode so
- * `.` and `\p{L}` see code points as Go sees runes. A leading Go flag group such as `(?i)` becomes a JS
- * flag; other RE2-only syntax (`\z`, `[[:alpha:]]`, `(?U)`) is not translated and fails to compile.
- * Throws SyntaxError for a pattern JS cannot compile.
- */
-export function compileChannelRegex(source: string): RegExp {
-  const flags = GO_FLAGS.exec(source);
-  if (flags === null) return new RegExp(source, "u");
-  return new RegExp(source.slice(flags[0].length), `u${flags[1]}`);
-}

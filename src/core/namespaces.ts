@@ -3,10 +3,10 @@
  * resolves a channel with one Map lookup, and each `channel_regex` is compiled once.
  */
 import { ErrorBadRequest, ErrorUnknownChannel } from "../protocol/codes.js";
+import { compileGoRegex } from "../util/go-regex.js";
 import {
   type ChannelName,
   type ChannelSyntax,
-  compileChannelRegex,
   exceedsMaxLength,
   isValidChannelName,
   parseChannelName,
@@ -131,7 +131,7 @@ function compileNamespace(options: NamespaceOptions, config: ChannelConfig, path
 function compileRegexAt(source: string, path: string): RegExp | undefined {
   if (source === "") return undefined;
   try {
-    return compileChannelRegex(source);
+    return compileGoRegex(source);
   } catch (err) {
     throw new Error(
       `${path}: invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`,

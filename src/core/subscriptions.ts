@@ -6,6 +6,7 @@ import {
   TokenExpiredError,
 } from "../auth/index.js";
 import type { Publication, StreamPosition } from "../engine/types.js";
+import { toProtoPublication } from "../engine/wire.js";
 import {
   Disconnect,
   DisconnectBadRequest,
@@ -45,7 +46,6 @@ import {
   subscriptionFlags,
 } from "./permissions.js";
 import type { PreparedPublication } from "./prepared.js";
-import { toProtoPublication } from "./publication.js";
 import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.js";
 import { filterProblem, matchesFilter } from "./tags-filter.js";
 

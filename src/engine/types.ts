@@ -28,6 +28,11 @@ export interface Publication {
   time: number;
 }
 
+/** Centrifugo's `history_meta_ttl` default, 720 h: an engine's stream meta lifetime when nothing sets one. */
+export const DEFAULT_HISTORY_META_TTL_MS = 720 * 60 * 60 * 1000;
+/** How long a publish result is remembered for its idempotency key when the call does not say: 300 s. */
+export const DEFAULT_IDEMPOTENT_RESULT_TTL_MS = 300_000;
+
 export interface PublishOptions {
   /** Keep at most this many publications; 0 (with `historyTtlMs` 0) means no history. */
   historySize: number;
@@ -39,6 +44,7 @@ export interface PublishOptions {
   tags?: Record<string, string>;
   /** Same key on the same channel within `idempotentResultTtlMs` returns the first result, without a broadcast. */
   idempotencyKey?: string;
+  /** Unset or 0 = {@link DEFAULT_IDEMPOTENT_RESULT_TTL_MS}. */
   idempotentResultTtlMs?: number;
   /** When > 0 (and history is on), a version ≤ the last one seen in the same `versionEpoch` is skipped. */
   version?: number;

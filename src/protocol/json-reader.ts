@@ -10,6 +10,7 @@ import {
   BACKSLASH,
   COLON,
   COMMA,
+  FALSE,
   hexValue,
   isNullAt,
   LBRACE,
@@ -23,15 +24,13 @@ import {
   scanString,
   scanValue,
   skipWhitespace,
+  TRUE,
 } from "./json-scan.js";
 import { type FieldInfo, fieldsOf, Shape } from "./schema.js";
 import { decodeUtf8 } from "./utf8.js";
 
 /** Nested messages (FilterNode trees) deeper than this are rejected instead of recursing further. */
 const MAX_MESSAGE_DEPTH = 100;
-
-const TRUE = [0x74, 0x72, 0x75, 0x65];
-const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
 
 /** Integer ranges by scalar type, exact (bigint) and as doubles for the fast check. */
 interface IntRange {

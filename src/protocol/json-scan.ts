@@ -20,9 +20,18 @@ export const RBRACE = 0x7d;
 /** Same limit as Go's encoding/json; deeper input is rejected rather than risking unbounded work. */
 const MAX_NESTING = 10000;
 
-const TRUE = [0x74, 0x72, 0x75, 0x65];
-const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
-const NULL = [0x6e, 0x75, 0x6c, 0x6c];
+/** The bytes of `true`, `false` and `null`, for {@link scanLiteral}. */
+export const TRUE: readonly number[] = [0x74, 0x72, 0x75, 0x65];
+export const FALSE: readonly number[] = [0x66, 0x61, 0x6c, 0x73, 0x65];
+const NULL: readonly number[] = [0x6e, 0x75, 0x6c, 0x6c];
+
+/** Where one member of a JSON object lies, as byte ranges: its key (quotes included) and its value. */
+export interface MemberRange {
+  readonly keyStart: number;
+  readonly keyEnd: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+}
 
 /** Whether `b` holds exactly one JSON value, optionally surrounded by whitespace. */
 export function isValidJson(b: Uint8Array): boolean {
@@ -88,6 +97,31 @@ function afterValue(b: Uint8Array, pos: number, end: number, open: number[]): nu
     pos++;
   }
   return pos;
+}
+
+/**
+ * Scan the JSON object starting exactly at `pos`, pushing each member's ranges onto `members` in document
+ * order, duplicates included: callers that hand values on byte for byte (legacy API params, JWT claims) need
+ * the source text, which parsing into JS values would lose.
+ */
+export function scanMembers(b: Uint8Array, pos: number, end: number, members: MemberRange[]): number {
+  if (b[pos] !== LBRACE) return -1;
+  pos = skipWhitespace(b, pos + 1, end);
+  if (b[pos] === RBRACE) return pos + 1;
+  for (;;) {
+    const keyEnd = b[pos] === QUOTE ? scanString(b, pos, end) : -1;
+    if (keyEnd < 0) return -1;
+    const colon = skipWhitespace(b, keyEnd, end);
+    if (b[colon] !== COLON) return -1;
+    const valueStart = skipWhitespace(b, colon + 1, end);
+    const valueEnd = scanValue(b, valueStart, end);
+    if (valueEnd < 0) return -1;
+    members.push({ keyStart: pos, keyEnd, valueStart, valueEnd });
+    pos = skipWhitespace(b, valueEnd, end);
+    if (b[pos] === RBRACE) return pos + 1;
+    if (b[pos] !== COMMA) return -1;
+    pos = skipWhitespace(b, pos + 1, end);
+  }
 }
 
 /** A key, its colon and the whitespace before the value. */

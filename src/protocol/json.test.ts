@@ -10,6 +10,7 @@ import {
   ProtocolDecodeError,
   ReplySchema,
 } from "./index.js";
+import { type MemberRange, scanMembers } from "./json-scan.js";
 
 const json = codecFor("json");
 const text = new TextEncoder();
@@ -354,5 +355,29 @@ describe("JSON command decoding", () => {
   it("accepts deep but bounded nesting", () => {
     assert.equal(decode(`{"x":${deep(5000)}}`).length, 1);
     assert.equal(decode(`{"id":1,"subscribe":{"tf":${deepFilter(50)}}}`).length, 1);
+  });
+});
+
+describe("scanMembers", () => {
+  const members = (s: string) => {
+    const found: MemberRange[] = [];
+    const end = scanMembers(bytes(s), 0, bytes(s).length, found);
+    const slice = (a: number, b: number) => s.slice(a, b);
+    return { end, found: found.map((m) => [slice(m.keyStart, m.keyEnd), slice(m.valueStart, m.valueEnd)]) };
+  };
+  it("gives each key and value as written, in order, duplicates included", () => {
+    assert.deepEqual(members('{ "a" : [1, "]}"] ,"b":null,"a":{} } tail'), {
+      end: 36,
+      found: [
+        ['"a"', '[1, "]}"]'],
+        ['"b"', "null"],
+        ['"a"', "{}"],
+      ],
+    });
+  });
+  it("returns -1 for anything but an object", () => {
+    for (const s of ["[]", "{", '{"a"}', '{"a":1,}', "{a:1}", '{"a":1 "b":2}']) {
+      assert.equal(members(s).end, -1, s);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { ErrorUnrecoverablePosition } from "../../protocol/codes.js";
+import { DEFAULT_HISTORY_META_TTL_MS, DEFAULT_IDEMPOTENT_RESULT_TTL_MS } from "../types.js";
 import type {
   Broker,
   BrokerEventHandler,
@@ -13,10 +14,6 @@ import type {
 import { DeadlineQueue } from "./deadlines.js";
 import { MemoryStream } from "./stream.js";
 
-/** Centrifugo's `history_meta_ttl` default: 720 h. */
-export const DEFAULT_HISTORY_META_TTL_MS = 720 * 60 * 60 * 1000;
-/** How long a publish result is remembered for its idempotency key when the call does not say: 300 s. */
-export const DEFAULT_IDEMPOTENT_RESULT_TTL_MS = 300_000;
 /** How often expired history, stream meta and idempotent results are removed from memory. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 1000;
 

@@ -4,9 +4,9 @@
  * Centrifugo's NATS broker frames it, so Turbine and Centrifugo nodes understand each other's messages.
  */
 import { create } from "@bufbuild/protobuf";
-import { fromProtoClientInfo, toProtoClientInfo } from "../../core/publication.js";
 import { decodeProtobufMessage, encodeProtobufMessage, PushSchema } from "../../protocol/index.js";
 import type { ClientInfo, Publication } from "../types.js";
+import { fromProtoClientInfo, fromProtoPublication, toProtoClientInfo } from "../wire.js";
 
 /** A decoded message; publications carry no offset (NATS keeps no history). */
 export type NatsMessage =
@@ -56,11 +56,7 @@ export function decodeNatsMessage(bytes: Uint8Array): NatsMessage {
   const push = decodeProtobufMessage(PushSchema, bytes);
   const { channel } = push;
   if (push.pub !== undefined) {
-    const { pub: proto } = push;
-    const pub: Publication = { offset: 0, data: proto.data, time: proto.time };
-    if (proto.info !== undefined) pub.info = fromProtoClientInfo(proto.info);
-    if (Object.keys(proto.tags).length > 0) pub.tags = proto.tags;
-    return { kind: "publication", channel, pub, delta: proto.delta };
+    return { kind: "publication", channel, pub: fromProtoPublication(push.pub, 0), delta: push.pub.delta };
   }
   if (push.join !== undefined)
     return { kind: "join", channel, info: fromProtoClientInfo(push.join.info ?? emptyInfo()) };

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { ErrorUnrecoverablePosition } from "../../protocol/codes.js";
 import { generateEpoch } from "../epoch.js";
+import { DEFAULT_HISTORY_META_TTL_MS, DEFAULT_IDEMPOTENT_RESULT_TTL_MS } from "../types.js";
 import type {
   Broker,
   BrokerEventHandler,
@@ -30,11 +31,6 @@ import {
   unsavedPublicationMessage,
 } from "./messages.js";
 import { PubSubSubscriptions } from "./subscriptions.js";
-
-/** Centrifugo's `history_meta_ttl` default: 720 h. */
-export const DEFAULT_HISTORY_META_TTL_MS = 720 * 60 * 60 * 1000;
-/** How long a publish result is remembered for its idempotency key when the call does not say: 300 s. */
-export const DEFAULT_IDEMPOTENT_RESULT_TTL_MS = 300_000;
 
 export interface RedisBrokerOptions {
   /** Prefix of every key and PUB/SUB channel (`engine.redis.prefix`). */

@@ -12,13 +12,14 @@
  * The publish script builds the first two itself (see `lua.ts`), so the formats must stay in step.
  */
 import { create } from "@bufbuild/protobuf";
-import { decodeProtobufMessage, encodeProtobufMessage } from "../../protocol/index.js";
 import {
   ClientInfoSchema,
+  decodeProtobufMessage,
+  encodeProtobufMessage,
   PublicationSchema,
-  type ClientInfo as ProtoClientInfo,
 } from "../../protocol/index.js";
 import type { ClientInfo, Publication, StreamPosition } from "../types.js";
+import { fromProtoClientInfo, fromProtoPublication, toProtoClientInfo } from "../wire.js";
 
 const COLON = 0x3a;
 const PUBLICATION = 0x70; // p
@@ -40,7 +41,7 @@ export function encodePublication(
 ): Buffer {
   const pub = create(PublicationSchema, {
     data,
-    info: info === undefined ? undefined : toProto(info),
+    info: info === undefined ? undefined : toProtoClientInfo(info),
     tags: tags ?? {},
     time,
   });
@@ -49,20 +50,16 @@ export function encodePublication(
 
 /** A stored body back to a publication at `offset`. Throws on malformed Protobuf. */
 export function decodePublication(body: Uint8Array, offset: number): Publication {
-  const proto = decodeProtobufMessage(PublicationSchema, body);
-  const pub: Publication = { offset, data: proto.data, time: proto.time };
-  if (proto.info !== undefined) pub.info = fromProto(proto.info);
-  if (Object.keys(proto.tags).length > 0) pub.tags = proto.tags;
-  return pub;
+  return fromProtoPublication(decodeProtobufMessage(PublicationSchema, body), offset);
 }
 
 export function encodeClientInfo(info: ClientInfo): Buffer {
-  return asBuffer(encodeProtobufMessage(ClientInfoSchema, toProto(info)));
+  return asBuffer(encodeProtobufMessage(ClientInfoSchema, toProtoClientInfo(info)));
 }
 
 /** Throws on malformed Protobuf. */
 export function decodeClientInfo(bytes: Uint8Array): ClientInfo {
-  return fromProto(decodeProtobufMessage(ClientInfoSchema, bytes));
+  return fromProtoClientInfo(decodeProtobufMessage(ClientInfoSchema, bytes));
 }
 
 /** The PUB/SUB message of a publication that was not saved to history. */
@@ -127,22 +124,6 @@ function digits(message: Buffer, start: number, end: number): number {
     n = n * 10 + d;
   }
   return n;
-}
-
-function toProto(info: ClientInfo): ProtoClientInfo {
-  return create(ClientInfoSchema, {
-    user: info.user,
-    client: info.client,
-    connInfo: info.connInfo ?? new Uint8Array(),
-    chanInfo: info.chanInfo ?? new Uint8Array(),
-  });
-}
-
-function fromProto(proto: ProtoClientInfo): ClientInfo {
-  const info: ClientInfo = { user: proto.user, client: proto.client };
-  if (proto.connInfo.length > 0) info.connInfo = proto.connInfo;
-  if (proto.chanInfo.length > 0) info.chanInfo = proto.chanInfo;
-  return info;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
