@@ -31,7 +31,7 @@ import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
-import { toProtoClientInfo, toProtoPublication } from "./publication.js";
+import { toProtoClientInfo, toProtoPublication } from "../engine/wire.js";
 import { TimerWheel } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
 import { FlushScheduler } from "./writer.js";
