@@ -47,6 +47,7 @@ const NO_SHARED_POLL = "Turbine has no shared poll subscriptions yet";
 const NO_SUBSCRIBE_STREAM = "Turbine has no subscribe stream proxy yet (such subscribes answer 108)";
 const NO_GRPC_TRANSPORT = "Turbine has no GRPC client transport to take metadata from";
 const NO_UNI = "Turbine has no unidirectional transports yet";
+const NO_REPLICAS = "Turbine's Redis engine does not read from replicas yet";
 const NO_HTTP3 = "Node.js has no stable HTTP/3 server";
 const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipped";
 // centrifugo internal/app/mux.go passes these to gorilla/websocket; ws sizes its own buffers and writes.
@@ -64,13 +65,15 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "*.redis.presence_hash_field_ttl": warned(
     "Turbine's Redis presence does not expire hash fields one by one",
   ),
-  "*.redis.replica_client": refused("Turbine's Redis engine does not read from replicas yet"),
+  "engine.redis.replica_client": refused(NO_REPLICAS),
   broker: served('"memory", "redis" and "nats"; other types are refused at start'),
+  "broker.redis.replica_client": refused(NO_REPLICAS),
   "broker.nats.tls": refused("Turbine's NATS broker cannot connect over TLS yet"),
   "broker.nats.allow_wildcards": refused("Turbine's NATS broker has no wildcard subscriptions yet"),
   "broker.nats.raw_mode": refused("Turbine's NATS broker has no raw mode yet"),
   "broker.postgres": warned("Turbine has no PostgreSQL broker"),
   presence_manager: served(),
+  "presence_manager.redis.replica_client": refused(NO_REPLICAS),
   map_broker: warned(NO_MAP),
   controller: warned(
     "Turbine's node-to-node messages travel with its broker; it has no PostgreSQL controller",
