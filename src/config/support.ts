@@ -21,20 +21,23 @@ import type { ObjectSpec } from "./spec.js";
  */
 export type SupportLevel = "served" | "warned" | "refused";
 
+/** A value a support entry may list as served. */
+type Scalar = string | number | boolean;
+
 /** How Turbine treats one key (or section) of Centrifugo's configuration. */
 export interface Support {
   readonly level: SupportLevel;
   /** One line: why it is not served, or (served) what to know about it; may be empty for served keys. */
   readonly reason: string;
   /** Values other than the default that Turbine does serve (`subscription_type: "stream"`). */
-  readonly servedValues?: readonly (string | number | boolean)[];
+  readonly servedValues?: readonly Scalar[];
 }
 
 function served(reason = ""): Support {
   return { level: "served", reason };
 }
 
-function warned(reason: string, servedValues?: readonly string[]): Support {
+function warned(reason: string, servedValues?: readonly Scalar[]): Support {
   return servedValues === undefined ? { level: "warned", reason } : { level: "warned", reason, servedValues };
 }
 
@@ -53,7 +56,11 @@ const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipp
 // centrifugo internal/app/mux.go passes these to gorilla/websocket; ws sizes its own buffers and writes.
 const GORILLA = "gorilla/websocket tuning; Turbine's ws library manages its own buffers and writes";
 
-/** The support table, in schema order. Every top-level section has its own entry (the README lists them). */
+/**
+ * The support table, in schema order. Every top-level section has its own entry (the README lists them). A key
+ * that matters to security and that Turbine cannot serve is refused, never warned (`broker.nats.tls`: warning
+ * and then talking to NATS in plaintext would be worse than not starting).
+ */
 export const SUPPORT: Readonly<Record<string, Support>> = {
   http_server: served(),
   "http_server.http3": refused(NO_HTTP3),
@@ -248,6 +255,6 @@ function collect(spec: ObjectSpec, value: RawObject, at: string, off: boolean, f
  */
 export function unservedKeys(config: Config): UnservedKey[] {
   const found: UnservedKey[] = [];
-  collect(schema, config as unknown as RawObject, "", false, found);
+  collect(schema, config, "", false, found);
   return found;
 }
