@@ -11,7 +11,6 @@ import { connectNatsBroker } from "../engine/nats/index.js";
 import {
   connectRedisBroker,
   connectRedisPresenceManager,
-  type RedisConnectionOptions,
   type RedisSection,
   redisShards,
 } from "../engine/redis/index.js";
@@ -33,8 +32,8 @@ interface BrokerPart {
 
 /**
  * The engine the config names, as Centrifugo assembles it: `broker` and `presence_manager`, when enabled,
- * replace the engine's broker and presence manager. What is not supported yet is refused loudly rather than
- * replaced.
+ * replace the engine's broker and presence manager. Unsupported types are refused loudly rather than replaced;
+ * unsupported keys were already warned about or refused by the config's support table.
  */
 export async function configuredEngine(config: Config, logger: Logger): Promise<Engine> {
   const { broker, controller } = config.broker.enabled
@@ -83,14 +82,8 @@ async function separateBroker(config: Config, logger: Logger): Promise<BrokerPar
  * is the controller too) control messages; presence stays with the engine or `presence_manager`.
  */
 async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
+  // TLS, wildcards and raw mode are refused by the config's support table (src/config/support.ts).
   const nats = config.broker.nats;
-  const unsupported: [string, boolean][] = [
-    ["broker.nats.tls.enabled", nats.tls.enabled],
-    ["broker.nats.allow_wildcards", nats.allow_wildcards],
-    ["broker.nats.raw_mode.enabled", nats.raw_mode.enabled],
-  ];
-  const key = unsupported.find(([, set]) => set)?.[0];
-  if (key !== undefined) throw new Error(`${key}: not supported yet by Turbine's NATS broker`);
   try {
     return await connectNatsBroker({
       connection: {
@@ -123,7 +116,7 @@ async function redisBroker(
   path: string,
   logger: Logger,
 ): Promise<BrokerPart> {
-  const shards = redisShardsOf(section, path, logger);
+  const shards = redisShards(section, path, loadPem);
   return connectRedis(section, path, () =>
     connectRedisBroker({
       shards,
@@ -141,10 +134,7 @@ async function redisPresenceManager(
   path: string,
   logger: Logger,
 ): Promise<PresenceManager> {
-  for (const key of ["presence_user_mapping", "presence_hash_field_ttl"] as const) {
-    if (section[key]) logger.warn(`${path}.${key} is not supported yet and is ignored`);
-  }
-  const shards = redisShardsOf(section, path, logger);
+  const shards = redisShards(section, path, loadPem);
   return connectRedis(section, path, () =>
     connectRedisPresenceManager({
       shards,
@@ -153,21 +143,6 @@ async function redisPresenceManager(
       logger: logger.child({ engine: "redis", part: "presence" }),
     }),
   );
-}
-
-/** Shard connection options of a section; refuses what Turbine cannot do yet. */
-function redisShardsOf(
-  section: RedisSection & { replica_client: { enabled: boolean }; sentinel_client_name: string },
-  path: string,
-  logger: Logger,
-): RedisConnectionOptions[] {
-  if (section.replica_client.enabled) {
-    throw new Error(`${path}.replica_client.enabled: not supported yet by Turbine's Redis engine`);
-  }
-  if (section.sentinel_client_name !== "") {
-    logger.warn(`${path}.sentinel_client_name is not supported yet and is ignored`);
-  }
-  return redisShards(section, path, loadPem);
 }
 
 /** Runs `connect`, naming the key that holds the unreachable addresses in a connection failure. */

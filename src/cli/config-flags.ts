@@ -1,9 +1,11 @@
 /**
  * Root command flags, derived from the config schema: every key marked as a flag becomes `--<key.path>` (with
- * its short name), and its v5 names become hidden `--<v5_name>` flags that load with a warning.
+ * its short name), and its v5 names become hidden `--<v5_name>` flags that load with a warning. Flags of keys
+ * Turbine does not serve are hidden too, yet still parsed (the official Helm chart passes
+ * `--prometheus.enabled` and `--uni_grpc.port`), so that loading warns about them or refuses them.
  */
 import { type Command, Option } from "commander";
-import { DEFAULT_CONFIG_FILE, type FlagKey, flagKeys, schema } from "../config/index.js";
+import { DEFAULT_CONFIG_FILE, type FlagKey, flagKeys, schema, supportOf } from "../config/index.js";
 
 const FLAGS: readonly FlagKey[] = flagKeys(schema);
 
@@ -15,11 +17,12 @@ function option(name: string, key: FlagKey, short?: string): Option {
   return new Option(withValue, `${key.spec.doc}${shown}`);
 }
 
-/** Adds `-c/--config` and every config flag (v6 and hidden v5 ones) to `command`. */
+/** Adds `-c/--config` and every config flag to `command`: v6 ones, listed in help when served, and hidden v5 ones. */
 export function addConfigFlags(command: Command): Command {
   command.option("-c, --config <file>", "path to config file", DEFAULT_CONFIG_FILE);
   for (const key of FLAGS) {
-    command.addOption(option(key.path, key, key.short));
+    const flag = option(key.path, key, key.short);
+    command.addOption(supportOf(key.path)?.level === "served" ? flag : flag.hideHelp());
     for (const v5 of key.v5) command.addOption(option(v5, key).hideHelp());
   }
   return command;

@@ -7,4 +7,14 @@ export { loadPem } from "./pem.js";
 export { DEFAULT_CONFIG_FILE, defaultConfig, type LoadOptions, type LoadResult, loadConfig } from "./load.js";
 export { renderConfig, toRawConfig } from "./render.js";
 export { type Config, type Schema, schema } from "./schema/index.js";
-export { envName } from "./walk.js";
+export {
+  SUPPORT,
+  type Support,
+  supportEntryOf,
+  type SupportLevel,
+  supportOf,
+  type UnservedKey,
+  unservedKeys,
+  unservedMessage,
+} from "./support.js";
+export { envName, leafPaths } from "./walk.js";

@@ -6,6 +6,7 @@ import { applyFlags } from "./flags.js";
 import type { RawObject } from "./raw.js";
 import { resolveObject } from "./resolve.js";
 import { type Config, schema } from "./schema/index.js";
+import { unservedKeys, unservedMessage } from "./support.js";
 import { migrateV5 } from "./v5.js";
 import { validateConfig } from "./validate.js";
 
@@ -25,11 +26,17 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Flag values keyed by v6 key path (`http_server.port`) or v5 name (`port`). */
   flags?: Readonly<Record<string, string | boolean>>;
-  /** Unknown keys in the file are errors instead of warnings. */
+  /**
+   * Unknown keys and v5 keys in the file are errors instead of warnings (Centrifugo v6's `checkconfig --strict`
+   * fails on unknown keys, and v5 keys are unknown to it).
+   */
   strict?: boolean;
 }
 
-/** A loaded configuration and what deserves a warning (v5 keys, unknown keys and env vars). */
+/**
+ * A loaded configuration and what deserves a warning: v5 keys, unknown keys and env vars, and keys Turbine
+ * accepts without serving them (see `support.ts`).
+ */
 export interface LoadResult {
   config: Config;
   warnings: string[];
@@ -40,7 +47,17 @@ function readTree(file: string | undefined): RawObject {
   return readConfigFile(file ?? DEFAULT_CONFIG_FILE, file !== undefined);
 }
 
-/** Resolves and validates `tree`; cross-key rules only run when every single key was fine. */
+/** Set keys Turbine does not serve: warned ones join `warnings`, refused ones `errors`. */
+function checkSupport(config: Config, errors: string[], warnings: string[]): void {
+  for (const key of unservedKeys(config)) {
+    (key.support.level === "refused" ? errors : warnings).push(unservedMessage(key));
+  }
+}
+
+/**
+ * Resolves and validates `tree`; cross-key rules only run when every single key was fine. Resolution leaves a
+ * bad key at its default, so the support check never reports a key for a value that was rejected.
+ */
 function resolveTree(
   tree: RawObject,
   env: NodeJS.ProcessEnv,
@@ -50,6 +67,7 @@ function resolveTree(
 ): Config {
   const config = resolveObject(schema, tree, "", { errors, warnings, strict, env }) as Config;
   if (errors.length === 0) errors.push(...validateConfig(config));
+  checkSupport(config, errors, warnings);
   if (errors.length > 0) throw new ConfigError(errors);
   return config;
 }
@@ -64,7 +82,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
   const errors: string[] = [];
   // Cloned because v5 migration and the env and flag layers edit the tree in place.
   const tree = options.values === undefined ? readTree(options.file) : structuredClone(options.values);
-  migrateV5(tree, schema, warnings);
+  migrateV5(tree, schema, strict ? errors : warnings);
   applyEnv(tree, schema, env, errors, warnings);
   applyFlags(tree, schema, flags, errors, warnings);
   return { config: resolveTree(tree, env, strict, errors, warnings), warnings };

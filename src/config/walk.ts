@@ -78,3 +78,16 @@ export function scopeOf(spec: ObjectSpec): Scope {
   }
   return scope;
 }
+
+/**
+ * Every key path of `spec` that holds a value, in schema order. Fields of array items are written
+ * `list[].field` (`channel.namespaces[].presence`), the notation of the support table.
+ */
+export function leafPaths(spec: ObjectSpec, prefix = ""): string[] {
+  return Object.entries(spec.fields).flatMap(([key, field]) => {
+    const path = joinPath(prefix, key);
+    if (field.kind === "object") return leafPaths(field, path);
+    if (field.kind === "list") return leafPaths(field.item, `${path}[]`);
+    return [path];
+  });
+}

@@ -41,3 +41,8 @@ export function assertProblem(problems: readonly string[], path: string, reason:
   const found = problems.some((p) => p.startsWith(`${path}`) && p.includes(reason));
   assert.ok(found, `no problem "${path}: …${reason}…" in:\n  ${problems.join("\n  ")}`);
 }
+
+/** `warnings` without the ones about keys Turbine does not serve (support.test.ts covers those). */
+export function withoutUnserved(warnings: readonly string[]): string[] {
+  return warnings.filter((w) => !w.includes(": not supported by Turbine, "));
+}

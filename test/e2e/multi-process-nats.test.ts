@@ -143,8 +143,8 @@ describe("NATS broker configuration", () => {
     const url = `nats://127.0.0.1:${await freePort()}`;
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ url }, /broker\.nats\.url: cannot connect to nats/],
-      [{ url, allow_wildcards: true }, /broker\.nats\.allow_wildcards: not supported yet/],
-      [{ url, raw_mode: { enabled: true } }, /broker\.nats\.raw_mode\.enabled: not supported yet/],
+      [{ url, allow_wildcards: true }, /broker\.nats\.allow_wildcards: not supported/],
+      [{ url, raw_mode: { enabled: true } }, /broker\.nats\.raw_mode\.enabled: not supported/],
     ];
     for (const [nats, expected] of cases) {
       await assert.rejects(startTestServer({ broker: { enabled: true, type: "nats", nats } }), expected);

@@ -1,0 +1,260 @@
+/**
+ * The support level of every config key: one table, read by `loadConfig` (start-up warnings and refusals), by
+ * `--help` (only served keys are listed) and by the README's generated "Configuration support" section.
+ *
+ * Keys are matched by path. An entry covers its key and everything below it (`sse` covers `sse.enabled`); the
+ * entry with the most path segments wins. `*` stands for any one segment, and fields of array items are written
+ * `list[].field` (`proxies[].grpc_metadata`, while messages name the item: `proxies[0].grpc_metadata`); the
+ * list's own name covers all its items.
+ * Flipping a feature to served is a one-line edit here.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { isPlainObject, joinPath, type RawObject } from "./raw.js";
+import { resolveObject } from "./resolve.js";
+import type { Config } from "./schema/index.js";
+import { schema } from "./schema/index.js";
+import type { ObjectSpec } from "./spec.js";
+
+/**
+ * `served`: Turbine implements the key. `warned`: accepted, no effect in Turbine; a start-up warning says so.
+ * `refused`: the configuration is rejected when the key is set.
+ */
+export type SupportLevel = "served" | "warned" | "refused";
+
+/** A value a support entry may list as served. */
+type Scalar = string | number | boolean;
+
+/** How Turbine treats one key (or section) of Centrifugo's configuration. */
+export interface Support {
+  readonly level: SupportLevel;
+  /** One line: why it is not served, or (served) what to know about it; may be empty for served keys. */
+  readonly reason: string;
+  /** Values other than the default that Turbine does serve (`subscription_type: "stream"`). */
+  readonly servedValues?: readonly Scalar[];
+}
+
+function served(reason = ""): Support {
+  return { level: "served", reason };
+}
+
+function warned(reason: string, servedValues?: readonly Scalar[]): Support {
+  return servedValues === undefined ? { level: "warned", reason } : { level: "warned", reason, servedValues };
+}
+
+function refused(reason: string): Support {
+  return { level: "refused", reason };
+}
+
+const NO_MAP = "Turbine has no map subscriptions yet";
+const NO_SHARED_POLL = "Turbine has no shared poll subscriptions yet";
+const NO_SUBSCRIBE_STREAM = "Turbine has no subscribe stream proxy yet (such subscribes answer 108)";
+const NO_GRPC_TRANSPORT = "Turbine has no GRPC client transport to take metadata from";
+const NO_UNI = "Turbine has no unidirectional transports yet";
+const NO_REPLICAS = "Turbine's Redis engine does not read from replicas yet";
+const NO_HTTP3 = "Node.js has no stable HTTP/3 server";
+const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipped";
+// centrifugo internal/app/mux.go passes these to gorilla/websocket; ws sizes its own buffers and writes.
+const GORILLA = "gorilla/websocket tuning; Turbine's ws library manages its own buffers and writes";
+
+/**
+ * The support table, in schema order. Every top-level section has its own entry (the README lists them). A key
+ * that matters to security and that Turbine cannot serve is refused, never warned (`broker.nats.tls`: warning
+ * and then talking to NATS in plaintext would be worse than not starting).
+ */
+export const SUPPORT: Readonly<Record<string, Support>> = {
+  http_server: served(),
+  "http_server.http3": refused(NO_HTTP3),
+  "http_server.h2c_external": refused("node:http cannot serve HTTP/1.1 and cleartext HTTP/2 on one port"),
+  log: served(),
+  engine: served(),
+  "*.redis.sentinel_client_name": warned("Turbine's Sentinel connections send no client name"),
+  "*.redis.presence_user_mapping": warned("Turbine's Redis presence keeps no user mapping"),
+  "*.redis.presence_hash_field_ttl": warned(
+    "Turbine's Redis presence does not expire hash fields one by one",
+  ),
+  "engine.redis.replica_client": refused(NO_REPLICAS),
+  broker: served('"memory", "redis" and "nats"; other types are refused at start'),
+  "broker.redis.replica_client": refused(NO_REPLICAS),
+  "broker.nats.tls": refused("Turbine's NATS broker cannot connect over TLS yet"),
+  "broker.nats.allow_wildcards": refused("Turbine's NATS broker has no wildcard subscriptions yet"),
+  "broker.nats.raw_mode": refused("Turbine's NATS broker has no raw mode yet"),
+  "broker.postgres": warned("Turbine has no PostgreSQL broker"),
+  presence_manager: served(),
+  "presence_manager.redis.replica_client": refused(NO_REPLICAS),
+  map_broker: warned(NO_MAP),
+  controller: warned(
+    "Turbine's node-to-node messages travel with its broker; it has no PostgreSQL controller",
+  ),
+  shared_poll: warned(NO_SHARED_POLL),
+  client: served(),
+  "client.proxy.*.grpc_metadata": warned(NO_GRPC_TRANSPORT),
+  "client.token.insecure_skip_jwks_endpoint_safety_check": warned(NO_SKIP_JWKS_CHECK),
+  "client.subscription_token.insecure_skip_jwks_endpoint_safety_check": warned(NO_SKIP_JWKS_CHECK),
+  "client.connect_code_to_unidirectional_disconnect": warned(NO_UNI),
+  channel: served(),
+  "channel.proxy.*.grpc_metadata": warned(NO_GRPC_TRANSPORT),
+  "channel.proxy.subscribe_stream": warned(NO_SUBSCRIBE_STREAM),
+  "channel.proxy.map_publish": warned(NO_MAP),
+  "channel.proxy.map_remove": warned(NO_MAP),
+  "channel.proxy.shared_poll_refresh": warned(NO_SHARED_POLL),
+  "channel.*.map_clients_presence_channel_prefix": warned(NO_MAP),
+  "channel.*.map_users_presence_channel_prefix": warned(NO_MAP),
+  "channel.*.subscribe_stream_proxy_enabled": warned(NO_SUBSCRIBE_STREAM),
+  "channel.*.subscribe_stream_proxy_name": warned(NO_SUBSCRIBE_STREAM),
+  "channel.*.subscribe_stream_proxy_bidirectional": warned(NO_SUBSCRIBE_STREAM),
+  "channel.*.subscription_type": warned(
+    "Turbine has no map or shared poll subscriptions yet (such subscribes answer 103)",
+    ["stream"],
+  ),
+  "channel.*.map": warned(NO_MAP),
+  "channel.*.shared_poll": warned(NO_SHARED_POLL),
+  rpc: served(),
+  "rpc.proxy.grpc_metadata": warned(NO_GRPC_TRANSPORT),
+  proxies: served(),
+  "proxies[].grpc_metadata": warned(NO_GRPC_TRANSPORT),
+  http_api: served(),
+  grpc_api: served(),
+  consumers: warned("Turbine has no async consumers yet"),
+  websocket: served(),
+  "websocket.read_buffer_size": warned(GORILLA),
+  "websocket.use_write_buffer_pool": warned(GORILLA),
+  "websocket.write_buffer_size": warned(GORILLA),
+  "websocket.write_timeout": warned(GORILLA),
+  "websocket.decompressed_message_size_limit": warned(
+    "Turbine applies message_size_limit to the decompressed message",
+  ),
+  sse: warned("Turbine has no SSE transport yet"),
+  http_stream: warned("Turbine has no HTTP-streaming transport yet"),
+  webtransport: warned("WebTransport needs HTTP/3, which Turbine cannot serve"),
+  "webtransport.enabled": refused(NO_HTTP3),
+  uni_sse: warned("Turbine has no unidirectional SSE transport yet"),
+  uni_http_stream: warned("Turbine has no unidirectional HTTP-streaming transport yet"),
+  uni_websocket: warned("Turbine has no unidirectional WebSocket transport yet"),
+  uni_grpc: warned("Turbine has no unidirectional GRPC transport yet; its port is not opened"),
+  emulation: warned("Turbine has no SSE or HTTP-streaming transport to emulate yet"),
+  admin: warned("Turbine has no admin web UI yet"),
+  prometheus: warned("Turbine exports no Prometheus metrics yet"),
+  health: served(),
+  swagger: warned("Turbine serves no Swagger UI"),
+  debug: warned("Go's pprof endpoints have no Node.js equivalent"),
+  init: served(),
+  opentelemetry: warned("Turbine has no OpenTelemetry tracing yet"),
+  graphite: warned("Turbine exports no metrics to Graphite"),
+  usage_stats: served("Turbine never sends usage statistics"),
+  node: served(),
+  "node.info_metrics_aggregate_interval": warned("Turbine collects no metrics for the info API yet"),
+  shutdown: served(),
+  pid_file: served(),
+  enable_unreleased_features: warned("Turbine has none of Centrifugo's unreleased features"),
+};
+
+/** Path segments with item indexes dropped: `proxies[0].name` → `["proxies[]", "name"]`. */
+function segmentsOf(path: string): string[] {
+  return path.replace(/\[\d+\]/g, "[]").split(".");
+}
+
+/** Whether `pattern` names `path` or one of its enclosing sections; a list's name covers its items. */
+function covers(pattern: readonly string[], path: readonly string[]): boolean {
+  return (
+    pattern.length <= path.length &&
+    pattern.every((s, i) => s === "*" || s === path[i] || `${s}[]` === path[i])
+  );
+}
+
+const ENTRIES = Object.entries(SUPPORT).map(([key, support]) => ({
+  key,
+  segments: segmentsOf(key),
+  support,
+}));
+
+/** The table entry that decides about `path` (item indexes allowed), or undefined when none covers it. */
+export function supportEntryOf(
+  path: string,
+): { readonly key: string; readonly support: Support } | undefined {
+  const segments = segmentsOf(path);
+  let best: (typeof ENTRIES)[number] | undefined;
+  for (const entry of ENTRIES) {
+    const deeper = best === undefined || entry.segments.length > best.segments.length;
+    if (deeper && covers(entry.segments, segments)) best = entry;
+  }
+  return best;
+}
+
+/** The support of the key at `path` (`sse.enabled`, `channel.namespaces[2].map.mode`). */
+export function supportOf(path: string): Support | undefined {
+  return supportEntryOf(path)?.support;
+}
+
+/** A key the configuration sets although Turbine does not serve it. */
+export interface UnservedKey {
+  /** Full path, with item indexes (`channel.namespaces[0].subscription_type`). */
+  readonly path: string;
+  readonly support: Support;
+}
+
+/** `path: not supported by Turbine, ignored|refused: reason`, the start-up warning or error of a key. */
+export function unservedMessage({ path, support }: UnservedKey): string {
+  const outcome = support.level === "refused" ? "refused" : "ignored";
+  return `${path}: not supported by Turbine, ${outcome}: ${support.reason}`;
+}
+
+const defaultsCache = new WeakMap<ObjectSpec, RawObject>();
+
+/** The resolved defaults of an object spec (the root, or one array item). */
+function defaultsOf(spec: ObjectSpec): RawObject {
+  let defaults = defaultsCache.get(spec);
+  if (defaults === undefined) {
+    defaults = resolveObject(spec, {}, "", { errors: [], warnings: [], strict: true, env: {} });
+    defaultsCache.set(spec, defaults);
+  }
+  return defaults;
+}
+
+/**
+ * A section whose `enabled` switch is off, or a proxy without an endpoint, does nothing in Centrifugo either,
+ * so its other keys are not reported: `admin.password` next to `admin.enabled: false` (as `genconfig` writes
+ * it), or the `channel.proxy.subscribe_stream.http_headers` that v5's shared `proxy_http_headers` migrates to.
+ */
+function switchedOff(spec: ObjectSpec, value: RawObject): boolean {
+  if (spec.fields.enabled?.kind === "bool" && value.enabled === false) return true;
+  return spec.fields.endpoint?.kind === "string" && value.endpoint === "";
+}
+
+/** The keys {@link switchedOff} reads are reported by the state of the enclosing sections only. */
+function isSwitch(key: string): boolean {
+  return key === "enabled" || key === "endpoint";
+}
+
+function isUnserved(support: Support | undefined, value: unknown): support is Support {
+  if (support === undefined || support.level === "served") return false;
+  return !(support.servedValues ?? []).some((served) => isDeepStrictEqual(served, value));
+}
+
+function collect(spec: ObjectSpec, value: RawObject, at: string, off: boolean, found: UnservedKey[]): void {
+  const defaults = defaultsOf(spec);
+  const sectionOff = off || switchedOff(spec, value);
+  for (const [key, field] of Object.entries(spec.fields)) {
+    const path = joinPath(at, key);
+    const child = value[key];
+    if (field.kind === "object" && isPlainObject(child)) {
+      collect(field, child, path, sectionOff, found);
+    } else if (field.kind === "list" && Array.isArray(child)) {
+      child.forEach((item: unknown, i) => {
+        if (isPlainObject(item)) collect(field.item, item, `${path}[${i}]`, sectionOff, found);
+      });
+    } else if (!(isSwitch(key) ? off : sectionOff) && !isDeepStrictEqual(child, defaults[key])) {
+      const support = supportOf(path);
+      if (isUnserved(support, child)) found.push({ path, support });
+    }
+  }
+}
+
+/**
+ * The keys `config` sets (its value differs from the schema default; for array items, from the item's
+ * defaults) that Turbine warns about or refuses, in schema order. Keys of a switched-off section are skipped.
+ */
+export function unservedKeys(config: Config): UnservedKey[] {
+  const found: UnservedKey[] = [];
+  collect(schema, config, "", false, found);
+  return found;
+}
