@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import type { Config } from "../config/index.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { givenConfigFile, givenConfigFlags } from "./config-flags.js";
-import { loadOrExit, messageOf } from "./output.js";
+import { version } from "../version.js";
+import { loadServerConfig, messageOf, type ServerConfig } from "./output.js";
 
 /** What `startServer` from app.ts returns that the CLI needs. */
 interface Closable {
@@ -63,10 +64,24 @@ function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logg
   process.on("SIGINT", onSignal);
 }
 
-/** Action of the root command (and of its `serve` alias). */
+/** What Centrifugo logs first (centrifugo internal/app/run.go): the config file used, then version and engine. */
+function logStart({ config, file }: ServerConfig, logger: Logger): void {
+  if (file === undefined) logger.warn("config file not found, continue using environment and flag options");
+  else logger.info({ path: file }, "using config file");
+  const engine = {
+    ...(config.broker.enabled ? { broker: config.broker.type } : {}),
+    ...(config.presence_manager.enabled ? { presence_manager: config.presence_manager.type } : {}),
+    ...(config.broker.enabled && config.presence_manager.enabled ? {} : { engine: config.engine.type }),
+  };
+  logger.info({ version, runtime: process.version, pid: process.pid, ...engine }, "starting Turbine");
+}
+
+/** Action of the root command. */
 export async function serve(command: Command): Promise<void> {
-  const { config, warnings } = loadOrExit(givenConfigFile(command), givenConfigFlags(command));
+  const loaded = loadServerConfig(givenConfigFile(command), givenConfigFlags(command));
+  const { config, warnings } = loaded;
   const logger = createLogger({ level: config.log.level, file: config.log.file });
+  logStart(loaded, logger);
   for (const warning of warnings) logger.warn(warning);
   logInsecureModes(config, logger);
   try {
