@@ -39,9 +39,19 @@ function ownText(err: Error): string {
   return code ?? err.name;
 }
 
+/** Something thrown that is not an Error, as text; JSON when it can be (objects, numbers). */
+function thrownText(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** An error as Go prints a wrapped one: `outer: inner` along the `cause` chain. */
 export function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return typeof err === "string" ? err : JSON.stringify(err) ?? String(err);
+  if (!(err instanceof Error)) return thrownText(err);
   const text = ownText(err);
   return err.cause === undefined ? text : `${text}: ${errorText(err.cause)}`;
 }

@@ -70,7 +70,10 @@ test("the root command serves, logs zerolog-shaped lines on stderr only, and exi
   const output = await untilServing(child);
   const lines = zerologLines(output.stderr);
   const messages = lines.map((line) => line.message as string);
-  assert.ok(messages.some((m) => /"api_key" is a v5 key, use "http_api\.key"/.test(m)), messages.join("\n"));
+  assert.ok(
+    messages.some((m) => /"api_key" is a v5 key, use "http_api\.key"/.test(m)),
+    messages.join("\n"),
+  );
   assert.ok(messages.includes("INSECURE client mode enabled, make sure you understand risks"));
   const using = lines.find((line) => line.message === "using config file");
   assert.equal(using?.path, join(dir, "config.json"));
