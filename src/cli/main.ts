@@ -121,7 +121,7 @@ function addStaticServeCommand(program: Command): void {
     .description("run static file server (for development only)")
     .option("-d, --dir <dir>", "path to directory", "./")
     .option("-p, --port <port>", "port to serve on", integer, 3000)
-    .option("-a, --address <address>", "interface to serve on (default: all interfaces)", "")
+    .option("-a, --address <address>", "interface to serve on (default: all interfaces)")
     .action((o: StaticServeOptions) => serveStatic(o));
 }
 

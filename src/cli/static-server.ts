@@ -14,8 +14,8 @@ import { fail } from "./output.js";
 export interface StaticServeOptions {
   dir: string;
   port: number;
-  /** Interface to listen on; "" = all. */
-  address: string;
+  /** Interface to listen on; absent or "" = all. */
+  address?: string;
 }
 
 /** Go's built-in MIME table (mime.TypeByExtension) plus the common web formats. */
@@ -62,8 +62,9 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.end(`${text}\n`);
 }
 
-function redirect(res: ServerResponse, location: string): void {
-  res.writeHead(301, { location });
+/** A relative redirect, as Go's localRedirect: never to another host, whatever the request path holds. */
+function redirect(res: ServerResponse, location: string, query: string): void {
+  res.writeHead(301, { location: query === "" ? location : `${location}?${query}` });
   res.end();
 }
 
@@ -105,11 +106,11 @@ async function within(root: string, path: string): Promise<boolean> {
   return real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
 }
 
-/** The URL path decoded and cleaned to an absolute path without `..`; undefined when it can't be decoded. */
-function cleanPath(url: string): string | undefined {
+/** The path decoded and cleaned to an absolute path without `..`; undefined when it can't be decoded. */
+function cleanPath(rawPath: string): string | undefined {
   let decoded: string;
   try {
-    decoded = decodeURIComponent(new URL(url, "http://localhost").pathname);
+    decoded = decodeURIComponent(rawPath);
   } catch {
     return undefined;
   }
@@ -124,8 +125,8 @@ async function respond(root: string, req: IncomingMessage, res: ServerResponse):
     return;
   }
   const head = req.method === "HEAD";
-  const urlPath = new URL(req.url ?? "/", "http://localhost").pathname;
-  const clean = cleanPath(req.url ?? "/");
+  const [rawPath = "", query = ""] = (req.url ?? "/").split("?", 2);
+  const clean = cleanPath(rawPath);
   if (clean === undefined) return plain(res, 400, "400 bad request");
   const path = join(root, ...clean.split("/"));
   let stats: Stats;
@@ -136,7 +137,7 @@ async function respond(root: string, req: IncomingMessage, res: ServerResponse):
     return plain(res, 404, "404 page not found");
   }
   if (stats.isDirectory()) {
-    if (!urlPath.endsWith("/")) return redirect(res, `${urlPath}/`);
+    if (!rawPath.endsWith("/")) return redirect(res, `${posix.basename(clean)}/`, query);
     const index = join(path, "index.html");
     const indexStats = await stat(index).catch(() => undefined);
     if (indexStats?.isFile()) return sendFile(res, index, indexStats, head);
@@ -144,7 +145,7 @@ async function respond(root: string, req: IncomingMessage, res: ServerResponse):
   }
   if (!stats.isFile()) return plain(res, 404, "404 page not found");
   // Go's FileServer sends /dir/index.html to its canonical /dir/.
-  if (urlPath.endsWith("/index.html")) return redirect(res, "./");
+  if (rawPath.endsWith("/index.html")) return redirect(res, "./", query);
   sendFile(res, path, stats, head);
 }
 
@@ -161,9 +162,11 @@ export function staticServer(root: string): Server {
 /** Serves `dir` until the process is stopped; exits 1 when the address can't be bound. */
 export async function serveStatic(options: StaticServeOptions): Promise<void> {
   const root = await realpath(options.dir).catch((err: Error) => fail(err.message));
-  const shown = options.address.includes(":") ? `[${options.address}]` : options.address;
+  const address = options.address ?? "";
+  // Go's net.JoinHostPort: ":3000" for all interfaces, brackets around IPv6 addresses.
+  const shown = address.includes(":") ? `[${address}]` : address;
   process.stdout.write(`start serving ${options.dir} on ${shown}:${options.port}\n`);
   const server = staticServer(root);
   server.on("error", (err) => fail(err.message));
-  server.listen(options.port, options.address === "" ? undefined : options.address);
+  server.listen(options.port, address === "" ? undefined : address);
 }

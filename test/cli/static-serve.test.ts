@@ -106,7 +106,9 @@ describe("static file server", () => {
     assert.equal((await get(port, "/app/")).body, "<h1>app</h1>");
     const bare = await get(port, "/sub");
     assert.equal(bare.status, 301);
-    assert.equal(bare.headers.location, "/sub/");
+    assert.equal(bare.headers.location, "sub/");
+    const query = await get(port, "/sub?x=1");
+    assert.equal(query.headers.location, "sub/?x=1");
     const listing = await get(port, "/sub/");
     assert.equal(listing.status, 200);
     assert.match(listing.body, /<a href="a%20b\.txt">a b\.txt<\/a>/);
@@ -134,6 +136,8 @@ describe("static file server", () => {
       assert.doesNotMatch(res.body, /TOP SECRET/, path);
     }
     assert.equal((await get(port, "/%00")).status, 400);
+    // A redirect stays relative: "//host" in the path can't send the browser elsewhere.
+    assert.equal((await get(port, "//sub")).headers.location, "sub/");
     assert.equal((await get(port, "/%zz")).status, 400);
   });
 });
