@@ -3,8 +3,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { Config } from "../config/index.js";
 import { createLogger, type Logger } from "../log/logger.js";
-import { givenConfigFile, givenConfigFlags } from "./config-flags.js";
 import { version } from "../version.js";
+import { givenConfigFile, givenConfigFlags } from "./config-flags.js";
 import { loadServerConfig, messageOf, type ServerConfig } from "./output.js";
 
 /** What `startServer` from app.ts returns that the CLI needs. */
