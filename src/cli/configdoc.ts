@@ -51,7 +51,7 @@ function typeOf(key: string, spec: AnySpec): string {
     case "strings":
       return "[]string";
     case "map":
-      return "map[string]string";
+      return "MapStringString";
     case "object":
       return typeName(key);
     case "list":
@@ -67,6 +67,8 @@ function defaultOf(spec: AnySpec): string {
     case "list":
     case "json_list":
       return "[]";
+    case "map":
+      return "{}";
     case "strings":
       return spec.def.length === 0 ? "" : spec.def.join(",");
     case "duration":
