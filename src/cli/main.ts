@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `turbine` command line, a drop-in for Centrifugo's: the root command runs the server with the same
- * `-c` file, env vars and flags; helper commands generate and check configs and tokens.
+ * `-c` file, env vars and flags; helper commands generate and check configs and tokens, print the env vars and
+ * config documentation, and serve static files for development.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_CONFIG_FILE } from "../config/index.js";
@@ -57,7 +58,8 @@ const VERSION_LINE = `Turbine v${version} (Node.js version: ${process.version})`
 
 /**
  * The root command runs the server. Extra words reach it as arguments (a subcommand would have taken them),
- * so the first one is an unknown command, reported in cobra's words.
+ * so the first one is an unknown command, reported in cobra's words. Upstream then exits 0 (its main drops
+ * Execute's error); status 1 lets scripts see the mistake.
  */
 function addServerCommand(program: Command): void {
   addConfigFlags(program)
