@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 /**
  * The `turbine` command line, a drop-in for Centrifugo's: the root command runs the server with the same
- * `-c` file, env vars and flags; helper commands generate and check configs and tokens.
+ * `-c` file, env vars and flags; helper commands generate and check configs and tokens, print the env vars and
+ * config documentation, and serve static files for development.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_CONFIG_FILE } from "../config/index.js";
 import { version } from "../version.js";
 import { checkconfig } from "./checkconfig.js";
 import { addConfigFlags, givenConfigFile } from "./config-flags.js";
+import { configdoc, type ConfigDocOptions } from "./configdoc.js";
 import { defaultconfig } from "./defaultconfig.js";
+import { defaultenv } from "./defaultenv.js";
 import { genClients, type GenClientsFlags } from "./gen-clients.js";
 import { genconfig } from "./genconfig.js";
+import { fail } from "./output.js";
 import { serve } from "./serve.js";
+import { serveStatic, type StaticServeOptions } from "./static-server.js";
 import { checksubtoken, checktoken, gensubtoken, gentoken } from "./tokens.js";
 
 /** One week, Centrifugo's default token TTL. */
@@ -48,8 +53,26 @@ function tokenSubcommand(program: Command, name: string, description: string, us
     .option("-q, --quiet", "only output the token without anything else", false);
 }
 
-function addServerCommand(command: Command): void {
-  addConfigFlags(command).action(async (_options: unknown, self: Command) => serve(self));
+/** `version` and `--version`, in upstream's shape (centrifugo internal/cli/version.go). */
+const VERSION_LINE = `Turbine v${version} (Node.js version: ${process.version})`;
+
+/**
+ * The root command runs the server. Extra words reach it as arguments (a subcommand would have taken them),
+ * so the first one is an unknown command, reported in cobra's words. Upstream then exits 0 (its main drops
+ * Execute's error); status 1 lets scripts see the mistake.
+ */
+function addServerCommand(program: Command): void {
+  addConfigFlags(program)
+    .allowExcessArguments()
+    .action(async (_options: unknown, self: Command) => {
+      const [unknown] = self.args;
+      if (unknown !== undefined) {
+        fail(
+          `Error: unknown command ${JSON.stringify(unknown)} for "turbine"\nRun 'turbine --help' for usage.`,
+        );
+      }
+      await serve(self);
+    });
 }
 
 function addConfigCommands(program: Command): void {
@@ -73,6 +96,35 @@ function addConfigCommands(program: Command): void {
     .action((o: { config: string; base?: string; dryRun: boolean }) =>
       defaultconfig({ file: o.config, base: o.base, dryRun: o.dryRun }),
     );
+  program
+    .command("defaultenv")
+    .description("generate full environment var list with defaults")
+    .option("-b, --base <file>", "path to the base config file to use")
+    .option(
+      "--base-non-zero-only",
+      "only output environment variables for values which were non zero in base config file",
+      false,
+    )
+    .action((o: { base?: string; baseNonZeroOnly: boolean }) => defaultenv(o));
+  program
+    .command("configdoc")
+    .description("show configuration documentation generated from the config schema")
+    .option("-m, --markdown", "output markdown to stdout", false)
+    .option("-s, --section <name>", "filter by top-level section name", "")
+    .option("-p, --port <port>", "port to run server on", integer, 6060)
+    .option("-l, --base-level <level>", "base level to use", integer, 0)
+    .action((o: ConfigDocOptions) => configdoc(o));
+}
+
+/** `serve`: upstream's static file server for development (centrifugo internal/cli/serve.go). */
+function addStaticServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description("run static file server (for development only)")
+    .option("-d, --dir <dir>", "path to directory", "./")
+    .option("-p, --port <port>", "port to serve on", integer, 3000)
+    .option("-a, --address <address>", "interface to serve on (default: all interfaces)")
+    .action((o: StaticServeOptions) => serveStatic(o));
 }
 
 function addTokenCommands(program: Command): void {
@@ -107,16 +159,17 @@ function buildProgram(): Command {
     )
     // Root flags must come before a subcommand, so that `genconfig -c x` is the subcommand's -c.
     .enablePositionalOptions()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .version(VERSION_LINE, "--version", "print the version");
   addServerCommand(program);
-  addServerCommand(program.command("serve").description("run the server (same as the root command)"));
   program
     .command("version")
     .description("print the version")
     .action(() => {
-      process.stdout.write(`Turbine v${version} (Node.js ${process.version})\n`);
+      process.stdout.write(`${VERSION_LINE}\n`);
     });
   addConfigCommands(program);
+  addStaticServeCommand(program);
   addTokenCommands(program);
   program
     .command("gen-clients")

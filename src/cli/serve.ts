@@ -3,8 +3,9 @@ import { rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type Config, ConfigError, loadConfig } from "../config/index.js";
 import { createLogger, type Logger } from "../log/logger.js";
+import { version } from "../version.js";
 import { givenConfigFile, givenConfigFlags } from "./config-flags.js";
-import { loadOrExit, messageOf } from "./output.js";
+import { loadServerConfig, messageOf, type ServerConfig } from "./output.js";
 
 /** What `startServer` from app.ts returns that the CLI needs. */
 interface Closable {
@@ -69,29 +70,31 @@ function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logg
   process.on("SIGINT", onSignal);
 }
 
+/** Where the running config came from: the file read at start ("" when there was none) and the flags. */
+interface ConfigSource {
+  file: string;
+  flags: Record<string, string | boolean>;
+}
+
 /**
  * SIGHUP re-reads the config file, env and flags the server started with and applies what can be reloaded
  * (centrifugo internal/app/run.go `handleSignals`). Installed with the stop signals, so that a SIGHUP never ends
  * the process, not even during start-up (the reload then waits for the server).
  */
-function reloadOnSighup(starting: Promise<Reloadable>, command: Command, logger: Logger): void {
+function reloadOnSighup(starting: Promise<Reloadable>, source: ConfigSource, logger: Logger): void {
   process.on("SIGHUP", (signal) => {
     logger.info({ signal }, "signal received, reloading configuration");
     void starting.then(
-      (server) => reload(server, command, logger),
+      (server) => reload(server, source, logger),
       () => undefined,
     );
   });
 }
 
 /** A config that does not load or does not apply is logged, and the running one stays. */
-function reload(server: Reloadable, command: Command, logger: Logger): void {
+function reload(server: Reloadable, source: ConfigSource, logger: Logger): void {
   try {
-    const file = givenConfigFile(command);
-    const { config, warnings } = loadConfig({
-      ...(file === undefined ? {} : { file }),
-      flags: givenConfigFlags(command),
-    });
+    const { config, warnings } = loadConfig(source);
     for (const warning of warnings) logger.warn(warning);
     server.reload(config);
   } catch (err) {
@@ -101,10 +104,25 @@ function reload(server: Reloadable, command: Command, logger: Logger): void {
   }
 }
 
-/** Action of the root command (and of its `serve` alias). */
+/** What Centrifugo logs first (centrifugo internal/app/run.go): the config file used, then version and engine. */
+function logStart({ config, file }: ServerConfig, logger: Logger): void {
+  if (file === undefined) logger.warn("config file not found, continue using environment and flag options");
+  else logger.info({ path: file }, "using config file");
+  const engine = {
+    ...(config.broker.enabled ? { broker: config.broker.type } : {}),
+    ...(config.presence_manager.enabled ? { presence_manager: config.presence_manager.type } : {}),
+    ...(config.broker.enabled && config.presence_manager.enabled ? {} : { engine: config.engine.type }),
+  };
+  logger.info({ version, runtime: process.version, pid: process.pid, ...engine }, "starting Turbine");
+}
+
+/** Action of the root command. */
 export async function serve(command: Command): Promise<void> {
-  const { config, warnings } = loadOrExit(givenConfigFile(command), givenConfigFlags(command));
+  const flags = givenConfigFlags(command);
+  const loaded = loadServerConfig(givenConfigFile(command), flags);
+  const { config, warnings } = loaded;
   const logger = createLogger({ level: config.log.level, file: config.log.file });
+  logStart(loaded, logger);
   for (const warning of warnings) logger.warn(warning);
   logInsecureModes(config, logger);
   try {
@@ -113,7 +131,7 @@ export async function serve(command: Command): Promise<void> {
     const { startServer } = await import("../app/server.js");
     const starting = startServer(config, logger);
     stopOnSignals(starting, config, logger);
-    reloadOnSighup(starting, command, logger);
+    reloadOnSighup(starting, { file: loaded.file ?? "", flags }, logger);
     await starting;
   } catch (err) {
     logger.fatal({ err }, `failed to start: ${messageOf(err)}`);

@@ -45,13 +45,15 @@ export function forwardedHeaderNames(config: Config): string[] {
 
 /** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
 export function createProxies(config: Config, logger: Logger): Proxies {
-  const configure = (proxy: ProxyConfig, key: string): ConfiguredProxy => ({
+  const configure = (proxy: ProxyConfig, key: string, name = DEFAULT_PROXY): ConfiguredProxy => ({
+    name,
+    url: proxy.endpoint,
     endpoint: proxyEndpoint(proxy, key),
     binaryEncoding: proxy.binary_encoding,
     includeConnectionMeta: proxy.include_connection_meta,
   });
   const named = new Map<string, ConfiguredProxy>();
-  config.proxies.forEach((proxy, i) => named.set(proxy.name, configure(proxy, `proxies[${i}]`)));
+  config.proxies.forEach((proxy, i) => named.set(proxy.name, configure(proxy, `proxies[${i}]`, proxy.name)));
   const byName = (fallback: ProxyConfig, key: string): ReadonlyMap<string, ConfiguredProxy> => {
     const map = new Map(named);
     if (fallback.endpoint !== "") map.set(DEFAULT_PROXY, configure(fallback, key));

@@ -19,28 +19,43 @@ import {
   SubscribeResponseSchema,
 } from "./gen/proxy_pb.js";
 
+/** The proxy types as config keys name them (`channel.proxy.sub_refresh`, …); the `type` field of log lines. */
+export type ProxyType = "connect" | "refresh" | "subscribe" | "publish" | "sub_refresh" | "rpc";
+
 /** One unary proxy call. */
 export interface ProxyMethod<Req extends DescMessage = DescMessage, Res extends DescMessage = DescMessage> {
-  /** GRPC method name, also the proxy kind in logs ("Connect", "RPC", …). */
+  /** GRPC method name ("Connect", "RPC", …). */
   readonly name: string;
+  readonly type: ProxyType;
   readonly request: Req;
   readonly response: Res;
 }
 
 function method<Req extends DescMessage, Res extends DescMessage>(
   name: string,
+  type: ProxyType,
   request: Req,
   response: Res,
 ): ProxyMethod<Req, Res> {
-  return { name, request, response };
+  return { name, type, request, response };
 }
 
-export const ConnectMethod = method("Connect", ConnectRequestSchema, ConnectResponseSchema);
-export const RefreshMethod = method("Refresh", RefreshRequestSchema, RefreshResponseSchema);
-export const SubscribeMethod = method("Subscribe", SubscribeRequestSchema, SubscribeResponseSchema);
-export const PublishMethod = method("Publish", PublishRequestSchema, PublishResponseSchema);
-export const RpcMethod = method("RPC", RPCRequestSchema, RPCResponseSchema);
-export const SubRefreshMethod = method("SubRefresh", SubRefreshRequestSchema, SubRefreshResponseSchema);
+export const ConnectMethod = method("Connect", "connect", ConnectRequestSchema, ConnectResponseSchema);
+export const RefreshMethod = method("Refresh", "refresh", RefreshRequestSchema, RefreshResponseSchema);
+export const SubscribeMethod = method(
+  "Subscribe",
+  "subscribe",
+  SubscribeRequestSchema,
+  SubscribeResponseSchema,
+);
+export const PublishMethod = method("Publish", "publish", PublishRequestSchema, PublishResponseSchema);
+export const RpcMethod = method("RPC", "rpc", RPCRequestSchema, RPCResponseSchema);
+export const SubRefreshMethod = method(
+  "SubRefresh",
+  "sub_refresh",
+  SubRefreshRequestSchema,
+  SubRefreshResponseSchema,
+);
 
 /** Full name of the GRPC service the backend implements. */
 export const PROXY_SERVICE = CentrifugoProxy.typeName;

@@ -5,6 +5,9 @@
  * `error`, which wins over `result`, and a non-empty `b64*` field wins over its raw twin (publish: raw `data`
  * first). Refresh and sub_refresh ignore `error`/`disconnect`; their failures extend the connection or
  * subscription by a minute, so a backend hiccup does not disconnect everybody.
+ *
+ * A failed call is logged here, once, as upstream's handlers do ("error proxying subscribe", …), and the core
+ * gets error 100 as an expected ClientError, so that it does not log the same failure again.
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
@@ -30,6 +33,7 @@ import type {
 import {
   ConnectMethod,
   type ProxyMethod,
+  type ProxyType,
   PublishMethod,
   RefreshMethod,
   RpcMethod,
@@ -39,6 +43,10 @@ import {
 
 /** An endpoint with the per-proxy options that shape requests. */
 export interface ConfiguredProxy {
+  /** The `proxies[]` item's name, or "default" for a proxy configured in its section; for log lines. */
+  readonly name: string;
+  /** The configured endpoint URL or address; for log lines. */
+  readonly url: string;
   readonly endpoint: ProxyEndpoint;
   readonly binaryEncoding: boolean;
   readonly includeConnectionMeta: boolean;
@@ -286,7 +294,7 @@ export class Proxies implements ProxyHooks {
     return payload(result.b64data, result.data) ?? new Uint8Array(0);
   }
 
-  /** One call with the request's common fields filled in; failures are logged here, once. */
+  /** One call with the request's common fields filled in; a failure is logged and becomes error 100. */
   private async call<Req extends DescMessage, Res extends DescMessage>(
     proxy: ConfiguredProxy,
     method: ProxyMethod<Req, Res>,
@@ -304,13 +312,28 @@ export class Proxies implements ProxyHooks {
     try {
       return await proxy.endpoint.call(method, create(method.request, init), caller);
     } catch (err) {
+      const { channel, method: rpcMethod } = fields;
       this.logger.error(
-        { err, client: caller.client, user: caller.user, proxy: proxy.endpoint.protocol },
-        `error proxying ${method.name}`,
+        {
+          err,
+          proxy: proxy.name,
+          type: method.type,
+          endpoint: proxy.url,
+          ...(channel === undefined ? {} : { channel }),
+          ...(rpcMethod === undefined ? {} : { method: rpcMethod }),
+          client: caller.client,
+          user: caller.user,
+        },
+        failureMessage(method.type),
       );
-      throw err;
+      throw ErrorInternal;
     }
   }
+}
+
+/** Upstream's words: "error proxying sub refresh", "error proxying RPC" (centrifugo internal/proxy/*_handler.go). */
+function failureMessage(type: ProxyType): string {
+  return `error proxying ${type === "rpc" ? "RPC" : type.replace("_", " ")}`;
 }
 
 /** Client data as raw JSON, or base64 in `b64data` with `binary_encoding`. */

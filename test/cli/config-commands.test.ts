@@ -5,10 +5,12 @@ import { test } from "node:test";
 import { loadConfig } from "../../src/config/index.js";
 import { run, tempDir } from "./run.js";
 
-test("version", () => {
-  const { code, stdout } = run(["version"], tempDir());
-  assert.equal(code, 0);
-  assert.match(stdout, /^Turbine v\d+\.\d+\.\d+\S* \(Node\.js v\d+\.\d+\.\d+\)\n$/);
+test("version and --version print upstream's line", () => {
+  for (const args of [["version"], ["--version"]]) {
+    const { code, stdout } = run(args, tempDir());
+    assert.equal(code, 0);
+    assert.match(stdout, /^Turbine v\d+\.\d+\.\d+\S* \(Node\.js version: v\d+\.\d+\.\d+\)\n$/);
+  }
 });
 
 test("--help of the root command and of each subcommand", () => {
@@ -26,7 +28,7 @@ test("--help of the root command and of each subcommand", () => {
     assert.ok(root.stdout.includes(flag), flag);
   }
   const commands = ["serve", "version", "genconfig", "checkconfig", "gentoken", "gensubtoken", "checktoken"];
-  for (const command of [...commands, "checksubtoken", "defaultconfig"]) {
+  for (const command of [...commands, "checksubtoken", "defaultconfig", "defaultenv", "configdoc"]) {
     const { code, stdout } = run([command, "--help"], dir);
     assert.equal(code, 0, command);
     assert.match(stdout, new RegExp(`^Usage: turbine ${command}`), command);

@@ -1,6 +1,8 @@
 /** Runs the CLI from source in a child process, in a fresh temp dir and without CENTRIFUGO_* env vars. */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,4 +47,29 @@ export function run(args: string[], cwd: string, env: Record<string, string> = {
 /** Starts `turbine <args>` and leaves it running. */
 export function start(args: string[], cwd: string, env: Record<string, string> = {}) {
   return spawn(process.execPath, ["--import", TSX, MAIN, ...args], { cwd, env: cleanEnv(env) });
+}
+
+/** A loopback port free a moment ago, for commands that are given a port to listen on. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/** Resolves with the child's stdout once it contains `text`. */
+export function stdoutContaining(child: ChildProcess, text: string): Promise<string> {
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${text} in: ${output}`)), 20_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(text)) {
+        clearTimeout(timer);
+        resolve(output);
+      }
+    });
+  });
 }

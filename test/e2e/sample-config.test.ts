@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Centrifuge, PublicationContext } from "centrifuge";
 import { collect, newClient } from "../helpers/clients.js";
+import { servingPort } from "../helpers/process.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const cli = "dist/cli/main.js";
@@ -19,13 +21,13 @@ let port: number;
 before(async () => {
   server = spawn(process.execPath, [cli, "-c", "config.sample.json", "-p", "0"], { cwd: root });
   port = await new Promise<number>((resolve, reject) => {
-    let output = "";
-    server.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const serving = /"port":(\d+).*"msg":"serving"/.exec(output);
-      if (serving?.[1] !== undefined) resolve(Number(serving[1]));
+    const output: string[] = [];
+    createInterface({ input: server.stderr }).on("line", (line) => {
+      output.push(line);
+      const serving = servingPort(line);
+      if (serving !== undefined) resolve(serving);
     });
-    server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+    server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${output.join("\n")}`)));
   });
 });
 

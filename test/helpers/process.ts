@@ -1,6 +1,6 @@
 /**
  * A Turbine server in its own OS process: the CLI run from source with a config file, on a free loopback port
- * it picks itself (port 0; the "serving" log line says which), stopped by pid.
+ * it picks itself (port 0; the first "serving" log line says which), stopped by pid.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -58,13 +58,15 @@ export class TurbineProcess {
       }),
     );
     const output: string[] = [];
-    child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    // Logs go to stderr as Centrifugo's do; stdout is read too, so that nothing logged there is missed.
     const serving = new Promise<number>((resolve) => {
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        output.push(line);
-        const port = servingPort(line);
-        if (port !== undefined) resolve(port);
-      });
+      for (const input of [child.stderr!, child.stdout!]) {
+        createInterface({ input }).on("line", (line) => {
+          output.push(line);
+          const port = servingPort(line);
+          if (port !== undefined) resolve(port);
+        });
+      }
     });
     let timer: NodeJS.Timeout | undefined;
     const failed = new Promise<never>((_, reject) => {
@@ -99,7 +101,7 @@ export class TurbineProcess {
     return `ws://127.0.0.1:${this.port}/connection/websocket`;
   }
 
-  /** Everything the process logged so far (JSON lines and stderr chunks), for failure messages. */
+  /** Every line the process wrote so far (stderr and stdout), for failure messages. */
   get log(): string {
     return this.output.join("\n");
   }
@@ -116,11 +118,15 @@ export class TurbineProcess {
   }
 }
 
-/** The port of the "serving" line pino writes when the server is up, if `line` is that line. */
-function servingPort(line: string): number | undefined {
+/**
+ * The port of a "serving" line, if `line` is one: the server logs one per listener, with a message that is
+ * `serving` or starts with `serving ` and a numeric `port`; the first one is the external listener.
+ */
+export function servingPort(line: string): number | undefined {
   try {
-    const record = JSON.parse(line) as { msg?: unknown; port?: unknown };
-    return record.msg === "serving" && typeof record.port === "number" ? record.port : undefined;
+    const { message, port } = JSON.parse(line) as { message?: unknown; port?: unknown };
+    const serving = message === "serving" || (typeof message === "string" && message.startsWith("serving "));
+    return serving && typeof port === "number" ? port : undefined;
   } catch {
     return undefined;
   }
