@@ -18,6 +18,8 @@ import type { Logger } from "../log/logger.js";
 const ACME_TLS_ALPN = "acme-tls/1";
 /** golang autocert renews 30 days before expiry (`renewBefore`). */
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
+/** How often certificates nobody handshakes for are checked for renewal. */
+const SWEEP_INTERVAL_MS = 12 * 3600 * 1000;
 /** After a failed order, handshakes for that host fail at once for this long instead of ordering again: ACME
  * CAs rate-limit failed validations (Let's Encrypt: 5 per host per hour). */
 const RETRY_AFTER_FAILURE_MS = 60_000;
@@ -77,7 +79,7 @@ export class Autocert {
   private readonly servers = new Set<tls.Server>();
   private client: Promise<acme.Client> | undefined;
   private httpServer: http.Server | undefined;
-  private closed = false;
+  private sweep: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: AutocertOptions,
@@ -111,7 +113,7 @@ export class Autocert {
     return {
       minVersion: "TLSv1.2",
       ALPNCallback: alpnCallback([...protocols, ACME_TLS_ALPN], this.challengeSockets),
-      SNICallback: sniCallback(this),
+      SNICallback: sniCallback((servername, socket) => this.contextFor(servername, socket)),
     };
   }
 
@@ -121,17 +123,22 @@ export class Autocert {
    * `setSecureContext` resets the server's other context options (ciphers, CA) to their defaults.
    */
   attach(server: tls.Server): void {
-    if (this.serverName === "") return;
+    const serverName = this.options.server_name;
+    if (serverName === "") return;
     this.servers.add(server);
-    this.certificate(this.serverName).then(
+    this.allowedCertificate(serverName).then(
       (certified) => this.install(server, certified),
       (err: unknown) =>
-        this.logger.error({ err, host: this.serverName }, "can't get server_name certificate"),
+        this.logger.error({ err, server_name: serverName }, "can't get server_name certificate"),
     );
   }
 
-  /** Starts the http-01 challenge server on `http_addr` when `http` is set; rejects if it can't listen. */
+  /**
+   * Starts renewing certificates of idle hosts (handshakes renew the others) and, when `http` is set, the
+   * http-01 challenge server on `http_addr`; rejects if it can't listen.
+   */
   async start(): Promise<void> {
+    this.sweep ??= setInterval(() => this.renewIdle(), SWEEP_INTERVAL_MS).unref();
     if (!this.options.http) return;
     const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) =>
       this.serveHttp(req, res),
@@ -149,9 +156,11 @@ export class Autocert {
     this.logger.info(`serving ACME http_01 challenge on ${this.options.http_addr}`);
   }
 
-  /** Stops the http-01 server; orders in flight finish but install nothing. */
+  /** Stops the renewal sweep and the http-01 server and detaches the servers; orders in flight still finish
+   * and are cached. */
   async close(): Promise<void> {
-    this.closed = true;
+    clearInterval(this.sweep);
+    this.sweep = undefined;
     this.servers.clear();
     const server = this.httpServer;
     if (server === undefined) return;
@@ -160,16 +169,29 @@ export class Autocert {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** The context for a handshake with SNI `servername`; rejects to fail the handshake. */
-  async handshake(servername: string, socket: unknown): Promise<tls.SecureContext> {
-    const host = hostName(servername);
+  /** The context for a handshake with SNI `servername` on `socket`; rejects to fail the handshake. */
+  private async contextFor(servername: string, socket: unknown): Promise<tls.SecureContext> {
     if (typeof socket === "object" && socket !== null && this.challengeSockets.has(socket)) {
+      const host = hostName(servername);
       const challenge = this.alpnCerts.get(host);
       if (challenge === undefined) throw new Error(`acme/autocert: no token cert for "${host}"`);
       return challenge;
     }
+    return (await this.allowedCertificate(servername)).context;
+  }
+
+  private async allowedCertificate(servername: string): Promise<Certified> {
+    const host = hostName(servername);
     if (!this.allowed(host)) throw new Error(`acme/autocert: host "${host}" not configured in HostWhitelist`);
-    return (await this.certificate(host)).context;
+    return this.certificate(host);
+  }
+
+  /** golang autocert renews on a timer per certificate; a sweep over all of them does the same here. */
+  private renewIdle(): void {
+    for (const host of this.certs.keys()) {
+      // Failures are logged where they happen.
+      this.certificate(host).catch(() => undefined);
+    }
   }
 
   /** A valid certificate for `host`: from memory, the cache or a new order; starts a renewal when due. */
@@ -181,6 +203,7 @@ export class Autocert {
         ? current
         : await this.once(host, () => this.loadOrOrder(host));
     if (certified.renewAt <= now && !this.inFlight.has(host) && !this.failedRecently(host)) {
+      // The current certificate serves meanwhile; order() logs a failure.
       this.once(host, () => this.order(host)).catch(() => undefined);
     }
     return certified;
@@ -213,12 +236,12 @@ export class Autocert {
         this.logger.info({ host, challenge: type }, "ordering certificate");
         const certified = await this.orderWith(host, type);
         this.failedAt.delete(host);
+        await this.store(host, certified);
+        this.remember(host, certified);
         this.logger.info(
           { host, expires: new Date(certified.expiresAt).toISOString() },
           "certificate obtained",
         );
-        this.remember(host, certified);
-        await this.store(host, certified);
         return certified;
       } catch (err) {
         this.logger.warn({ err, host, challenge: type }, "certificate order failed");
@@ -282,13 +305,24 @@ export class Autocert {
   }
 
   private async register(): Promise<acme.Client> {
+    const cachedKey = await this.readCache(ACCOUNT_KEY_FILE);
     const client = new acme.Client({
       directoryUrl: this.options.directoryUrl ?? acme.directory.letsencrypt.production,
-      accountKey: await this.accountKey(),
+      accountKey: cachedKey ?? (await this.newAccountKey()),
       // Polling like golang's acme client (1 s doubling to 10 s), not acme-client's 5 s doubling to 30 s.
       backoffMin: 1000,
       backoffMax: 10_000,
     });
+    // A cached key's account usually exists: look it up. Registering again would make acme-client send an
+    // account update, which pebble refuses when nothing changes (golang autocert ignores "already exists").
+    if (cachedKey !== undefined) {
+      try {
+        await client.createAccount({ onlyReturnExisting: true });
+        return client;
+      } catch (err) {
+        this.logger.info({ err }, "no ACME account for the cached key, registering it");
+      }
+    }
     const email = this.options.email;
     await client.createAccount({
       termsOfServiceAgreed: true,
@@ -297,9 +331,7 @@ export class Autocert {
     return client;
   }
 
-  private async accountKey(): Promise<string> {
-    const cached = await this.readCache(ACCOUNT_KEY_FILE);
-    if (cached !== undefined) return cached;
+  private async newAccountKey(): Promise<string> {
     const key = sec1((await acme.crypto.createPrivateEcdsaKey()).toString());
     await this.writeCache(ACCOUNT_KEY_FILE, key);
     return key;
@@ -329,7 +361,6 @@ export class Autocert {
   }
 
   private remember(host: string, certified: Certified): void {
-    if (this.closed) return;
     this.certs.set(host, certified);
     if (host === this.serverName) for (const server of this.servers) this.install(server, certified);
   }
@@ -354,7 +385,7 @@ export class Autocert {
   /** Writes atomically (temp file and rename, as DirCache), readable by the owner only; failures are logged. */
   private async writeCache(name: string, data: string): Promise<void> {
     const dir = this.options.cache_dir;
-    if (dir === "" || this.closed) return;
+    if (dir === "") return;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const temp = join(dir, `tmp-${name}-${process.pid}`);
@@ -413,9 +444,12 @@ function alpnCallback(
   };
 }
 
-function sniCallback(autocert: Autocert): tls.TlsOptions["SNICallback"] {
+/** Node calls SNICallback with the TLS socket as `this`. */
+function sniCallback(
+  contextFor: (servername: string, socket: unknown) => Promise<tls.SecureContext>,
+): tls.TlsOptions["SNICallback"] {
   return function (this: unknown, servername, done) {
-    autocert.handshake(servername, this).then(
+    contextFor(servername, this).then(
       (context) => done(null, context),
       (err: Error) => done(err, undefined),
     );

@@ -17,6 +17,8 @@ import { Autocert, type AutocertOptions } from "../../src/app/autocert.js";
 import { Pebble, pebbleMissing } from "../helpers/pebble.js";
 import { freePort } from "../helpers/redis.js";
 
+import acmeDbg from "acme-client";
+acmeDbg.setLogger((m) => { if (process.env.ACMEDBG) console.error(new Date(performance.timeOrigin + performance.now()).toISOString(), m); });
 const HOST = "ws.turbine.test";
 
 /** Log records of one Autocert, to count the orders it made. */
@@ -117,10 +119,11 @@ async function countingDirectory(): Promise<{
   return { url, requests: () => requests, close: () => closeServer(server) };
 }
 
+/** Waits for `condition`; measures time with performance.now(), which mocked Date leaves alone. */
 async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = performance.now() + 60_000;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -244,6 +247,39 @@ describe("tls_autocert with pebble", { skip: pebbleMissing }, () => {
       const renewed = await handshake(setup.port, HOST, root);
       assert.notEqual(renewed.fingerprint256, old.fingerprint256);
       assert.equal(readFileSync(join(cacheDir, "alpn", HOST), "utf8").includes(renewed.toString()), true);
+    });
+
+    it("renews idle certificates from a periodic sweep, and server_name's for clients without SNI", async () => {
+      mock.timers.enable({ apis: ["Date", "setInterval"], now: Date.now() });
+      const records = new Records();
+      const idle = Autocert.create(
+        options({
+          directoryUrl: setup.pebble.directoryUrl,
+          cache_dir: join(cacheDir, "alpn"),
+          server_name: HOST,
+          // pebble's tls-alpn-01 port is the other server's: validation is over http-01.
+          http: true,
+          http_addr: `127.0.0.1:${setup.httpPort}`,
+        }),
+        records.logger,
+      );
+      const server = await httpsServer(idle, 0);
+      const port = (server.address() as { port: number }).port;
+      try {
+        await idle.start();
+        idle.attach(server);
+        await until(() => records.count("certificate from cache") === 1, "server_name certificate");
+        const old = await handshake(port, "");
+        mock.timers.setTime(Date.parse(old.validTo) - 10 * 24 * 3600 * 1000);
+        mock.timers.tick(12 * 3600 * 1000);
+        await until(() => records.count("certificate obtained") === 1, `the renewal: ${JSON.stringify(records.lines)}`);
+        mock.timers.reset();
+        assert.notEqual((await handshake(port, "")).fingerprint256, old.fingerprint256);
+      } finally {
+        mock.timers.reset();
+        await closeServer(server);
+        await idle.close();
+      }
     });
   });
 
