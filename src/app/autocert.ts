@@ -20,8 +20,8 @@ const ACME_TLS_ALPN = "acme-tls/1";
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 /** How often certificates nobody handshakes for are checked for renewal. */
 const SWEEP_INTERVAL_MS = 12 * 3600 * 1000;
-/** After a failed order, handshakes for that host fail at once for this long instead of ordering again: ACME
- * CAs rate-limit failed validations (Let's Encrypt: 5 per host per hour). */
+/** After a failed order, handshakes for that host fail at once for this long instead of ordering again, as
+ * golang autocert's `createCertRetryAfter`: ACME CAs rate-limit failed validations. */
 const RETRY_AFTER_FAILURE_MS = 60_000;
 /** golang autocert's `DirCache` name of the account key. */
 const ACCOUNT_KEY_FILE = "acme_account+key";
@@ -262,7 +262,14 @@ export class Autocert {
     const client = await this.account();
     const order = await client.createOrder({ identifiers: [{ type: "dns", value: host }] });
     for (const authz of await client.getAuthorizations(order)) {
-      if (authz.status !== "valid") await this.authorize(client, authz, type);
+      if (authz.status === "valid") continue;
+      try {
+        await this.authorize(client, authz, type);
+      } catch (err) {
+        // As golang autocert: a pending authorization left behind counts against the CA's rate limits.
+        await client.deactivateAuthorization(authz).catch(() => undefined);
+        throw err;
+      }
     }
     const key = await acme.crypto.createPrivateEcdsaKey();
     const [, csr] = await acme.crypto.createCsr({ altNames: [host] }, key);
@@ -344,9 +351,10 @@ export class Autocert {
       const [key, ...chain] = pemBlocks(pem);
       if (key === undefined || !/PRIVATE KEY-----/.test(key)) throw new Error("no private key first");
       const loaded = certified(key, chain.join(""));
-      if (!new X509Certificate(chain[0] ?? "").checkPrivateKey(createPrivateKey(key))) {
-        throw new Error("certificate does not match its key");
-      }
+      // golang autocert's validCert: the leaf is for this host and matches the key.
+      const leaf = new X509Certificate(chain[0] ?? "");
+      if (leaf.checkHost(host) === undefined) throw new Error("certificate is for another host");
+      if (!leaf.checkPrivateKey(createPrivateKey(key))) throw new Error("certificate does not match its key");
       this.logger.info({ host, expires: new Date(loaded.expiresAt).toISOString() }, "certificate from cache");
       return loaded;
     } catch (err) {
@@ -414,8 +422,9 @@ export class Autocert {
   /** golang autocert's HTTPHandler(nil): challenge tokens, anything else redirected to https. */
   private serveHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = req.url ?? "/";
-    const host = stripPort(req.headers.host ?? "");
-    if (!url.startsWith(HTTP01_PREFIX)) return redirectToHttps(req, res, host, url);
+    if (!url.startsWith(HTTP01_PREFIX)) return redirectToHttps(req, res, url);
+    const hostport = req.headers.host ?? "";
+    const host = HOST_PORT.exec(hostport)?.[1] ?? hostport;
     if (!this.allowed(domainToASCII(host)))
       return plain(res, 403, `acme/autocert: host "${host}" not allowed`);
     const keyAuthorization = this.httpTokens.get(url.slice(HTTP01_PREFIX.length));
@@ -505,19 +514,15 @@ function splitAddress(address: string): { host: string | undefined; port: number
   return { host: host === "" ? undefined : host, port };
 }
 
-function stripPort(host: string): string {
-  return host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/, "");
-}
+/** A Host header split as golang's net.SplitHostPort; no match: the header is a bare host. */
+const HOST_PORT = /^(\[[^\]]*\]|[^:]*):\d*$/;
 
-/** golang autocert's handleHTTPRedirect. */
-function redirectToHttps(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  host: string,
-  url: string,
-): void {
+/** golang autocert's handleHTTPRedirect: a port named in the Host header becomes 443. */
+function redirectToHttps(req: http.IncomingMessage, res: http.ServerResponse, url: string): void {
   if (req.method !== "GET" && req.method !== "HEAD") return plain(res, 400, "Use HTTPS");
-  res.writeHead(302, { location: `https://${host}${url}` }).end();
+  const hostport = req.headers.host ?? "";
+  const host = HOST_PORT.exec(hostport)?.[1];
+  res.writeHead(302, { location: `https://${host === undefined ? hostport : `${host}:443`}${url}` }).end();
 }
 
 function plain(res: http.ServerResponse, status: number, body: string): void {
