@@ -106,8 +106,10 @@ export class Autocert {
   /**
    * Options to spread into `tls.createServer` / `https.createServer`: certificate selection per SNI (ordering
    * certificates on demand) and ALPN with acme-tls/1 added to `protocols`, the protocols the server speaks,
-   * in preference order. An ALPNCallback replaces ALPNProtocols (Node allows only one of them): it lets the
-   * tls-alpn-01 validator be told apart from browsers before the certificate is chosen.
+   * in preference order (`["h2", "http/1.1"]` for `http2.createSecureServer` with `allowHTTP1`). A client
+   * offering none of them fails the handshake (no_application_protocol), as with golang's crypto/tls. An
+   * ALPNCallback replaces ALPNProtocols (Node allows only one of them): it tells the tls-alpn-01 validator
+   * apart from other clients before the certificate is chosen (TLS 1.3 orders it so; validators use 1.3).
    */
   tlsOptions(protocols: readonly string[] = ["http/1.1"]): tls.TlsOptions {
     return {

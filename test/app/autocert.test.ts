@@ -317,6 +317,8 @@ describe("tls_autocert with pebble", { skip: pebbleMissing }, () => {
       try {
         const leaf = await handshake(port, HOST);
         assert.equal(cached.includes(leaf.toString()), true);
+        // Names compare as golang autocert's: case-insensitive, without the root's trailing dot.
+        assert.equal((await handshake(port, `${HOST.toUpperCase()}.`)).fingerprint256, leaf.fingerprint256);
         autocert.attach(server);
         await until(() => records.count("certificate from cache") === 1, "server_name certificate");
         assert.equal((await handshake(port, "")).fingerprint256, leaf.fingerprint256);
