@@ -13,11 +13,10 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { TlsOptions } from "node:tls";
 import type { Logger } from "pino";
 import { type Config, ConfigError } from "../config/index.js";
 import { type Endpoint, type EndpointRow, refuseUpgrade, reply } from "./http.js";
-import type { ListenerTls } from "./tls.js";
+import type { ListenerTls, ServerTls } from "./tls.js";
 
 /**
  * Upstream's `http.Server` timeouts: the request head within 10 s, the whole request within 30 s, and a
@@ -72,7 +71,7 @@ interface Plan {
   host: string;
   port: string;
   rows: EndpointRow[];
-  tls: TlsOptions | undefined;
+  tls: ServerTls | undefined;
 }
 
 /** The servers to start: one per distinct address that has endpoints. */
@@ -131,16 +130,17 @@ async function startListener(p: Plan, logger: Logger): Promise<Listener> {
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-function createServerFor(tls: TlsOptions | undefined, onRequest: RequestListener): Server {
+function createServerFor(tls: ServerTls | undefined, onRequest: RequestListener): Server {
   const options = {
     headersTimeout: SERVER_TIMEOUTS.headersMs,
     requestTimeout: SERVER_TIMEOUTS.requestMs,
     keepAliveTimeout: SERVER_TIMEOUTS.idleMs,
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
   };
-  return tls === undefined
-    ? createHttpServer(options, onRequest)
-    : createHttpsServer({ ...options, ...tls }, onRequest);
+  if (tls === undefined) return createHttpServer(options, onRequest);
+  const server = createHttpsServer({ ...options, ...tls.options }, onRequest);
+  tls.attach?.(server);
+  return server;
 }
 
 function serve(endpoints: readonly Endpoint[], req: IncomingMessage, res: ServerResponse): void {

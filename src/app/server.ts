@@ -3,14 +3,13 @@
  * server from a resolved config, and stops them in order.
  */
 import { hostname } from "node:os";
-import type { TlsOptions } from "node:tls";
 import type { Logger } from "pino";
 import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
 import type { RpcHandler } from "../core/rpc.js";
-import { createProxies, forwardedHeaderNames } from "../proxy/index.js";
+import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
 import { version } from "../version.js";
@@ -18,7 +17,8 @@ import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
 import { type Listener, plan, startListeners } from "./listeners.js";
 import { type ReloadReport, reloadServer } from "./reload.js";
-import { listenerTls, serverTlsOptions } from "./tls.js";
+import { Autocert } from "./autocert.js";
+import { listenerTls, type ServerTls, staticTls } from "./tls.js";
 
 /** A started server. */
 export interface RunningServer {
@@ -37,12 +37,14 @@ export interface RunningServer {
 
 export type { Engine } from "./engine.js";
 
-/** Node settings that have no config key (tests shorten them). */
+/** Settings that have no config key (tests shorten or redirect them). */
 export interface NodeTuning {
   /** See `NodeOptions.nodeInfoIntervalMs`. */
   nodeInfoIntervalMs?: number;
   /** See `NodeOptions.nodeInfoTtlMs`. */
   nodeInfoTtlMs?: number;
+  /** ACME directory of `tls_autocert` instead of Let's Encrypt's, and the PEM CA it is trusted by (tests). */
+  acme?: { directoryUrl: string; caCertificates?: string };
 }
 
 export async function startServer(
@@ -51,7 +53,59 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
-  const tls = listenerTls(config.http_server, mainTls(config));
+  const { acme, ...nodeTuning } = tuning;
+  const autocert = config.http_server.tls_autocert.enabled
+    ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
+    : undefined;
+  const tls = listenerTls(config.http_server, mainTls(config, autocert));
+  const { node, proxies } = await startNode(config, logger, engine, nodeTuning);
+  const executor = new ApiExecutor(node);
+  const rows = endpointTable(config, { node, executor, logger, keptHeaders: keptHeaderNames(config) });
+  let grpcApi: GrpcApiServer | undefined;
+  let listeners: Listener[];
+  try {
+    await autocert?.start();
+    grpcApi = config.grpc_api.enabled
+      ? await GrpcApiServer.start(executor, config.grpc_api, logger)
+      : undefined;
+    listeners = await startListeners(plan(config, rows, tls), logger);
+  } catch (err) {
+    await autocert?.close();
+    await grpcApi?.close(0);
+    await node.shutdown(0);
+    proxies.close();
+    throw err;
+  }
+  const external = listeners.find((listener) => listener.role === "external") ?? listeners[0];
+  const internal = listeners.find((listener) => listener.role === "internal") ?? external;
+  let closing: Promise<void> | undefined;
+  return {
+    node,
+    port: external?.port ?? 0,
+    internalPort: internal?.port ?? 0,
+    grpcPort: grpcApi?.port,
+    reload: (next) => reloadServer(node, config, next, logger),
+    close: () => {
+      closing ??= (async () => {
+        for (const listener of listeners) listener.close();
+        const grpcClosed = grpcApi?.close(config.shutdown.timeout);
+        await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
+        await grpcClosed;
+        proxies.close();
+        for (const listener of listeners) listener.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The node with its engine, proxies and RPC handler, started. */
+async function startNode(
+  config: Config,
+  logger: Logger,
+  engine: Engine | undefined,
+  tuning: Omit<NodeTuning, "acme">,
+): Promise<{ node: Node; proxies: Proxies }> {
   const rpcHandler = await configuredRpcHandler(config, logger);
   const proxies = createProxies(config, logger);
   warnUnusedRpcProxy(config, logger);
@@ -75,48 +129,19 @@ export async function startServer(
     logger,
   });
   await node.start();
-  const executor = new ApiExecutor(node);
-  const rows = endpointTable(config, { node, executor, logger, keptHeaders: keptHeaderNames(config) });
-  let grpcApi: GrpcApiServer | undefined;
-  let listeners: Listener[];
-  try {
-    grpcApi = config.grpc_api.enabled
-      ? await GrpcApiServer.start(executor, config.grpc_api, logger)
-      : undefined;
-    listeners = await startListeners(plan(config, rows, tls), logger);
-  } catch (err) {
-    await grpcApi?.close(0);
-    await node.shutdown(0);
-    proxies.close();
-    throw err;
-  }
-  const external = listeners.find((listener) => listener.role === "external") ?? listeners[0];
-  const internal = listeners.find((listener) => listener.role === "internal") ?? external;
-  let closing: Promise<void> | undefined;
-  return {
-    node,
-    port: external?.port ?? 0,
-    internalPort: internal?.port ?? 0,
-    grpcPort: grpcApi?.port,
-    reload: (next) => reloadServer(node, config, next, logger),
-    close: () => {
-      closing ??= (async () => {
-        for (const listener of listeners) listener.close();
-        const grpcClosed = grpcApi?.close(config.shutdown.timeout);
-        await node.shutdown(config.shutdown.timeout);
-        await grpcClosed;
-        proxies.close();
-        for (const listener of listeners) listener.closeAllConnections();
-      })();
-      return closing;
-    },
-  };
+  return { node, proxies };
 }
 
-/** The TLS of the main listener: `http_server.tls`, when enabled; none otherwise. */
-function mainTls(config: Config): TlsOptions | undefined {
+/**
+ * The TLS of the main listener, as upstream's GetTLSConfig (centrifugo internal/app/tls.go): autocert when
+ * enabled, else `http_server.tls` when enabled, else none.
+ */
+function mainTls(config: Config, autocert: Autocert | undefined): ServerTls | undefined {
+  if (autocert !== undefined) {
+    return { options: autocert.tlsOptions(), attach: (server) => autocert.attach(server) };
+  }
   const { tls } = config.http_server;
-  return tls.enabled ? serverTlsOptions(tls, "http_server.tls") : undefined;
+  return tls.enabled ? staticTls(tls, "http_server.tls") : undefined;
 }
 
 /** `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process. */

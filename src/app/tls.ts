@@ -3,14 +3,24 @@
  * internal/app/mux.go runHTTPServers, internal/configtypes/tls.go): certificate and key as a file path, PEM
  * text or base64 of it; TLS 1.2 at least; `client_ca_pem` makes a client certificate signed by that CA required.
  */
-import type { TlsOptions } from "node:tls";
+import type { Server as TlsServer, TlsOptions } from "node:tls";
 import { type Config, ConfigError, loadPem } from "../config/index.js";
 
 /** One TLS block of the config (`http_server.tls`, `http_server.internal_tls`). */
 export type TlsSection = Config["http_server"]["tls"];
 
-/** Server options of an enabled TLS block; `key` names it in errors (`http_server.tls`). */
-export function serverTlsOptions(tls: TlsSection, key: string): TlsOptions {
+/** A listener's TLS: server options, and what to do with the server once created (autocert's default cert). */
+export interface ServerTls {
+  readonly options: TlsOptions;
+  readonly attach?: (server: TlsServer) => void;
+}
+
+/** An enabled TLS block as a listener's TLS; `key` names it in errors (`http_server.tls`). */
+export function staticTls(tls: TlsSection, key: string): ServerTls {
+  return { options: serverTlsOptions(tls, key) };
+}
+
+function serverTlsOptions(tls: TlsSection, key: string): TlsOptions {
   if (tls.cert_pem === "" || tls.key_pem === "") {
     throw new ConfigError([`${key}: cert_pem and key_pem are required when TLS is enabled`]);
   }
@@ -34,14 +44,14 @@ export function serverTlsOptions(tls: TlsSection, key: string): TlsOptions {
  * the external one only with `tls_external`; `internal_tls`, when enabled, is the internal listener's own.
  */
 export interface ListenerTls {
-  external: TlsOptions | undefined;
-  internal: TlsOptions | undefined;
+  external: ServerTls | undefined;
+  internal: ServerTls | undefined;
 }
 
 /** Picks {@link ListenerTls} from `http_server`; `mainTls` is the autocert or `tls` choice made by the caller. */
-export function listenerTls(http: Config["http_server"], mainTls: TlsOptions | undefined): ListenerTls {
+export function listenerTls(http: Config["http_server"], mainTls: ServerTls | undefined): ListenerTls {
   const internal = http.internal_tls.enabled
-    ? serverTlsOptions(http.internal_tls, "http_server.internal_tls")
+    ? staticTls(http.internal_tls, "http_server.internal_tls")
     : http.tls_external
       ? undefined
       : mainTls;
