@@ -65,4 +65,3 @@ export function makeCertificates(dir: string): TestCertificates {
     clientKeyFile: file("client.key"),
   };
 }
-
