@@ -64,7 +64,9 @@ const GORILLA = "gorilla/websocket tuning; Turbine's ws library manages its own 
 export const SUPPORT: Readonly<Record<string, Support>> = {
   http_server: served(),
   "http_server.http3": refused(NO_HTTP3),
-  "http_server.h2c_external": refused("node:http cannot serve HTTP/1.1 and cleartext HTTP/2 on one port"),
+  "http_server.h2c_external": refused(
+    "Turbine serves HTTP/1.1 only: node:http2 cannot share a cleartext port with HTTP/1.1 and WebSocket upgrades",
+  ),
   log: served(),
   engine: served(),
   "*.redis.sentinel_client_name": warned("Turbine's Sentinel connections send no client name"),

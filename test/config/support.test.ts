@@ -228,7 +228,7 @@ describe("loadConfig and the support table", () => {
     assert.deepEqual(problems, [
       "http_server.http3.enabled: not supported by Turbine, refused: Node.js has no stable HTTP/3 server",
       "http_server.h2c_external: not supported by Turbine, refused: " +
-        "node:http cannot serve HTTP/1.1 and cleartext HTTP/2 on one port",
+        "Turbine serves HTTP/1.1 only: node:http2 cannot share a cleartext port with HTTP/1.1 and WebSocket upgrades",
       "webtransport.enabled: not supported by Turbine, refused: Node.js has no stable HTTP/3 server",
     ]);
   });

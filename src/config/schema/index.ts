@@ -52,7 +52,7 @@ const log = obj("Logging.", {
     flag: true,
     caseInsensitive: true,
   }),
-  file: str("", "Log to this file instead of stdout.", { ...v5("log_file"), flag: true }),
+  file: str("", "Log to this file instead of stderr.", { ...v5("log_file"), flag: true }),
 });
 
 const ERROR_MODES = ["", "transport"] as const;
