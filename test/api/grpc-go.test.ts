@@ -25,6 +25,7 @@ import type { Centrifuge, PublicationContext, SubscribedContext } from "centrifu
 import { newClient, once } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
+import { toolMissing } from "../helpers/tools.js";
 
 const run = promisify(execFile);
 const PROTO = fileURLToPath(new URL("../../proto/api.proto", import.meta.url));
@@ -68,7 +69,7 @@ function missing(): string | false {
   return false;
 }
 
-const skip = missing();
+const skip = toolMissing(missing());
 
 describe("the documentation's Go GRPC example", { skip, timeout: 180_000 }, () => {
   let gopath: string;

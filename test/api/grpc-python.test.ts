@@ -16,6 +16,7 @@ import { newClient, once } from "../helpers/clients.js";
 import { grpcPort } from "../helpers/grpc.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
+import { toolMissing } from "../helpers/tools.js";
 
 const run = promisify(execFile);
 const PROTO = fileURLToPath(new URL("../../proto/api.proto", import.meta.url));
@@ -36,10 +37,11 @@ function findPython(): string | undefined {
 }
 
 const python = findPython();
-const skip =
+const skip = toolMissing(
   python === undefined
     ? "no python3 with grpc and grpc_tools (apt-get install python3-grpcio python3-grpc-tools; .ci/run does)"
-    : false;
+    : false,
+);
 
 const channel = { namespaces: [{ name: "chat", allow_subscribe_for_client: true }] };
 

@@ -1,12 +1,14 @@
 import { createConnection } from "node:net";
 import { Daemon, findBinary } from "./daemon.js";
 import { freePort } from "./redis.js";
+import { toolMissing } from "./tools.js";
 
 const binary = findBinary("nats-server");
 
 /** Why the NATS tests cannot run here, or false when they can. Only a missing binary skips them; CI installs it. */
-export const natsMissing: string | false =
-  binary === undefined ? "nats-server is not installed (apt-get install -y nats-server)" : false;
+export const natsMissing: string | false = toolMissing(
+  binary === undefined ? "nats-server is not installed (apt-get install -y nats-server)" : false,
+);
 
 /** A `nats-server` of the test's own on a free loopback port. */
 export class NatsServer {

@@ -12,12 +12,14 @@ import { join } from "node:path";
 import { findBinary } from "./daemon.js";
 import { freePort } from "./redis.js";
 import { TEST_CERT_PEM, TEST_KEY_PEM } from "./tls-fixture.js";
+import { toolMissing } from "./tools.js";
 
 const binary = findBinary("pebble");
 
 /** Why the pebble tests cannot run here, or false when they can. CI installs it. */
-export const pebbleMissing: string | false =
-  binary === undefined ? "pebble is not installed (apt-get install -y pebble)" : false;
+export const pebbleMissing: string | false = toolMissing(
+  binary === undefined ? "pebble is not installed (apt-get install -y pebble)" : false,
+);
 
 /** Processes still running; killed when the test process exits, whatever way it exits. */
 const running = new Set<ChildProcess>();

@@ -4,6 +4,7 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Daemon, findBinary } from "./daemon.js";
+import { toolMissing } from "./tools.js";
 
 const binary = findBinary("redis-server");
 
@@ -11,8 +12,9 @@ const binary = findBinary("redis-server");
  * Why the Redis tests cannot run here (`describe(..., { skip: redisMissing })`), or false when they can.
  * Only a missing binary skips them; CI installs it.
  */
-export const redisMissing: string | false =
-  binary === undefined ? "redis-server is not installed (apt-get install -y redis-server)" : false;
+export const redisMissing: string | false = toolMissing(
+  binary === undefined ? "redis-server is not installed (apt-get install -y redis-server)" : false,
+);
 
 /** How to start a server beyond the defaults (loopback port, no persistence). */
 export interface RedisServerOptions {

@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import type { TestServer } from "../helpers/server.js";
 import { connectToken } from "../helpers/tokens.js";
 import { EXAMPLE_CLIENTS, keepPublishing } from "./live.js";
+import { toolMissing } from "../helpers/tools.js";
 
 const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
@@ -22,18 +23,20 @@ const GO_SCENARIO = fileURLToPath(new URL("./go/main.go", import.meta.url));
 const DEBIAN_GOPATH = "/usr/share/gocode";
 
 /** Why the Python scenario cannot run here, or false. */
-export const pythonMissing =
+export const pythonMissing = toolMissing(
   spawnSync(PYTHON, ["-c", "import websockets"], { stdio: "ignore" }).status === 0
     ? false
-    : "no python3-websockets (apt-get install python3 python3-websockets)";
+    : "no python3-websockets (apt-get install python3 python3-websockets)",
+);
 
 /** Why the Go scenario cannot run here, or false. */
-export const goMissing =
+export const goMissing = toolMissing(
   spawnSync("go", ["version"], { stdio: "ignore" }).status !== 0
     ? "no go toolchain (apt-get install golang-go)"
     : !existsSync(join(DEBIAN_GOPATH, "src/github.com/gorilla/websocket"))
       ? "no gorilla/websocket (apt-get install golang-github-gorilla-websocket-dev)"
-      : false;
+      : false,
+);
 
 /** Run `program args…` while the user's personal channel gets publications; parse its JSON report. */
 async function scenario(
