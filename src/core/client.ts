@@ -203,8 +203,10 @@ export class Client implements HubClient, DeadlineOwner {
       );
     }
     if (wasConnected) this.node.hub.removeClient(this);
-    this.node.sessionClosed(this);
-    this.subscriptions.removeAll().catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
+    const cleanup = this.subscriptions
+      .removeAll()
+      .catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
+    this.node.sessionClosed(this, cleanup);
   }
 
   deliverPublication(prepared: PreparedPublication): void {
