@@ -194,6 +194,8 @@ function sleep(ms: number): Promise<void> {
 class Slot {
   private ws: WebSocket | undefined;
   private pausedUntil = 0;
+  /** Subscribed: churn picks only such slots, so it never cuts a handshake short. */
+  private ready = false;
 
   constructor(
     private readonly load: Load,
@@ -213,6 +215,8 @@ class Slot {
         perMessageDeflate: false,
       });
       this.ws = ws;
+      this.ready = false;
+      this.pausedUntil = 0;
       let subscribed = false;
       ws.on("open", () => {
         const token = load.tokens[this.index % load.tokens.length];
@@ -223,6 +227,7 @@ class Slot {
       ws.on("message", (frame: Buffer) => {
         if (!subscribed) {
           subscribed = frame.includes('"id":2');
+          this.ready = subscribed;
           if (subscribed) resolve();
           return;
         }
@@ -230,9 +235,9 @@ class Slot {
         if (isPing(frame)) ws.send("{}");
       });
       ws.on("close", (code) => {
-        if (!subscribed) load.counts.connectErrors++;
         if (this.ws !== ws) return resolve();
         this.ws = undefined;
+        if (!subscribed && !load.stopped) load.counts.connectErrors++;
         const closed = load.counts.closedByServer;
         closed.set(code, (closed.get(code) ?? 0) + 1);
         resolve();
@@ -245,7 +250,7 @@ class Slot {
   /** Close from the client side (churn) and open again at once. */
   async reopen(): Promise<void> {
     const ws = this.ws;
-    if (ws === undefined) return;
+    if (ws === undefined || !this.ready) return;
     this.ws = undefined;
     // Half go with a close handshake, half just drop the TCP connection.
     if (Math.random() < 0.5) ws.close(1000);
