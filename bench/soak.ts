@@ -117,7 +117,7 @@ function options(): Options {
     return value;
   };
   return {
-    minutes: number("minutes", 1, MAX_MINUTES),
+    minutes: number("minutes", 0.05, MAX_MINUTES),
     connections: Math.floor(number("connections", 1, MAX_CONNECTIONS)),
     rate: number("rate", 0, 10_000),
     churn: number("churn", 0, 0.5),
