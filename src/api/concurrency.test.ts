@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mapConcurrent } from "./concurrency.js";
+import { mapConcurrent, YIELD_EVERY } from "./concurrency.js";
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -28,4 +28,18 @@ describe("mapConcurrent", () => {
   it("handles no items", async () => {
     assert.deepEqual(await mapConcurrent([], 4, async () => 1), []);
   });
+
+  for (const limit of [1, 1024]) {
+    it(`lets the event loop turn while tasks that settle at once run, ${limit} in flight`, async () => {
+      let started = 0;
+      const startedAtTurn: number[] = [];
+      const items = Array.from({ length: YIELD_EVERY * 3 }, (_, i) => i);
+      setImmediate(() => startedAtTurn.push(started));
+      await mapConcurrent(items, limit, async () => {
+        started++;
+      });
+      assert.equal(startedAtTurn.length, 1);
+      assert.ok((startedAtTurn[0] as number) < items.length, "no turn before every task had started");
+    });
+  }
 });

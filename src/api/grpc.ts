@@ -12,9 +12,11 @@
  *   the error code (reference §2.2), the error message, and the `Error` message packed in the status details.
  *   Batch has no transport error mode;
  * - methods the service lacks (PRO, map, shared poll) answer UNIMPLEMENTED, oversized messages
- *   RESOURCE_EXHAUSTED (limit `max_receive_message_size`, 4 MiB by default).
+ *   RESOURCE_EXHAUSTED (limit `max_receive_message_size`, 4 MiB by default);
+ * - connections that never speak, or stay idle, are closed (see `connectionOptions`).
  */
 import {
+  type ChannelOptions,
   Metadata,
   type MethodDefinition,
   Server,
@@ -52,6 +54,29 @@ const ERROR_TYPE_URL = `type.googleapis.com/${ErrorSchema.typeName}`;
 /** Key of the metadata entry (and its value) that asks for the transport error mode on one call. */
 const ERROR_MODE_KEY = "x-centrifugo-error-mode";
 const TRANSPORT_ERROR_MODE = "transport";
+
+/** How long the server keeps connections that do nothing (see `connectionOptions`). */
+export interface GrpcConnectionTimeouts {
+  /** A connection without a call in flight for this long is closed (GOAWAY). Default 120 s. */
+  idleMs?: number;
+}
+
+/**
+ * Connection management. Centrifugo's GRPC API server sets no such option (centrifugo internal/app/grpc.go),
+ * so grpc-go's defaults apply: a connection that has not sent its HTTP/2 preface within 120 s is closed
+ * (grpc.ConnectionTimeout), and an idle one is pinged after 2 h and dropped when the ping is not acknowledged
+ * within 20 s (keepalive.ServerParameters). grpc-js has no handshake deadline and keeps connections for ever,
+ * so a never-speaking peer is closed here by the idle limit: a plaintext connection is an HTTP/2 session from
+ * its first byte, and closing a session without calls is harmless — clients reconnect on the GOAWAY. A TLS
+ * connection that never completes its handshake is closed by Node's `handshakeTimeout` (120 s).
+ */
+function connectionOptions(timeouts: GrpcConnectionTimeouts): ChannelOptions {
+  return {
+    "grpc.max_connection_idle_ms": timeouts.idleMs ?? 120_000,
+    "grpc.keepalive_time_ms": 2 * 3600_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+  };
+}
 
 /** A response message of any method: `{error?, result?}`, or batch's `{replies}`. */
 type ApiResponse = Message & { error?: ApiErrorMessage };
@@ -151,13 +176,15 @@ export class GrpcApiServer {
     executor: ApiExecutor,
     config: Config["grpc_api"],
     logger: Logger,
+    timeouts: GrpcConnectionTimeouts = {},
   ): Promise<GrpcApiServer> {
     const credentials = grpcServerCredentials(config.tls, "grpc_api");
-    const server = new Server(
-      config.max_receive_message_size > 0
+    const server = new Server({
+      ...connectionOptions(timeouts),
+      ...(config.max_receive_message_size > 0
         ? { "grpc.max_receive_message_length": config.max_receive_message_size }
-        : {},
-    );
+        : {}),
+    });
     let port: number;
     try {
       port = await bind(server, config.address, config.port, credentials);

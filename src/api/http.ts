@@ -22,6 +22,7 @@ import {
   scanValue,
   skipWhitespace,
 } from "../protocol/json-scan.js";
+import { mapConcurrent } from "./concurrency.js";
 import { ApiErrorBadRequest, ApiErrorNotFound, httpStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
 import { apiKeyMatcher } from "./key.js";
@@ -203,8 +204,8 @@ export class HttpApiHandler {
   private async serveLegacy(res: ServerResponse, body: Buffer): Promise<void> {
     const commands = parseLegacyCommands(body);
     if (commands === undefined) return text(res, 400, "Bad Request");
-    const replies: Uint8Array[] = [];
-    for (const command of commands) replies.push(await this.legacyReply(command, body));
+    // One after another, as a batch: mapConcurrent lets other traffic through on a long stream.
+    const replies = await mapConcurrent(commands, 1, (command) => this.legacyReply(command, body));
     const out = Buffer.alloc(replies.reduce((size, reply) => size + reply.length + 1, -1));
     let pos = 0;
     replies.forEach((reply, i) => {

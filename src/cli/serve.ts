@@ -70,6 +70,78 @@ function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logg
   process.on("SIGINT", onSignal);
 }
 
+/**
+ * Error codes that belong to one connection, incoming or outgoing: a peer's reset or abort, a write after the
+ * peer went, a stream used after it ended, bytes that are not HTTP, HTTP/2, TLS or WebSocket. Reaching the
+ * process level, such an error means one connection lacked a handler; that connection is gone, the others and
+ * the process state are fine.
+ */
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ERR_STREAM_ALREADY_FINISHED",
+  "ERR_STREAM_PUSH_AFTER_EOF",
+  "ERR_SOCKET_CLOSED",
+  "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_GOAWAY_SESSION",
+]);
+
+/** Code prefixes of errors in a peer's bytes: Node's HTTP parser, OpenSSL and Node's TLS, `ws`. */
+const CONNECTION_ERROR_PREFIXES = ["HPE_", "ERR_SSL_", "ERR_TLS_", "WS_ERR_"];
+
+/**
+ * Whether an error that reached the process level belongs to one connection (see `CONNECTION_ERROR_CODES`):
+ * logged, and the process keeps serving. Anything else — a TypeError, a RangeError, an assertion, a non-Error
+ * rejection, an unknown code — may have left shared state (the hub, a broker, a timer wheel) half-updated, so
+ * the process is unsound: it logs fatal and exits 1 for the supervisor to restart it.
+ */
+export function belongsToOneConnection(err: unknown): boolean {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  if (typeof code !== "string") return false;
+  return (
+    CONNECTION_ERROR_CODES.has(code) || CONNECTION_ERROR_PREFIXES.some((prefix) => code.startsWith(prefix))
+  );
+}
+
+/** The last line of defence: errors no handler caught, sorted by `belongsToOneConnection`. */
+function guardProcess(config: Config, logger: Logger): void {
+  const onUncaught = (err: unknown, origin: string) => {
+    if (belongsToOneConnection(err)) {
+      logger.error({ err, origin }, "uncaught connection error, serving on");
+      return;
+    }
+    logger.fatal({ err, origin }, "uncaught error, exiting");
+    removePidFile(config.pid_file);
+    process.exit(1);
+  };
+  process.on("uncaughtException", onUncaught);
+  process.on("unhandledRejection", (reason) => onUncaught(reason, "unhandledRejection"));
+}
+
+/**
+ * Signals that mean nothing to Turbine are logged and ignored, where their default would end the process (as
+ * Go ignores them in Centrifugo). SIGUSR1 would open Node's inspector on 127.0.0.1:9229, where any local user
+ * could run code in the server: it is ignored too (start with `node --inspect` to debug). SIGPIPE and SIGWINCH
+ * are ignored by Node already; SIGHUP reloads, SIGTERM and SIGINT stop, SIGQUIT and SIGKILL end the process.
+ */
+function ignoreMeaninglessSignals(logger: Logger): void {
+  const ignored: NodeJS.Signals[] = ["SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGIO", "SIGPWR"];
+  for (const name of ignored) process.on(name, (signal) => logger.info({ signal }, "signal ignored"));
+}
+
 /** Where the running config came from: the file read at start ("" when there was none) and the flags. */
 interface ConfigSource {
   file: string;
@@ -125,6 +197,8 @@ export async function serve(command: Command): Promise<void> {
   logStart(loaded, logger);
   for (const warning of warnings) logger.warn(warning);
   logInsecureModes(config, logger);
+  guardProcess(config, logger);
+  ignoreMeaninglessSignals(logger);
   try {
     if (config.pid_file !== "") writeFileSync(config.pid_file, `${process.pid}\n`);
     // Imported here so that the helper commands don't load the whole server.

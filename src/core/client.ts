@@ -80,6 +80,20 @@ function overlaps(command: Command): boolean {
   );
 }
 
+/** The headers among `names` (lower-case), with lower-case names; the shared empty set when none is. */
+function keptHeaders(
+  headers: Readonly<Record<string, string>>,
+  names: ReadonlySet<string> | undefined,
+): Readonly<Record<string, string>> {
+  if (names === undefined || names.size === 0) return noHeaders;
+  let kept: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (names.has(lower)) (kept ??= {})[lower] = value;
+  }
+  return kept ?? noHeaders;
+}
+
 /**
  * One client session (reference §4.3): the connect handshake, then commands processed in arrival order (one at
  * a time, or up to `client.concurrency` at once after connect), server pings, connection expiry, and
@@ -96,7 +110,10 @@ export class Client implements HubClient, DeadlineOwner {
    * handlers; never to clients.
    */
   meta: Uint8Array | undefined;
-  /** Headers the client sent in its connect command, forwarded to proxies listing them in `emulated_headers`. */
+  /**
+   * Headers of the client's connect command that some proxy forwards (`emulated_headers`), with lower-case
+   * names; the others are dropped at connect, so a big map costs nothing for the session's lifetime.
+   */
   private emulatedHeaders = noHeaders;
   readonly subscriptions: Subscriptions;
   private state: State = "connecting";
@@ -203,8 +220,10 @@ export class Client implements HubClient, DeadlineOwner {
       );
     }
     if (wasConnected) this.node.hub.removeClient(this);
-    this.node.sessionClosed(this);
-    this.subscriptions.removeAll().catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
+    const cleanup = this.subscriptions
+      .removeAll()
+      .catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
+    this.node.sessionClosed(this, cleanup);
   }
 
   deliverPublication(prepared: PreparedPublication): void {
@@ -344,7 +363,7 @@ export class Client implements HubClient, DeadlineOwner {
   private async onConnect(id: number, req: ConnectRequest): Promise<void> {
     if (this.state !== "connecting") throw DisconnectBadRequest;
     const options = this.node.options.client;
-    if (Object.keys(req.headers).length > 0) this.emulatedHeaders = req.headers;
+    this.emulatedHeaders = keptHeaders(req.headers, this.node.proxies.emulatedHeaderNames);
     const credentials = await this.authenticate(req);
     this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);

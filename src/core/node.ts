@@ -164,6 +164,8 @@ export class Node implements BrokerEventHandler {
   private closing = false;
   /** Every open session, connected or still before its connect, so shutdown reaches those not in the hub. */
   private readonly sessions = new Set<Client>();
+  /** Closed sessions' presence, leave and unsubscribe work still under way: shutdown waits for it. */
+  private readonly cleanups = new Set<Promise<void>>();
   /** The other nodes, through the controller. */
   private readonly cluster: Cluster;
   private loaded: Loaded;
@@ -290,9 +292,11 @@ export class Node implements BrokerEventHandler {
     return client;
   }
 
-  /** A session closed (called by the session itself). */
-  sessionClosed(client: Client): void {
+  /** A session closed (called by the session itself); `cleanup` settles when its engine work is done. */
+  sessionClosed(client: Client, cleanup: Promise<void>): void {
     this.sessions.delete(client);
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
 
   onPublication(
@@ -467,15 +471,19 @@ export class Node implements BrokerEventHandler {
   }
 
   /**
-   * Stop: every client is closed with 3001 `shutdown` so it reconnects elsewhere, then the engine is closed.
-   * Resolves within `timeoutMs` even if the engine hangs.
+   * Stop: every client is closed with 3001 `shutdown` so it reconnects elsewhere; once their presence removals,
+   * leave events and unsubscriptions are done, the engine is closed. Closing the engine first would make that
+   * work fail and leave ghost presence on the other nodes until its TTL. Resolves within `timeoutMs` in all,
+   * even if the engine hangs.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
     for (const client of [...this.sessions]) client.close(DisconnectShutdown);
+    await Promise.race([Promise.all(this.cleanups), deadline]);
     const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close(), this.cluster.stop()]);
-    await Promise.race([stopEngine, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await Promise.race([stopEngine, deadline]);
     this.wheel.close();
   }
 }

@@ -88,6 +88,11 @@ export interface SubRefreshProxyResult {
 
 /** The configured proxies. Channel and RPC proxies are looked up by name (`*_proxy_name`). */
 export interface ProxyHooks {
+  /**
+   * Lower-case names of the connect-command headers (`ConnectRequest.headers`) some proxy forwards
+   * (`emulated_headers`): the only ones a session keeps. None when absent.
+   */
+  readonly emulatedHeaderNames?: ReadonlySet<string>;
   /** `client.proxy.connect`: called for a connect without a token. undefined result = no credentials. */
   readonly connect?: (
     caller: ProxyCaller,

@@ -32,6 +32,19 @@ export function proxyEndpoint(config: ProxyConfig, key: string): ProxyEndpoint {
  * session needs to keep.
  */
 export function forwardedHeaderNames(config: Config): string[] {
+  return lowerCaseNames(config, (proxy) => proxy.http_headers);
+}
+
+/**
+ * Lower-case names of the connect-command headers some proxy forwards (`emulated_headers`): the only ones a
+ * session needs to keep.
+ */
+export function emulatedHeaderNames(config: Config): Set<string> {
+  return new Set(lowerCaseNames(config, (proxy) => proxy.emulated_headers));
+}
+
+/** The names `list` gives over every proxy section, lower-cased, without repeats. */
+function lowerCaseNames(config: Config, list: (proxy: ProxyConfig) => string[]): string[] {
   const { connect, refresh } = config.client.proxy;
   const proxies = [
     connect,
@@ -40,7 +53,7 @@ export function forwardedHeaderNames(config: Config): string[] {
     config.rpc.proxy,
     ...config.proxies,
   ];
-  return [...new Set(proxies.flatMap((proxy) => proxy.http_headers.map((name) => name.toLowerCase())))];
+  return [...new Set(proxies.flatMap((proxy) => list(proxy).map((name) => name.toLowerCase())))];
 }
 
 /** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
@@ -71,5 +84,6 @@ export function createProxies(config: Config, logger: Logger): Proxies {
       rpc: byName(config.rpc.proxy, "rpc.proxy"),
     },
     logger.child({ component: "proxy" }),
+    emulatedHeaderNames(config),
   );
 }

@@ -110,6 +110,7 @@ export class Proxies implements ProxyHooks {
   constructor(
     private readonly set: ProxySet,
     private readonly logger: Logger,
+    readonly emulatedHeaderNames: ReadonlySet<string> = new Set(),
   ) {
     const { connect, refresh } = set;
     if (connect !== undefined) this.connect = (caller, req) => this.callConnect(connect, caller, req);
