@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import { type Config, ConfigError } from "../config/index.js";
+import type { ProxyMetrics } from "../core/metrics.js";
 import type { ProxyConfig, ProxyEndpoint } from "./endpoint.js";
 import { GrpcProxyEndpoint } from "./grpc.js";
 import { HttpProxyEndpoint } from "./http.js";
@@ -44,7 +45,7 @@ export function forwardedHeaderNames(config: Config): string[] {
 }
 
 /** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
-export function createProxies(config: Config, logger: Logger): Proxies {
+export function createProxies(config: Config, logger: Logger, metrics?: ProxyMetrics): Proxies {
   const configure = (proxy: ProxyConfig, key: string, name = DEFAULT_PROXY): ConfiguredProxy => ({
     name,
     url: proxy.endpoint,
@@ -71,5 +72,6 @@ export function createProxies(config: Config, logger: Logger): Proxies {
       rpc: byName(config.rpc.proxy, "rpc.proxy"),
     },
     logger.child({ component: "proxy" }),
+    metrics,
   );
 }
