@@ -380,7 +380,6 @@ export class Client implements HubClient, DeadlineOwner {
     if (this.state !== "connecting") throw DisconnectBadRequest;
     const options = this.node.options.client;
     if (Object.keys(req.headers).length > 0) this.emulatedHeaders = req.headers;
-    this.labels = connectionLabels(this.transport.name, req);
     const credentials = await this.authenticate(req);
     this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);
@@ -393,6 +392,7 @@ export class Client implements HubClient, DeadlineOwner {
     this.info = credentials.info;
     this.meta = credentials.meta;
     this.expireAt = credentials.expireAt;
+    this.labels = connectionLabels(this.transport.name, req);
     const subs = await this.subscribeServerSide(credentials, req);
     if (this.closed) return;
     this.state = "connected";
