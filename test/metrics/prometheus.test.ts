@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import type { Centrifuge } from "centrifuge";
 import { apiConfig, apiKey, HttpApiCaller, rawRequest } from "../helpers/api.js";
 import { newClient, once } from "../helpers/clients.js";
+import { closeGrpcClients, grpcApiConfig, grpcCaller } from "../helpers/grpc.js";
 import { freePort } from "../helpers/redis.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
 import { connectToken } from "../helpers/tokens.js";
@@ -364,6 +365,30 @@ describe("prometheus: the endpoint", () => {
       assert.equal(metrics.value("centrifugo_node_client_connection_limit"), 1);
     } finally {
       first.disconnect();
+      await server.close();
+    }
+  });
+
+  test("the GRPC API is counted under protocol grpc, batch commands under their own methods", async () => {
+    const server = await startTestServer({ ...apiConfig, ...grpcApiConfig, prometheus: { enabled: true } });
+    try {
+      const grpc = grpcCaller(server);
+      await grpc.call("publish", { channel: "news", data: {} });
+      await grpc.call("publish", { channel: "", data: {} });
+      const batch = { commands: [{ info: {} }, { presence: { channel: "news" } }] };
+      await new HttpApiCaller(server.port, apiKey).call("batch", batch);
+      const { metrics } = await scrape(server.port);
+      const grpcPublish = { protocol: "grpc", method: "publish" };
+      assert.equal(metrics.value("centrifugo_api_command_duration_seconds_histogram_count", grpcPublish), 2);
+      assert.equal(metrics.value("centrifugo_api_command_errors_total", { ...grpcPublish, error: "107" }), 1);
+      const histogram = "centrifugo_api_command_duration_seconds_histogram_count";
+      assert.equal(metrics.value(histogram, { protocol: "http", method: "info" }), 1);
+      assert.equal(metrics.value(histogram, { protocol: "http", method: "batch" }), 0);
+      // Presence is off in the default namespace: 108.
+      const presenceError = { protocol: "http", method: "presence", error: "108" };
+      assert.equal(metrics.value("centrifugo_api_command_errors_total", presenceError), 1);
+    } finally {
+      closeGrpcClients();
       await server.close();
     }
   });
