@@ -277,3 +277,23 @@ export function apiFamilies(f: Families) {
     ]),
   };
 }
+
+/**
+ * What client_golang's promhttp.Handler() adds about itself (promhttp InstrumentMetricHandler), with the three
+ * codes it creates up front. A scrape counts once it is served, so it is not in its own exposition.
+ */
+export function handlerFamilies(registry: Registry) {
+  const scrapes = new CounterFamily({
+    registry,
+    name: "promhttp_metric_handler_requests_total",
+    help: "Total number of scrapes by HTTP status code.",
+    labelNames: ["code"],
+  });
+  for (const code of ["200", "500", "503"]) scrapes.child(code);
+  const scrapesInFlight = new GaugeFamily({
+    registry,
+    name: "promhttp_metric_handler_requests_in_flight",
+    help: "Current number of scrapes being served.",
+  }).child();
+  return { scrapes, scrapesInFlight };
+}

@@ -22,6 +22,7 @@ import {
   apiFamilies,
   clientFamilies,
   Families,
+  handlerFamilies,
   nodeFamilies,
   proxyFamilies,
   transportFamilies,
@@ -78,6 +79,7 @@ export class PrometheusMetrics implements NodeMetrics {
   private readonly nodeSeries: ReturnType<typeof nodeFamilies>;
   private readonly clientSeries: ReturnType<typeof clientFamilies>;
   private readonly apiSeries: ReturnType<typeof apiFamilies>;
+  private readonly handlerSeries: ReturnType<typeof handlerFamilies>;
   private readonly broadcastDuration: () => HistogramCell;
   private readonly pubSubLag: () => HistogramCell;
   private readonly tagsFilterDropped: () => CounterCell;
@@ -98,6 +100,7 @@ export class PrometheusMetrics implements NodeMetrics {
     const transports = transportFamilies(f);
     this.proxies = proxyMetrics(proxyFamilies(f));
     this.apiSeries = apiFamilies(f);
+    this.handlerSeries = handlerFamilies(this.registry);
 
     const { actions, messagesSent, messagesReceived } = this.nodeSeries;
     this.actions = memo((action) => actions.child(action, ""));
@@ -129,7 +132,18 @@ export class PrometheusMetrics implements NodeMetrics {
 
   /** The text exposition of every family. */
   async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const { scrapes, scrapesInFlight } = this.handlerSeries;
+    scrapesInFlight.inc();
+    try {
+      const body = await this.registry.metrics();
+      scrapes.child("200").inc();
+      return { contentType: this.registry.contentType, body };
+    } catch (err) {
+      scrapes.child("500").inc();
+      throw err;
+    } finally {
+      scrapesInFlight.dec();
+    }
   }
 
   /** The server API metrics of one protocol (`http`, `grpc`). */

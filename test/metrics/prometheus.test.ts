@@ -57,6 +57,8 @@ const TYPES: Record<string, string> = {
   centrifugo_api_command_errors_total: "counter",
   process_cpu_seconds_total: "counter",
   process_resident_memory_bytes: "gauge",
+  promhttp_metric_handler_requests_total: "counter",
+  promhttp_metric_handler_requests_in_flight: "gauge",
 };
 
 const connection = {
@@ -336,6 +338,10 @@ describe("prometheus: the endpoint", () => {
       assert.equal(metrics.value(requests, { path: "/api/info", method: "POST", status: "401" }), 1);
       assert.equal(metrics.value(requests, { path: "/metrics", method: "GET", status: "200" }), 1);
       assert.equal(metrics.series(requests, { path: "/not-served" }).length, 0);
+      // As promhttp: the previous scrape is counted, the one in progress is in flight.
+      assert.equal(metrics.value("promhttp_metric_handler_requests_total", { code: "200" }), 1);
+      assert.equal(metrics.value("promhttp_metric_handler_requests_total", { code: "503" }), 0);
+      assert.equal(metrics.value("promhttp_metric_handler_requests_in_flight"), 1);
     } finally {
       await server.close();
     }
