@@ -3,7 +3,8 @@
  * matters less than in the suite (bench/metrics-cost.ts): server CPU per delivery of a publication fanned out
  * to 1000 subscribers, and per server API publish (the executor, the node, a fan-out to 100 subscribers).
  * Each variant (metrics off: `noMetrics`; on: the Prometheus adapter) runs in its own process, so call sites
- * see one implementation as in production; rounds alternate the two. Prints the least CPU of each and the ratios.
+ * see one implementation as in production; rounds alternate the two. Prints the least CPU of each, the ratios,
+ * and what the adapter's calls for one API publish cost by themselves.
  * Run: `node --import tsx bench/metrics-hot.ts [--rounds 7]`.
  */
 import { execFileSync } from "node:child_process";
@@ -125,6 +126,29 @@ async function measure(withMetrics: boolean): Promise<Figures> {
   };
 }
 
+/**
+ * The adapter alone: CPU ns of the metric calls one API publish with a fan-out makes (node message sent and
+ * received, the broadcast's deliveries, duration and lag, the API duration), clocks included.
+ */
+function adapterNanosPerPublish(calls = 1_000_000): number {
+  const metrics = new PrometheusMetrics("bench", { recoveredPublicationsHistogram: false });
+  const api = metrics.api("http");
+  const transport = metrics.transport("websocket");
+  const publish = () => {
+    const started = performance.now();
+    metrics.brokerMessageSent("publication");
+    metrics.brokerMessageReceived("publication");
+    transport.sent("push_publication", API_SUBSCRIBERS, API_SUBSCRIBERS * 150);
+    metrics.publicationBroadcast((performance.now() - started) / 1000, Math.abs(Date.now() - 1) / 1000, 0);
+    api.command("publish", (performance.now() - started) / 1000);
+  };
+  for (let i = 0; i < calls / 5; i++) publish();
+  const started = process.cpuUsage();
+  for (let i = 0; i < calls; i++) publish();
+  const used = process.cpuUsage(started);
+  return ((used.user + used.system) * 1000) / calls;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const { values } = parseArgs({
@@ -155,6 +179,7 @@ if (values.variant !== undefined) {
       "|---|---|---|---|---|",
       row(`fan-out to ${FANOUT_SUBSCRIBERS}: CPU ns per delivery`, "nsPerDelivery"),
       row(`API publish (${API_SUBSCRIBERS} subscribers): CPU ns per call`, "nsPerApiPublish"),
+      `| the adapter's calls for one API publish: CPU ns | – | ${adapterNanosPerPublish().toFixed(1)} | | |`,
     ].join("\n"),
   );
 }
