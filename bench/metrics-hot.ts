@@ -171,7 +171,13 @@ if (values.variant !== undefined) {
     const on = results.on.map((figures) => figures[key]);
     const paired = median(on.map((value, i) => value / (off[i] as number)));
     const [leastOff, leastOn] = [Math.min(...off), Math.min(...on)];
-    return `| ${label} | ${leastOff.toFixed(1)} | ${leastOn.toFixed(1)} | ${(leastOn / leastOff).toFixed(3)} | ${paired.toFixed(3)} |`;
+    const cells = [
+      leastOff.toFixed(1),
+      leastOn.toFixed(1),
+      (leastOn / leastOff).toFixed(3),
+      paired.toFixed(3),
+    ];
+    return `| ${label} | ${cells.join(" | ")} |`;
   };
   console.log(
     [

@@ -156,7 +156,10 @@ export class PrometheusMetrics implements NodeMetrics {
     this.apiSeries.connectionLimit.child().inc();
   }
 
-  /** `prometheus.instrument_http_handlers`: one request served (centrifugo internal/middleware/http_instrumentation.go). */
+  /**
+   * `prometheus.instrument_http_handlers`: one request served (centrifugo
+   * internal/middleware/http_instrumentation.go).
+   */
   httpRequest(path: string, method: string, status: number): void {
     this.apiSeries.httpRequests.child(path, method, String(status)).inc();
   }
