@@ -9,26 +9,8 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { renderReport } from "./report.js";
-import { type ScenarioName, type Sizes, scenarioNames } from "./scenarios.js";
+import { defaultSizes, type ScenarioName, type Sizes, scenarioNames } from "./scenarios.js";
 import { runSuite } from "./suite.js";
-
-/** Defaults sized for a 2-core machine shared with the generator. */
-export const defaultSizes: Sizes = {
-  idleConnections: 10_000,
-  broadcastSubscribers: 5_000,
-  broadcastWindow: 16,
-  moderateSubscribers: 1_000,
-  moderateRate: 20,
-  manyConnections: 5_000,
-  manyChannels: 1_000,
-  manyRate: 2_000,
-  apiSubscribers: 100,
-  apiConcurrency: 32,
-  payloadBytes: 128,
-  seconds: 5,
-  warmupSeconds: 1,
-  drainSeconds: 20,
-};
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 

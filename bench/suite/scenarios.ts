@@ -29,6 +29,24 @@ export interface Sizes {
   drainSeconds: number;
 }
 
+/** Defaults sized for a 2-core machine shared with the generator. */
+export const defaultSizes: Sizes = {
+  idleConnections: 10_000,
+  broadcastSubscribers: 5_000,
+  broadcastWindow: 16,
+  moderateSubscribers: 1_000,
+  moderateRate: 20,
+  manyConnections: 5_000,
+  manyChannels: 1_000,
+  manyRate: 2_000,
+  apiSubscribers: 100,
+  apiConcurrency: 32,
+  payloadBytes: 128,
+  seconds: 5,
+  warmupSeconds: 1,
+  drainSeconds: 20,
+};
+
 export type ScenarioName = "idle" | "broadcast" | "moderate" | "many" | "api";
 export const scenarioNames: readonly ScenarioName[] = ["idle", "many", "moderate", "broadcast", "api"];
 

@@ -37,6 +37,8 @@ export interface LaunchOptions {
   turbineFromSource?: boolean;
   /** Extra Turbine `client` config merged over the suite's. */
   turbineClient?: Record<string, unknown>;
+  /** Extra top-level Turbine config sections (`prometheus`, …). */
+  turbineConfig?: Record<string, unknown>;
 }
 
 /** Start a server and resolve once its port accepts connections. */
@@ -68,6 +70,7 @@ function turbineArgs(port: number, options: LaunchOptions): string[] {
     client: { token: { hmac_secret_key: turbineSecret }, ...options.turbineClient },
     http_api: { key: turbineApiKey },
     channel: { without_namespace: { allow_subscribe_for_client: true } },
+    ...options.turbineConfig,
   };
   const file = join(mkdtempSync(join(tmpdir(), "turbine-bench-")), "config.json");
   writeFileSync(file, JSON.stringify(config));

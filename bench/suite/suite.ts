@@ -17,6 +17,8 @@ export interface Target {
   readonly scenarios: readonly ScenarioName[];
   /** Turbine `client` config for this target. */
   readonly turbineClient?: Record<string, unknown>;
+  /** Other Turbine config sections for this target. */
+  readonly turbineConfig?: Record<string, unknown>;
 }
 
 const allButApi = scenarioNames.filter((name) => name !== "api");
@@ -47,6 +49,8 @@ export interface SuiteOptions {
   only?: readonly ScenarioName[];
   /** Only targets whose label is listed (default: all). */
   targets?: readonly string[];
+  /** Run these targets instead of the suite's own. */
+  targetList?: readonly Target[];
   launch?: LaunchOptions;
   /** Progress lines. */
   log?: (line: string) => void;
@@ -58,7 +62,9 @@ export type Results = Map<string, Map<ScenarioName, Outcome[]>>;
 export async function runSuite(options: SuiteOptions): Promise<Results> {
   const log = options.log ?? (() => undefined);
   const wanted = (name: ScenarioName) => options.only === undefined || options.only.includes(name);
-  const chosen = targets.filter((t) => options.targets === undefined || options.targets.includes(t.label));
+  const chosen = (options.targetList ?? targets).filter(
+    (t) => options.targets === undefined || options.targets.includes(t.label),
+  );
   const tokens = await connectionTokens(
     Math.max(
       options.sizes.idleConnections,
@@ -73,7 +79,11 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
     for (const target of chosen) {
       const names = target.scenarios.filter(wanted);
       if (names.length === 0) continue;
-      const server = await launch(target.server, { ...options.launch, turbineClient: target.turbineClient });
+      const server = await launch(target.server, {
+        ...options.launch,
+        turbineClient: target.turbineClient,
+        turbineConfig: target.turbineConfig,
+      });
       const subs = new Subscribers(target.adapter, server.port, target.server === "turbine" ? tokens : []);
       try {
         for (const name of names) {

@@ -6,6 +6,7 @@
 import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { decodeBase64Std } from "../auth/base64.js";
 import type { SubscribeOverride } from "../auth/index.js";
+import { type ApiMetrics, noApiMetrics } from "../core/metrics.js";
 import type { NodePublishOptions, Node, UserTarget } from "../core/node.js";
 import { historyEnabled, type ResolvedChannel } from "../core/namespaces.js";
 import { checkPublicationData } from "../core/permissions.js";
@@ -97,9 +98,19 @@ type PublishFields = Omit<PublishRequest, "$typeName" | "$unknown" | "channel">;
 
 const EMPTY = {} as const;
 
+/**
+ * Upstream counts the errors of each channel of a broadcast under this name, and times whole methods only
+ * (centrifugo internal/api/api.go).
+ */
+const UNTIMED = new Set(["broadcast_publish"]);
+
 /** Runs server API methods against one node. */
 export class ApiExecutor {
-  constructor(private readonly node: Node) {}
+  /** @param metrics where calls are timed and errors counted (one executor per API protocol). */
+  constructor(
+    private readonly node: Node,
+    readonly metrics: ApiMetrics = noApiMetrics,
+  ) {}
 
   /** Publish into one channel (§1.5). Result: the publication's offset and epoch, when saved to history. */
   async publish(req: PublishRequest): Promise<PublishResponse> {
@@ -201,6 +212,14 @@ export class ApiExecutor {
 
   /** The method's result, or its error: an ApiError as is, anything else as 100 with a log line. */
   private async settle<R>(method: string, run: () => Promise<R>): Promise<Outcome<R>> {
+    const started = performance.now();
+    const outcome = await this.outcome(method, run);
+    if (!UNTIMED.has(method)) this.metrics.command(method, (performance.now() - started) / 1000);
+    if (outcome.error !== undefined) this.metrics.error(method, outcome.error.code);
+    return outcome;
+  }
+
+  private async outcome<R>(method: string, run: () => Promise<R>): Promise<Outcome<R>> {
     try {
       return { result: await run() };
     } catch (err) {
@@ -215,7 +234,10 @@ export class ApiExecutor {
     if (command === null || command === undefined)
       return create(ReplySchema, { error: ApiErrorBadRequest.toMessage() });
     const call = commandCall(command);
-    if (call === undefined) return create(ReplySchema, { error: ApiErrorNotFound.toMessage() });
+    if (call === undefined) {
+      this.metrics.error("unknown", ApiErrorNotFound.code);
+      return create(ReplySchema, { error: ApiErrorNotFound.toMessage() });
+    }
     // Every method a command can name answers with an error/result pair (only batch does not).
     const response = (await call.method.run(this, call.request)) as unknown as Outcome<unknown>;
     const reply = create(ReplySchema, { error: response.error });

@@ -162,11 +162,17 @@ export class HttpApiHandler {
     if (!this.config.insecure && !this.authorized(req)) return empty(res, 401);
     if (route === undefined && this.closing) return empty(res, 503);
     const body = await readBody(req, this.maxBodySize);
+    // Upstream counts a body it cannot read or decode under string codes (centrifugo internal/api/handler_gen.go).
+    const failed = (code: string): void => {
+      if (route !== undefined) this.executor.metrics.error(route.method.name, code);
+    };
     if (body === ABORTED) {
+      failed("read_body");
       res.destroy();
       return;
     }
     if (body === TOO_LARGE) {
+      failed("read_body");
       res.shouldKeepAlive = false;
       return text(res, 413, "Request Entity Too Large");
     }
@@ -176,6 +182,7 @@ export class HttpApiHandler {
       request = decodeRequest(route.method.request, body);
     } catch (err) {
       if (!(err instanceof ProtocolDecodeError)) throw err;
+      failed("unmarshal");
       this.logger.debug({ path: req.url, err: err.message }, "error decoding API request body");
       return text(res, 400, "Bad Request");
     }

@@ -44,6 +44,8 @@ export interface ConnectionLimitOptions {
   limit: number;
   numClients: () => number;
   logger: Logger;
+  /** A connection was refused by `limit` (centrifugo_node_client_connection_limit). */
+  onLimitReached?: () => void;
 }
 
 /** Admits or refuses new connections; one per node, shared by all connection endpoints. */
@@ -60,6 +62,7 @@ export class ConnectionLimit {
     if (this.bucket !== undefined && !this.bucket.allow()) return false;
     const { limit } = this.options;
     if (limit > 0 && this.options.numClients() >= limit) {
+      this.options.onLimitReached?.();
       this.logLimitReached(limit);
       return false;
     }

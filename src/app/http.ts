@@ -10,6 +10,7 @@ import type { ApiExecutor } from "../api/executor.js";
 import { HttpApiHandler } from "../api/http.js";
 import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
+import type { PrometheusMetrics } from "../metrics/prometheus.js";
 import { originChecker } from "../transport/origin.js";
 import { WebSocketHandler } from "../transport/websocket.js";
 import { ConnectionLimit } from "./connection-limit.js";
@@ -41,6 +42,8 @@ export interface EndpointParts {
   readonly logger: Logger;
   /** Upgrade headers a session keeps (see `WebSocketOptions.kept_headers`). */
   readonly keptHeaders: readonly string[];
+  /** The metrics `/metrics` serves; present when `prometheus.enabled`. */
+  readonly metrics?: PrometheusMetrics;
 }
 
 /** The endpoint table, in upstream's order of the start-up lines. */
@@ -51,6 +54,7 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
     limit: config.client.connection_limit,
     numClients: () => parts.node.hub.numClients,
     logger: parts.logger,
+    onLimitReached: () => parts.metrics?.connectionLimitReached(),
   });
   return [
     {
@@ -64,6 +68,12 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       enabled: !config.http_api.disabled,
       external: config.http_api.external,
       create: () => apiEndpoint(config, parts),
+    },
+    {
+      name: "prometheus",
+      enabled: config.prometheus.enabled,
+      external: false,
+      create: () => prometheusEndpoint(config.prometheus.handler_prefix, parts.metrics),
     },
     {
       name: "health",
@@ -133,6 +143,25 @@ function websocketEndpoint(config: Config, parts: EndpointParts, limit: Connecti
 function apiEndpoint(config: Config, parts: EndpointParts): Endpoint {
   const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger);
   return { name: "api", serve: (req, res) => api.handle(req, res), close: () => api.close() };
+}
+
+/**
+ * `<prometheus.handler_prefix>` → the text exposition (centrifugo internal/app/mux.go serves promhttp.Handler()
+ * there, for any method). Without metrics it serves nothing.
+ */
+function prometheusEndpoint(prefix: string, metrics: PrometheusMetrics | undefined): Endpoint {
+  const path = routePath(prefix);
+  return {
+    name: "prometheus",
+    serve: (req, res) => {
+      if (metrics === undefined || pathOf(req) !== path) return false;
+      metrics.exposition().then(
+        ({ contentType, body }) => res.writeHead(200, { "Content-Type": contentType }).end(body),
+        (err: unknown) => reply(res, 500, `An error has occurred while serving metrics:\n\n${String(err)}\n`),
+      );
+      return true;
+    },
+  };
 }
 
 /** `GET <health.handler_prefix>` → 200 `{}` (centrifugo internal/health/health.go; any method). */

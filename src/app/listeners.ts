@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { type Config, ConfigError } from "../config/index.js";
-import { type Endpoint, type EndpointRow, refuseUpgrade, reply } from "./http.js";
+import { type Endpoint, type EndpointRow, pathOf, refuseUpgrade, reply } from "./http.js";
 import type { ListenerTls, ServerTls } from "./tls.js";
 
 /**
@@ -39,6 +39,12 @@ export interface Listener {
   /** Drops the connections still open after a graceful shutdown. */
   closeAllConnections(): void;
 }
+
+/**
+ * Told of every request an endpoint served (`prometheus.instrument_http_handlers`), with its path, method and
+ * status. An upgrade an endpoint takes is told as 101.
+ */
+export type RequestObserver = (path: string, method: string, status: number) => void;
 
 /** The address of each role, as upstream derives it (empty internal parts take the external ones). */
 interface Addresses {
@@ -89,10 +95,14 @@ export function plan(config: Config, rows: readonly EndpointRow[], tls: Listener
 }
 
 /** Starts the planned servers; on failure, closes the ones already listening. */
-export async function startListeners(plans: readonly Plan[], logger: Logger): Promise<Listener[]> {
+export async function startListeners(
+  plans: readonly Plan[],
+  logger: Logger,
+  observe?: RequestObserver,
+): Promise<Listener[]> {
   const started: Listener[] = [];
   try {
-    for (const p of plans) started.push(await startListener(p, logger));
+    for (const p of plans) started.push(await startListener(p, logger, observe));
   } catch (err) {
     for (const listener of started) listener.close();
     throw err;
@@ -100,11 +110,11 @@ export async function startListeners(plans: readonly Plan[], logger: Logger): Pr
   return started;
 }
 
-async function startListener(p: Plan, logger: Logger): Promise<Listener> {
+async function startListener(p: Plan, logger: Logger, observe?: RequestObserver): Promise<Listener> {
   const endpoints = p.rows.map((row) => row.create());
-  const server = createServerFor(p.tls, (req, res) => serve(endpoints, req, res));
+  const server = createServerFor(p.tls, (req, res) => serve(endpoints, req, res, observe));
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-    upgrade(endpoints, req, socket, head),
+    upgrade(endpoints, req, socket, head, observe),
   );
   try {
     await listen(server, p.port, p.host);
@@ -143,16 +153,41 @@ function createServerFor(tls: ServerTls | undefined, onRequest: RequestListener)
   return server;
 }
 
-function serve(endpoints: readonly Endpoint[], req: IncomingMessage, res: ServerResponse): void {
+/**
+ * Requests no endpoint serves are not observed: upstream's instrumentation wraps the registered handlers only
+ * (centrifugo internal/app/mux.go), and every endpoint here matches its path exactly, so the path is the
+ * route's pattern and the label's values stay bounded.
+ */
+function serve(
+  endpoints: readonly Endpoint[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  observe: RequestObserver | undefined,
+): void {
   res.setTimeout(SERVER_TIMEOUTS.writeMs, () => res.destroy());
-  for (const endpoint of endpoints) if (endpoint.serve(req, res)) return;
+  for (const endpoint of endpoints) {
+    if (!endpoint.serve(req, res)) continue;
+    if (observe !== undefined)
+      res.once("close", () => observe(pathOf(req), req.method ?? "", res.statusCode));
+    return;
+  }
   reply(res, 404, "404 page not found\n");
 }
 
-function upgrade(endpoints: readonly Endpoint[], req: IncomingMessage, socket: Duplex, head: Buffer): void {
+function upgrade(
+  endpoints: readonly Endpoint[],
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  observe: RequestObserver | undefined,
+): void {
   // Node stops watching an upgraded socket's errors: a reset after our refusal would otherwise crash us.
   socket.on("error", () => socket.destroy());
-  for (const endpoint of endpoints) if (endpoint.upgrade?.(req, socket, head)) return;
+  for (const endpoint of endpoints) {
+    if (!endpoint.upgrade?.(req, socket, head)) continue;
+    observe?.(pathOf(req), req.method ?? "", 101);
+    return;
+  }
   refuseUpgrade(socket, 404, "Not Found");
 }
 

@@ -9,13 +9,14 @@ import { GrpcApiServer } from "../api/grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
 import type { RpcHandler } from "../core/rpc.js";
+import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
 import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
-import { type Listener, plan, startListeners } from "./listeners.js";
+import { type Listener, plan, type RequestObserver, startListeners } from "./listeners.js";
 import { type ReloadReport, reloadServer } from "./reload.js";
 import { Autocert } from "./autocert.js";
 import { listenerTls, type ServerTls, staticTls } from "./tls.js";
@@ -58,17 +59,20 @@ export async function startServer(
     ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
-  const { node, proxies } = await startNode(config, logger, engine, nodeTuning);
-  const executor = new ApiExecutor(node);
-  const rows = endpointTable(config, { node, executor, logger, keptHeaders: keptHeaderNames(config) });
+  const metrics = configuredMetrics(config);
+  const { node, proxies } = await startNode(config, logger, engine, nodeTuning, metrics);
+  metrics?.observeNode(node);
+  const executor = new ApiExecutor(node, metrics?.api("http"));
+  const keptHeaders = keptHeaderNames(config);
+  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics });
   let grpcApi: GrpcApiServer | undefined;
   let listeners: Listener[];
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
-      ? await GrpcApiServer.start(executor, config.grpc_api, logger)
+      ? await GrpcApiServer.start(new ApiExecutor(node, metrics?.api("grpc")), config.grpc_api, logger)
       : undefined;
-    listeners = await startListeners(plan(config, rows, tls), logger);
+    listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
   } catch (err) {
     await autocert?.close();
     await grpcApi?.close(0);
@@ -99,15 +103,34 @@ export async function startServer(
   };
 }
 
+/** `prometheus.enabled`: the metrics every part reports to. */
+function configuredMetrics(config: Config): PrometheusMetrics | undefined {
+  const { prometheus } = config;
+  if (!prometheus.enabled) return undefined;
+  return new PrometheusMetrics(version, {
+    recoveredPublicationsHistogram: prometheus.recovered_publications_histogram,
+  });
+}
+
+/** `prometheus.instrument_http_handlers`: HTTP requests counted by path, method and status. */
+function requestObserver(
+  config: Config,
+  metrics: PrometheusMetrics | undefined,
+): RequestObserver | undefined {
+  if (metrics === undefined || !config.prometheus.instrument_http_handlers) return undefined;
+  return (path, method, status) => metrics.httpRequest(path, method, status);
+}
+
 /** The node with its engine, proxies and RPC handler, started. */
 async function startNode(
   config: Config,
   logger: Logger,
   engine: Engine | undefined,
   tuning: Omit<NodeTuning, "acme">,
+  metrics: PrometheusMetrics | undefined,
 ): Promise<{ node: Node; proxies: Proxies }> {
   const rpcHandler = await configuredRpcHandler(config, logger);
-  const proxies = createProxies(config, logger);
+  const proxies = createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
   let chosen: Engine;
   try {
@@ -124,6 +147,7 @@ async function startNode(
     rpc: config.rpc,
     rpcHandler,
     proxies,
+    metrics,
     ...chosen,
     ...tuning,
     logger,

@@ -34,7 +34,9 @@ import {
   ErrorTokenExpired,
 } from "../protocol/codes.js";
 import { type Command, type ConnectRequest, type RefreshRequest, ReplySchema } from "../protocol/index.js";
+import { commandFrameType, replyFrameType } from "./frame-type.js";
 import type { HubClient } from "./hub.js";
+import type { ClientLabels, FrameType, TransportMetrics } from "./metrics.js";
 import type { Node } from "./node.js";
 import type { Requester } from "./permissions.js";
 import type { PreparedPublication, PreparedPush } from "./prepared.js";
@@ -129,7 +131,12 @@ export class Client implements HubClient, DeadlineOwner {
   private slotFreed: (() => void) | undefined;
   private idleWaiters: (() => void)[] | undefined;
   private awaitingPong = false;
+  /** When the last server ping went out (performance.now() ms), for the ping-pong duration. */
+  private pingSentAt = 0;
   readonly deadlines: Deadlines;
+  readonly transportMetrics: TransportMetrics;
+  /** Label values of this connection's metrics, as its connect command sets them. */
+  labels: ClientLabels;
 
   constructor(
     readonly node: Node,
@@ -146,6 +153,8 @@ export class Client implements HubClient, DeadlineOwner {
     );
     this.subscriptions = new Subscriptions(this);
     this.deadlines = new Deadlines(node.wheel, this);
+    this.transportMetrics = node.metrics.transport(transport.name);
+    this.labels = { transport: transport.name, name: "unnamed", version: "unversioned" };
     this.deadlines.set("stale", node.options.client.stale_close_delay);
   }
 
@@ -175,6 +184,9 @@ export class Client implements HubClient, DeadlineOwner {
       this.close(DisconnectBadRequest);
       return 0;
     }
+    // Sizes per command are not known after decoding a batch; each gets its share of the frame.
+    const size = frame.byteLength / commands.length;
+    for (const command of commands) this.transportMetrics.received(commandFrameType(command), size);
     this.pendingFrames++;
     this.queue = this.queue.then(async () => {
       await this.processCommands(commands);
@@ -214,47 +226,65 @@ export class Client implements HubClient, DeadlineOwner {
     this.deadlines.stop();
     this.transport.close(disconnect);
     if (disconnect.code !== DisconnectConnectionClosed.code) {
+      this.node.metrics.serverDisconnect(disconnect.code);
+      this.transportMetrics.outgoingClose(disconnect.code);
       this.node.logger.info(
         { client: this.id, user: this.user, code: disconnect.code, reason: disconnect.reason },
         "disconnect client",
       );
     }
-    if (wasConnected) this.node.hub.removeClient(this);
+    if (wasConnected) {
+      this.node.hub.removeClient(this);
+      this.node.metrics.clientDisconnected(this.labels);
+    }
     const cleanup = this.subscriptions
       .removeAll()
       .catch((err: unknown) => this.logInternalError(err, "cleanup on close"));
     this.node.sessionClosed(this, cleanup);
   }
 
-  deliverPublication(prepared: PreparedPublication): void {
-    this.subscriptions.deliverPublication(prepared);
+  deliverPublication(prepared: PreparedPublication): number {
+    return this.subscriptions.deliverPublication(prepared);
   }
 
-  deliverJoinLeave(channel: string, prepared: PreparedPush): void {
-    if (this.subscriptions.pushesJoinLeave(channel)) this.writeShared(prepared);
+  deliverJoinLeave(channel: string, prepared: PreparedPush): number {
+    return this.subscriptions.pushesJoinLeave(channel) ? this.writeShared(prepared) : 0;
   }
 
-  /** Queue a reply (or push) for this client. */
-  write(reply: ReplyInit): void {
+  /** Queue a reply (or push) for this client; `frame` is needed for error replies only. */
+  write(reply: ReplyInit, frame: FrameType = replyFrameType(reply)): void {
     if (this.state === "closed") return;
     try {
-      this.writer.enqueue(this.codec.encodeReply(create(ReplySchema, reply)));
+      const unit = this.codec.encodeReply(create(ReplySchema, reply));
+      this.writer.enqueue(unit);
+      this.transportMetrics.sent(frame, 1, unit.byteLength);
     } catch (err) {
       if (err instanceof InappropriateProtocolError) this.close(DisconnectInappropriateProtocol);
       else throw err;
     }
   }
 
-  /** Queue a push that is shared with other clients and already encoded per protocol. */
-  writeShared(prepared: PreparedPush): void {
-    this.writeUnit(prepared.unit(this.transport.protocol));
+  /**
+   * Queue a push that is shared with other clients and already encoded per protocol. The caller counts it.
+   * @returns the bytes queued (0: none).
+   */
+  writeShared(prepared: PreparedPush): number {
+    return this.writeUnit(prepared.unit(this.transport.protocol));
   }
 
-  /** Queue an encoded message; an encoding error (binary data to a JSON client) closes with 3506. */
-  writeUnit(unit: Uint8Array | Error): void {
-    if (this.state === "closed") return;
-    if (unit instanceof Error) this.close(DisconnectInappropriateProtocol);
-    else this.writer.enqueue(unit);
+  /**
+   * Queue an encoded message; an encoding error (binary data to a JSON client) closes with 3506. The caller
+   * counts it (see `Hub`).
+   * @returns the bytes queued (0: none).
+   */
+  writeUnit(unit: Uint8Array | Error): number {
+    if (this.state === "closed") return 0;
+    if (unit instanceof Error) {
+      this.close(DisconnectInappropriateProtocol);
+      return 0;
+    }
+    this.writer.enqueue(unit);
+    return unit.byteLength;
   }
 
   logInternalError(err: unknown, what: string): void {
@@ -312,11 +342,14 @@ export class Client implements HubClient, DeadlineOwner {
       this.onPong();
       return;
     }
+    const frame = commandFrameType(command);
+    const started = performance.now();
     try {
       await this.route(command);
     } catch (err) {
-      this.onCommandError(command, err);
+      this.onCommandError(command, err, frame);
     }
+    this.node.metrics.command(frame, (performance.now() - started) / 1000);
   }
 
   /** The first set field wins, in Centrifugo's order. */
@@ -337,7 +370,7 @@ export class Client implements HubClient, DeadlineOwner {
     throw DisconnectBadRequest;
   }
 
-  private onCommandError(command: Command, err: unknown): void {
+  private onCommandError(command: Command, err: unknown, frame: FrameType): void {
     if (err instanceof Disconnect) {
       this.close(err);
       return;
@@ -345,10 +378,11 @@ export class Client implements HubClient, DeadlineOwner {
     const error = err instanceof ClientError ? err : ErrorInternal;
     if (!(err instanceof ClientError)) this.logInternalError(err, "command");
     if (command.connect !== undefined) this.unusable = true;
-    this.write({
-      id: command.id,
-      error: { code: error.code, message: error.message, temporary: error.temporary },
-    });
+    this.node.metrics.replyError(frame, error.code);
+    this.write(
+      { id: command.id, error: { code: error.code, message: error.message, temporary: error.temporary } },
+      frame,
+    );
   }
 
   /** Any command with id 0 other than `send` counts as the pong, as in Centrifugo; one without a ping is 3501. */
@@ -358,6 +392,7 @@ export class Client implements HubClient, DeadlineOwner {
       return;
     }
     this.awaitingPong = false;
+    this.transportMetrics.pingPong((performance.now() - this.pingSentAt) / 1000);
   }
 
   private async onConnect(id: number, req: ConnectRequest): Promise<void> {
@@ -376,10 +411,12 @@ export class Client implements HubClient, DeadlineOwner {
     this.info = credentials.info;
     this.meta = credentials.meta;
     this.expireAt = credentials.expireAt;
+    this.labels = connectionLabels(this.transport.name, req);
     const subs = await this.subscribeServerSide(credentials, req);
     if (this.closed) return;
     this.state = "connected";
     this.node.hub.addClient(this);
+    this.node.metrics.clientConnected(this.labels);
 
     const pingSeconds = this.pingInterval > 0 ? Math.floor(this.pingInterval / 1000) : 0;
     // With a refresh proxy the server refreshes the connection itself, so the client is not told to.
@@ -541,6 +578,7 @@ export class Client implements HubClient, DeadlineOwner {
   private sendPing(): void {
     const options = this.node.options.client;
     this.write({});
+    this.pingSentAt = performance.now();
     if (options.pong_timeout > 0) {
       this.awaitingPong = true;
       this.deadlines.set("pong", options.pong_timeout);
@@ -651,4 +689,16 @@ export class Client implements HubClient, DeadlineOwner {
   get requester(): Requester {
     return { user: this.user, insecure: this.node.options.client.insecure };
   }
+}
+
+/**
+ * Name and version label values: Centrifugo OSS registers no client names, so a reported one is "unregistered"
+ * (centrifuge client.go `connectCmd`), which keeps the labels' cardinality bounded.
+ */
+function connectionLabels(transport: string, req: ConnectRequest): ClientLabels {
+  return {
+    transport,
+    name: req.name === "" ? "unnamed" : "unregistered",
+    version: req.version === "" ? "unversioned" : "unregistered",
+  };
 }

@@ -6,10 +6,12 @@
 import type { Logger } from "pino";
 import type { Controller } from "../engine/types.js";
 import { type ControlCommand, decodeControl, encodeControl, type NodeAnnouncement } from "./control.js";
+import type { NodeMetrics } from "./metrics.js";
 
 /** What the cluster needs from its node. */
 export interface ClusterMember {
   readonly id: string;
+  readonly metrics: NodeMetrics;
   /** This node's announcement: info plus local channel counts. */
   announcement(): NodeAnnouncement;
   /** A user command another node broadcast. */
@@ -62,6 +64,7 @@ export class Cluster {
   /** Tell the other nodes; resolves at once without a controller. */
   async broadcast(command: ControlCommand): Promise<void> {
     if (this.controller === undefined) return;
+    this.member.metrics.brokerMessageSent("control");
     await this.controller.publishControl(encodeControl({ ...command, from: this.member.id }));
   }
 
@@ -76,6 +79,7 @@ export class Cluster {
   }
 
   private onControl(data: Uint8Array): void {
+    this.member.metrics.brokerMessageReceived("control");
     let message: ReturnType<typeof decodeControl>;
     try {
       message = decodeControl(data);

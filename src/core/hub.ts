@@ -1,13 +1,25 @@
+import type { FrameType, TransportMetrics } from "./metrics.js";
 import type { PreparedPublication, PreparedPush } from "./prepared.js";
+
+/** `HubClient.deliverPublication`'s answer when the subscription's tags filter skipped the publication. */
+export const FILTERED = -1;
 
 /** What the hub needs from a connected client to route messages to it. */
 export interface HubClient {
   readonly id: string;
   readonly user: string;
-  /** Deliver a publication of a channel this client is subscribed to. */
-  deliverPublication(prepared: PreparedPublication): void;
-  /** Deliver a join or leave push, if this client's subscription asked for them. */
-  deliverJoinLeave(channel: string, prepared: PreparedPush): void;
+  /** Where deliveries to this client are counted; clients of one transport share it. */
+  readonly transportMetrics: TransportMetrics;
+  /**
+   * Deliver a publication of a channel this client is subscribed to.
+   * @returns the bytes queued for the client, 0 when nothing was (yet), or FILTERED.
+   */
+  deliverPublication(prepared: PreparedPublication): number;
+  /**
+   * Deliver a join or leave push, if this client's subscription asked for them.
+   * @returns the bytes queued for the client, 0 when nothing was.
+   */
+  deliverJoinLeave(channel: string, prepared: PreparedPush): number;
 }
 
 /**
@@ -65,16 +77,20 @@ export class Hub<C extends HubClient = HubClient> {
     return true;
   }
 
-  broadcastPublication(prepared: PreparedPublication): void {
+  /** @returns how many subscribers the tags filter skipped. */
+  broadcastPublication(prepared: PreparedPublication): number {
     const set = this.channels.get(prepared.channel);
-    if (set === undefined) return;
-    for (const client of set) client.deliverPublication(prepared);
+    if (set === undefined) return 0;
+    return fanOut(set, "push_publication", (client) => client.deliverPublication(prepared));
   }
 
-  broadcastJoinLeave(channel: string, prepared: PreparedPush): void {
+  broadcastJoinLeave(channel: string, prepared: PreparedPush, frame: FrameType): void {
     const set = this.channels.get(channel);
-    if (set === undefined) return;
-    for (const client of set) client.deliverJoinLeave(channel, prepared);
+    if (set !== undefined) fanOut(set, frame, (client) => client.deliverJoinLeave(channel, prepared));
+  }
+
+  hasSubscribers(channel: string): boolean {
+    return this.channels.has(channel);
   }
 
   client(id: string): C | undefined {
@@ -113,4 +129,34 @@ export class Hub<C extends HubClient = HubClient> {
   get numSubscriptions(): number {
     return this.subscriptionCount;
   }
+}
+
+/**
+ * Deliver to every subscriber, counting the deliveries once per broadcast rather than per subscriber: summed
+ * here and reported once for each run of subscribers sharing a transport (once in all, while a channel's
+ * subscribers use one transport).
+ * @returns how many subscribers the tags filter skipped.
+ */
+function fanOut<C extends HubClient>(set: Set<C>, frame: FrameType, deliver: (client: C) => number): number {
+  let filtered = 0;
+  let metrics: TransportMetrics | undefined;
+  let count = 0;
+  let bytes = 0;
+  for (const client of set) {
+    const queued = deliver(client);
+    if (queued <= 0) {
+      if (queued === FILTERED) filtered++;
+      continue;
+    }
+    if (client.transportMetrics !== metrics) {
+      metrics?.sent(frame, count, bytes);
+      metrics = client.transportMetrics;
+      count = 0;
+      bytes = 0;
+    }
+    count++;
+    bytes += queued;
+  }
+  metrics?.sent(frame, count, bytes);
+  return filtered;
 }

@@ -28,6 +28,7 @@ import type { ControlCommand, NodeAnnouncement } from "./control.js";
 import { Hub } from "./hub.js";
 import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
+import { type NodeMetrics, noMetrics } from "./metrics.js";
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
@@ -52,6 +53,8 @@ export interface NodeOptions {
   controller?: Controller;
   /** Application-backend proxies; none by default. */
   proxies?: ProxyHooks;
+  /** Where the node reports its metrics; nowhere by default. */
+  metrics?: NodeMetrics;
   /** How often the node announces itself to the others, in ms; default 3000 as in Centrifugo. */
   nodeInfoIntervalMs?: number;
   /**
@@ -159,6 +162,7 @@ export class Node implements BrokerEventHandler {
   readonly logger: Logger;
   readonly startedAt = Date.now();
   readonly proxies: ProxyHooks;
+  readonly metrics: NodeMetrics;
   /** Broker subscriptions under way, by channel. */
   private readonly brokerSubscribing = new Map<string, Promise<void>>();
   private closing = false;
@@ -175,6 +179,7 @@ export class Node implements BrokerEventHandler {
     this.logger = options.logger;
     this.flushes = new FlushScheduler(options.client.write_delay);
     this.proxies = options.proxies ?? noProxies;
+    this.metrics = options.metrics ?? noMetrics;
     const intervalMs = options.nodeInfoIntervalMs ?? defaultNodeInfoIntervalMs;
     const ttlMs = options.nodeInfoTtlMs ?? intervalMs * 2 + 1000;
     this.cluster = new Cluster(this, options.controller, { intervalMs, ttlMs }, this.logger);
@@ -306,23 +311,32 @@ export class Node implements BrokerEventHandler {
     delta: boolean,
     prev?: Publication,
   ): void {
+    this.metrics.brokerMessageReceived("publication");
+    // Nothing to time or deliver, as centrifuge node.go `handlePublication` returns early.
+    if (!this.hub.hasSubscribers(channel)) return;
+    const started = performance.now();
     const proto = toProtoPublication(pub);
     // The first publication of a stream carries its epoch, as Centrifugo sends it.
     if (pub.offset === 1) proto.epoch = position.epoch;
     const prevData = delta ? prev?.data : undefined;
-    this.hub.broadcastPublication(
+    const filtered = this.hub.broadcastPublication(
       new PreparedPublication(channel, proto, position.epoch, pub.time, prevData),
     );
+    // centrifuge hub.go: the lag is observed for publications that carry their time.
+    const lag = pub.time > 0 ? Math.abs(Date.now() - pub.time) / 1000 : undefined;
+    this.metrics.publicationBroadcast((performance.now() - started) / 1000, lag, filtered);
   }
 
   onJoin(channel: string, info: ClientInfo): void {
+    this.metrics.brokerMessageReceived("join");
     const push = create(PushSchema, { channel, join: { info: toProtoClientInfo(info) } });
-    this.hub.broadcastJoinLeave(channel, new PreparedPush(push));
+    this.hub.broadcastJoinLeave(channel, new PreparedPush(push), "push_join");
   }
 
   onLeave(channel: string, info: ClientInfo): void {
+    this.metrics.brokerMessageReceived("leave");
     const push = create(PushSchema, { channel, leave: { info: toProtoClientInfo(info) } });
-    this.hub.broadcastJoinLeave(channel, new PreparedPush(push));
+    this.hub.broadcastJoinLeave(channel, new PreparedPush(push), "push_leave");
   }
 
   /**
@@ -330,10 +344,12 @@ export class Node implements BrokerEventHandler {
    * clients subscribing while that is under way wait for it too, so none misses a publication.
    */
   async addSubscription(channel: string, client: Client): Promise<void> {
+    this.metrics.subscriptionAdded(client.labels.name);
     if (!this.hub.addSubscription(channel, client)) {
       await this.brokerSubscribing.get(channel);
       return;
     }
+    this.metrics.action("broker_subscribe");
     const subscribing = this.broker.subscribe([channel]);
     this.brokerSubscribing.set(channel, subscribing);
     try {
@@ -343,8 +359,12 @@ export class Node implements BrokerEventHandler {
     }
   }
 
+  /** Called once for each subscription `addSubscription` added (the client's `Subscriptions` makes sure). */
   async removeSubscription(channel: string, client: Client): Promise<void> {
-    if (this.hub.removeSubscription(channel, client)) await this.broker.unsubscribe([channel]);
+    this.metrics.subscriptionRemoved(client.labels.name);
+    if (!this.hub.removeSubscription(channel, client)) return;
+    this.metrics.action("broker_unsubscribe");
+    await this.broker.unsubscribe([channel]);
   }
 
   /**
@@ -358,6 +378,7 @@ export class Node implements BrokerEventHandler {
   ): Promise<PublishResult> {
     const resolved = typeof channel === "string" ? this.rules.resolve(channel) : channel;
     const namespace = resolved.options;
+    this.metrics.brokerMessageSent("publication");
     const keepHistory = options.skipHistory !== true;
     return this.broker.publish(resolved.channel, data, {
       historySize: keepHistory ? namespace.history_size : 0,
@@ -374,23 +395,28 @@ export class Node implements BrokerEventHandler {
   }
 
   history(channel: string, filter: HistoryFilter): Promise<HistoryResult> {
+    this.metrics.action("history");
     return this.broker.history(channel, { filter, metaTtlMs: this.rules.resolve(channel).historyMetaTtlMs });
   }
 
   /** The channel's current top position (no publications). */
   async streamTop(channel: string): Promise<StreamPosition> {
+    this.metrics.action("history_stream_top");
     return (await this.history(channel, { limit: 0 })).position;
   }
 
   removeHistory(channel: string): Promise<void> {
+    this.metrics.action("history_remove");
     return this.broker.removeHistory(channel);
   }
 
   presence(channel: string): Promise<Record<string, ClientInfo>> {
+    this.metrics.action("presence");
     return this.presenceManager.presence(channel);
   }
 
   presenceStats(channel: string): Promise<PresenceStats> {
+    this.metrics.action("presence_stats");
     return this.presenceManager.presenceStats(channel);
   }
 

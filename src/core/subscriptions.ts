@@ -38,6 +38,7 @@ import {
 } from "../protocol/index.js";
 import type { Client } from "./client.js";
 import { deltaData, fossil, wireDeltaData } from "./delta.js";
+import { FILTERED } from "./hub.js";
 import type { ResolvedChannel } from "./namespaces.js";
 import {
   type SubscribeSource,
@@ -122,14 +123,15 @@ export class Subscriptions {
     return sub?.active === true && sub.flags.pushJoinLeave;
   }
 
-  deliverPublication(prepared: PreparedPublication): void {
+  /** @returns the bytes queued, 0 when nothing was (yet), or FILTERED (see `HubClient`). */
+  deliverPublication(prepared: PreparedPublication): number {
     const sub = this.subs.get(prepared.channel);
-    if (sub === undefined) return;
+    if (sub === undefined) return 0;
     if (!sub.active) {
       sub.buffered.push(prepared);
-      return;
+      return 0;
     }
-    this.writePublication(sub, prepared);
+    return this.writePublication(sub, prepared);
   }
 
   /** Client `subscribe` command (§4.3 "Subscribe", §6.3). */
@@ -264,6 +266,7 @@ export class Subscriptions {
   /** Server-initiated unsubscribe: tell the client with a push, then clean up. */
   unsubscribe(channel: string, reason: Unsubscribe): void {
     if (!this.subs.has(channel)) return;
+    this.client.node.metrics.serverUnsubscribe(reason.code);
     this.client.write({ push: { channel, unsubscribe: { code: reason.code, reason: reason.reason } } });
     this.remove(channel).catch((err: unknown) => this.client.logInternalError(err, "unsubscribe"));
   }
@@ -273,6 +276,7 @@ export class Subscriptions {
     const { node } = this.client;
     for (const sub of this.subs.values()) {
       if (sub.active && sub.flags.emitPresence) {
+        node.metrics.action("add_presence");
         await node.presenceManager.addPresence(sub.channel, this.client.id, this.client.clientInfo(sub.info));
       }
     }
@@ -302,10 +306,14 @@ export class Subscriptions {
     this.subs.delete(channel);
     const { node } = this.client;
     await node.removeSubscription(channel, this.client);
-    if (sub.flags.emitPresence)
+    if (sub.flags.emitPresence) {
+      node.metrics.action("remove_presence");
       await node.presenceManager.removePresence(channel, this.client.id, this.client.user);
-    if (sub.active && sub.flags.emitJoinLeave)
+    }
+    if (sub.active && sub.flags.emitJoinLeave) {
+      node.metrics.brokerMessageSent("leave");
       await node.broker.publishLeave(channel, this.client.clientInfo(sub.info));
+    }
   }
 
   private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
@@ -392,8 +400,10 @@ export class Subscriptions {
     this.subs.set(channel, sub);
     try {
       await node.addSubscription(channel, this.client);
-      if (flags.emitPresence)
+      if (flags.emitPresence) {
+        node.metrics.action("add_presence");
         await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
+      }
       const result = await this.position(sub, req);
       if (this.client.closed) throw DisconnectConnectionClosed;
       // The client refreshes only what no sub_refresh proxy refreshes for it.
@@ -419,6 +429,7 @@ export class Subscriptions {
     let recovered = false;
     let publications: Publication[] = [];
     if (recovering && sub.flags.recoveryMode === "cache") {
+      node.metrics.action("history_recover_cache");
       const history = await node.history(sub.channel, { limit: 1, reverse: true });
       top = history.position;
       ({ publications, recovered } = cacheRecovery(history.publications[0], top, since));
@@ -427,6 +438,7 @@ export class Subscriptions {
     } else {
       top = await node.streamTop(sub.channel);
     }
+    if (recovering) node.metrics.recover(recovered, publications.length);
     if (!recovered && (Number(req.flag) & flagRejectUnrecovered) !== 0 && recovering)
       throw ErrorUnrecoverablePosition;
     return this.positionedResult(sub, { top, recovered, recovering, since, publications });
@@ -438,6 +450,7 @@ export class Subscriptions {
   ): Promise<{ top: StreamPosition; recovered: boolean; publications: Publication[] }> {
     const { node } = this.client;
     const limit = node.options.client.recovery_max_publication_limit;
+    node.metrics.action("history_recover");
     try {
       const history = await node.history(channel, { since, limit: limit > 0 ? limit : -1 });
       const recovered = isStreamRecovered(history, since);
@@ -501,8 +514,12 @@ export class Subscriptions {
     sub.active = true;
     const buffered = sub.buffered;
     sub.buffered = [];
-    for (const prepared of buffered) this.writePublication(sub, prepared);
+    for (const prepared of buffered) {
+      const queued = this.writePublication(sub, prepared);
+      if (queued > 0) this.client.transportMetrics.sent("push_publication", 1, queued);
+    }
     if (sub.flags.emitJoinLeave) {
+      this.client.node.metrics.brokerMessageSent("join");
       this.client.node.broker
         .publishJoin(sub.channel, this.client.clientInfo(sub.info))
         .catch((err: unknown) => this.client.logInternalError(err, "join"));
@@ -510,33 +527,32 @@ export class Subscriptions {
     if (sub.expireAt > 0) this.scheduleExpiryCheck(sub);
   }
 
-  private writePublication(sub: Subscription, prepared: PreparedPublication): void {
+  /** @returns the bytes queued, 0 when none were, or FILTERED; the caller counts them. */
+  private writePublication(sub: Subscription, prepared: PreparedPublication): number {
     const offset = Number(prepared.pub.offset);
     if (sub.flags.positioned && offset > 0) {
       const maxLag = this.client.node.options.client.channel_position_max_time_lag;
       if (maxLag > 0 && Date.now() - prepared.time > maxLag) {
         this.onInsufficientState(sub);
-        return;
+        return 0;
       }
       if (sub.epoch === "") sub.epoch = prepared.epoch;
       if (prepared.epoch !== sub.epoch) {
         this.onInsufficientState(sub);
-        return;
+        return 0;
       }
-      if (offset <= sub.offset) return;
+      if (offset <= sub.offset) return 0;
       if (offset !== sub.offset + 1) {
         this.onInsufficientState(sub);
-        return;
+        return 0;
       }
       sub.offset = offset;
     }
-    if (!passesFilter(sub, prepared.pub)) return;
-    if (!sub.delta) {
-      this.client.writeShared(prepared);
-      return;
-    }
-    this.client.writeUnit(prepared.deltaUnit(this.client.transport.protocol, sub.deltaBase));
+    if (!passesFilter(sub, prepared.pub)) return FILTERED;
+    if (!sub.delta) return this.client.writeShared(prepared);
+    const queued = this.client.writeUnit(prepared.deltaUnit(this.client.transport.protocol, sub.deltaBase));
     sub.deltaBase = true;
+    return queued;
   }
 
   /** A gap in a positioned stream: client-side subscriptions resubscribe (2500), server-side ones reconnect (3010). */

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import { type Config, ConfigError } from "../config/index.js";
+import type { ProxyMetrics } from "../core/metrics.js";
 import type { ProxyConfig, ProxyEndpoint } from "./endpoint.js";
 import { GrpcProxyEndpoint } from "./grpc.js";
 import { HttpProxyEndpoint } from "./http.js";
@@ -57,7 +58,7 @@ function lowerCaseNames(config: Config, list: (proxy: ProxyConfig) => string[]):
 }
 
 /** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
-export function createProxies(config: Config, logger: Logger): Proxies {
+export function createProxies(config: Config, logger: Logger, metrics?: ProxyMetrics): Proxies {
   const configure = (proxy: ProxyConfig, key: string, name = DEFAULT_PROXY): ConfiguredProxy => ({
     name,
     url: proxy.endpoint,
@@ -85,5 +86,6 @@ export function createProxies(config: Config, logger: Logger): Proxies {
     },
     logger.child({ component: "proxy" }),
     emulatedHeaderNames(config),
+    metrics,
   );
 }

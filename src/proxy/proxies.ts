@@ -23,6 +23,7 @@ import type {
   SubRefreshProxyResult,
   SubscribeProxyResult,
 } from "../core/proxy.js";
+import { noProxyMetrics, type ProxyMetrics } from "../core/metrics.js";
 import { ClientError, Disconnect, ErrorInternal } from "../protocol/codes.js";
 import type { ProxyEndpoint } from "./endpoint.js";
 import type {
@@ -111,6 +112,7 @@ export class Proxies implements ProxyHooks {
     private readonly set: ProxySet,
     private readonly logger: Logger,
     readonly emulatedHeaderNames: ReadonlySet<string> = new Set(),
+    private readonly metrics: ProxyMetrics = noProxyMetrics,
   ) {
     const { connect, refresh } = set;
     if (connect !== undefined) this.connect = (caller, req) => this.callConnect(connect, caller, req);
@@ -310,9 +312,16 @@ export class Proxies implements ProxyHooks {
       encoding: proxy.binaryEncoding ? "binary" : "json",
       ...fields,
     } as unknown as MessageInitShape<Req>;
+    // Timed and counted as upstream's handlers do around the call (centrifugo internal/proxy/*_handler.go).
+    const metrics = this.metrics.proxy(proxy.endpoint.protocol, method.type, proxy.name);
+    metrics.started();
+    const started = performance.now();
     try {
-      return await proxy.endpoint.call(method, create(method.request, init), caller);
+      const response = await proxy.endpoint.call(method, create(method.request, init), caller);
+      metrics.finished((performance.now() - started) / 1000, false);
+      return response;
     } catch (err) {
+      metrics.finished((performance.now() - started) / 1000, true);
       const { channel, method: rpcMethod } = fields;
       this.logger.error(
         {

@@ -120,6 +120,6 @@ describe("started with the Helm chart's arguments", () => {
 
   it("names each listener's endpoints at start", () => {
     assert.match(output, new RegExp(`serving websocket endpoints on :${external}`));
-    assert.match(output, new RegExp(`serving api, health endpoints on :${internal}`));
+    assert.match(output, new RegExp(`serving api, prometheus, health endpoints on :${internal}`));
   });
 });

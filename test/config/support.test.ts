@@ -318,7 +318,7 @@ describe("the server and the CLI", () => {
     assert.equal(code, 0);
     assert.match(stdout, /--http_server\.port/);
     const unserved = flagKeys(schema).filter((key) => supportOf(key.path)?.level !== "served");
-    assert.ok(unserved.some((key) => key.path === "prometheus.enabled"));
+    assert.ok(unserved.some((key) => key.path === "admin.enabled"));
     assert.ok(unserved.some((key) => key.path === "uni_grpc.port"));
     for (const key of unserved) assert.ok(!stdout.includes(`--${key.path}`), `--${key.path} in --help`);
   });
