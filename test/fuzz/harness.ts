@@ -66,11 +66,12 @@ export function fuzz<T>(target: FuzzTarget<T>): void {
     it(
       `random inputs (seed ${seed}, ${budget})`,
       { timeout: seconds > 0 ? seconds * 2000 : undefined },
-      async () => {
+      async (t) => {
         const property = fc.asyncProperty(target.arbitrary, async (input) => {
           await target.check(input);
         });
         const details = await fc.check(property, parameters(target));
+        t.diagnostic(`${details.numRuns} runs, seed ${seed}`);
         if (!details.failed) return;
         const kept = seconds > 0 ? keep(target, details.counterexample?.[0] as T) : "";
         throw new Error(`${fc.defaultReportMessage(details) ?? "failed"}${kept}`);
