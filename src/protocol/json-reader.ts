@@ -55,7 +55,7 @@ const INT_RANGES: Partial<Record<ScalarType, IntRange>> = {
 /**
  * The longest integer literal that can be in range of any type: `-9223372036854775808` and
  * `18446744073709551615` are 20 characters. Longer literals are out of range without a BigInt, whose
- * parsing is quadratic in the digits (9 million digits would block the event loop for seconds).
+ * parsing is superlinear in the digits (9 million digits would block the event loop for seconds).
  */
 const MAX_INTEGER_LITERAL = 20;
 

@@ -1,6 +1,6 @@
 /**
  * The glob matcher Turbine had before src/util/glob.ts became an automaton: the pattern translated to an
- * anchored backtracking RegExp. Exact but exponential on patterns with many `*`; kept only as the oracle of
+ * anchored backtracking RegExp. Exact, but polynomial of degree the number of `*`; kept only as the oracle of
  * the glob tests and the glob fuzz target.
  */
 export function compileGlobAsRegExp(pattern: string): RegExp {
