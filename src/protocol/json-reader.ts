@@ -52,6 +52,13 @@ const INT_RANGES: Partial<Record<ScalarType, IntRange>> = {
   [ScalarType.UINT64]: range(0n, 2n ** 64n - 1n),
 };
 
+/**
+ * The longest integer literal that can be in range of any type: `-9223372036854775808` and
+ * `18446744073709551615` are 20 characters. Longer literals are out of range without a BigInt, whose
+ * parsing is superlinear in the digits (9 million digits would block the event loop for seconds).
+ */
+const MAX_INTEGER_LITERAL = 20;
+
 type Fields = Record<string, unknown>;
 
 const keyMaps = new WeakMap<DescMessage, ReadonlyMap<string, FieldInfo>>();
@@ -258,6 +265,7 @@ class JsonReader {
     }
     if (negative) value = -value || 0;
     if (!Number.isSafeInteger(value) || value < limits.minNumber || value > limits.maxNumber) {
+      if (end - start > MAX_INTEGER_LITERAL) this.fail("integer out of range");
       const exact = BigInt(decodeUtf8(b, start, end));
       if (exact < limits.min || exact > limits.max) this.fail("integer out of range");
     }

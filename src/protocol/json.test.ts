@@ -331,6 +331,9 @@ describe("JSON command decoding", () => {
     ["id above uint32", '{"id":4294967296}'],
     ["int64 out of range", '{"id":1,"connect":{"flag":-9223372036854775809}}'],
     ["uint64 out of range", '{"id":1,"subscribe":{"offset":18446744073709551616}}'],
+    ["60,000-digit id", `{"id":${"4".repeat(60_000)}}`],
+    ["million-digit uint64", `{"id":1,"subscribe":{"offset":${"1".repeat(1_000_000)}}}`],
+    ["million-digit negative int64", `{"id":1,"connect":{"flag":-${"1".repeat(1_000_000)}}}`],
     ["leading zero", '{"id":01}'],
     ["request is an array", '{"id":1,"connect":[]}'],
     ["string field is a number", '{"id":1,"connect":{"token":5}}'],
@@ -351,6 +354,40 @@ describe("JSON command decoding", () => {
   for (const [name, frame] of bad) {
     it(`rejects: ${name}`, () => assert.throws(() => decode(frame), ProtocolDecodeError));
   }
+
+  it("rejects an over-long integer with the same reason as one just out of range", () => {
+    const reason = (frame: string) =>
+      assert.throws(
+        () => decode(frame),
+        (err: Error) => /integer out of range$/.test(err.message),
+      );
+    reason(`{"id":1,"subscribe":{"offset":18446744073709551616}}`);
+    reason(`{"id":1,"subscribe":{"offset":${"1".repeat(1_000_000)}}}`);
+    reason(`{"id":${"4".repeat(60_000)}}`);
+  });
+
+  it("never runs BigInt over more than 20 characters", () => {
+    const original = globalThis.BigInt;
+    const lengths: number[] = [];
+    const spy = (value: string) => {
+      lengths.push(value.length);
+      return original(value);
+    };
+    globalThis.BigInt = spy as unknown as BigIntConstructor;
+    try {
+      for (const offset of ["18446744073709551616", "1".repeat(60_000), `-${"1".repeat(21)}`]) {
+        assert.throws(() => decode(`{"id":1,"subscribe":{"offset":${offset}}}`), ProtocolDecodeError);
+      }
+    } finally {
+      globalThis.BigInt = original;
+    }
+    assert.deepEqual(lengths, [20]);
+  });
+
+  it("accepts the 20-character extremes of int64 and uint64", () => {
+    assert.equal(decode('{"id":1,"subscribe":{"offset":18446744073709551615}}').length, 1);
+    assert.equal(decode('{"id":1,"connect":{"flag":-9223372036854775808}}').length, 1);
+  });
 
   it("accepts deep but bounded nesting", () => {
     assert.equal(decode(`{"x":${deep(5000)}}`).length, 1);

@@ -208,6 +208,9 @@ describe("HTTP API edge", () => {
       ["history", '{"channel":"x","limit":"2"}'],
       ["history", '{"channel":"x","limit":1.5}'],
       ["history", '{"channel":"x","limit":4294967296}'],
+      // Rejected by length before any BigInt: 9 million digits used to block the event loop for seconds.
+      ["history", `{"channel":"x","limit":${"9".repeat(1_000_000)}}`],
+      ["history", `{"channel":"x","since":{"offset":-${"1".repeat(1_000_000)}}}`],
       ["history", '{"channel":"x","since":{"offset":"1"}}'],
       ["history", '{"channel":"x","since":[]}'],
       ["disconnect", '{"user":"u","disconnect":{"code":-1}}'],

@@ -81,10 +81,28 @@ describe("expire_at", () => {
   });
 
   it("must be an integer literal", async () => {
-    for (const value of ["1.5", '"100"', "true", "1e3", "9223372036854775808"]) {
+    const huge = "9".repeat(60_000);
+    for (const value of ["1.5", '"100"', "true", "1e3", "9223372036854775808", huge, `-${huge}`]) {
       await assert.rejects(connectRaw(`{"sub":"1","expire_at":${value}}`), InvalidTokenError, value);
     }
     assert.equal((await connectRaw('{"sub":"1","expire_at":null}')).expireAt, 0);
+    assert.equal((await connectRaw('{"sub":"1","expire_at":-9223372036854775808}')).expireAt, 0);
+  });
+
+  it("is refused by length before any BigInt (claims are read before the signature is checked)", async () => {
+    const original = globalThis.BigInt;
+    const lengths: number[] = [];
+    globalThis.BigInt = ((value: string) => {
+      lengths.push(value.length);
+      return original(value);
+    }) as unknown as BigIntConstructor;
+    try {
+      const token = rawHmacToken(`{"sub":"1","expire_at":${"9".repeat(60_000)}}`, undefined, "wrong secret");
+      await assert.rejects(verifier().verifyConnectToken(token), InvalidTokenError);
+    } finally {
+      globalThis.BigInt = original;
+    }
+    assert.deepEqual(lengths, []);
   });
 });
 

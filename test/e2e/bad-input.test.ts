@@ -189,6 +189,19 @@ const rows: Row[] = [
     expect: { error: 105 },
   },
   { name: "send command", input: () => [{ send: { data: { hello: 1 } } }], expect: { close: 3508 } },
+  // The RSA server keeps the default message_size_limit (64 KB), room for a 60,000-digit id.
+  {
+    name: "id above uint32",
+    server: "rsa",
+    input: () => ['{"id":4294967296,"ping":{}}'],
+    expect: { close: 3501 },
+  },
+  {
+    name: "60,000-digit id (rejected by length before any BigInt)",
+    server: "rsa",
+    input: () => [`{"id":${"4".repeat(60_000)},"ping":{}}`],
+    expect: { close: 3501 },
+  },
   {
     name: "rpc with unknown method",
     input: () => [{ id: 100, rpc: { method: "nope", data: {} } }],
