@@ -1,8 +1,8 @@
 /**
  * Root command flags, derived from the config schema: every key marked as a flag becomes `--<key.path>` (with
  * its short name), and its v5 names become hidden `--<v5_name>` flags that load with a warning. Flags of keys
- * Turbine does not serve are hidden too, yet still parsed (the official Helm chart passes
- * `--prometheus.enabled` and `--uni_grpc.port`), so that loading warns about them or refuses them.
+ * Turbine does not serve are hidden too, yet still parsed (the official Helm chart passes `--uni_grpc.port`),
+ * so that loading warns about them or refuses them.
  */
 import { type Command, Option } from "commander";
 import { DEFAULT_CONFIG_FILE, type FlagKey, flagKeys, schema, supportOf } from "../config/index.js";
