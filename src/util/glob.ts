@@ -23,7 +23,8 @@ const MAX_NESTING = 1000;
  */
 export function compileGlob(pattern: string): Glob {
   const sequence = new Parser(pattern).sequence(false);
-  return new Automaton(sequence);
+  const segments = starSegments(sequence);
+  return segments === undefined ? new Automaton(sequence) : new StarMatcher(segments);
 }
 
 /** One code unit matched by inclusive ranges `[lo0, hi0, lo1, hi1, …]`, or by anything outside them. */
@@ -43,6 +44,52 @@ const STAR: Term = { kind: "star" };
 
 function literal(unit: number): UnitClass {
   return { kind: "unit", ranges: [unit, unit], negated: false };
+}
+
+/** The literal runs between stars (`chat:*` → ["chat:", ""]), or undefined when the pattern has more than that. */
+function starSegments(terms: readonly Term[]): string[] | undefined {
+  const segments: string[] = [""];
+  for (const term of terms) {
+    if (term.kind === "star") segments.push("");
+    else if (
+      term.kind === "unit" &&
+      !term.negated &&
+      term.ranges.length === 2 &&
+      term.ranges[0] === term.ranges[1]
+    ) {
+      segments[segments.length - 1] += String.fromCharCode(term.ranges[0] as number);
+    } else return undefined;
+  }
+  return segments;
+}
+
+/**
+ * The common patterns (literals and `*` only, as `chat:*` or `https://*.example.com`), matched without the
+ * automaton: the first run is a prefix, the last a suffix, and each run between is found at its leftmost place
+ * after the previous one. Leftmost is never worse for the runs that follow, so the greedy search is exact, and
+ * it costs O(input × pattern) at worst (each `indexOf`), never more.
+ */
+class StarMatcher implements Glob {
+  constructor(private readonly segments: readonly string[]) {}
+
+  test(input: string): boolean {
+    const segments = this.segments;
+    const first = segments[0] as string;
+    if (segments.length === 1) return input === first;
+    const last = segments[segments.length - 1] as string;
+    if (input.length < first.length + last.length || !input.startsWith(first) || !input.endsWith(last)) {
+      return false;
+    }
+    let from = first.length;
+    const end = input.length - last.length;
+    for (let i = 1; i < segments.length - 1; i++) {
+      const segment = segments[i] as string;
+      const at = input.indexOf(segment, from);
+      if (at === -1 || at + segment.length > end) return false;
+      from = at + segment.length;
+    }
+    return true;
+  }
 }
 
 /** Recursive descent over the pattern; `{` opens a nested sequence of branches until its `}`. */

@@ -94,6 +94,14 @@ describe("compileGlob against the RegExp it replaces", () => {
   it("agrees on raw syntax, errors included", () => {
     fc.assert(fc.property(rawGlobPattern, globInput, agrees), { numRuns: 2000, seed: 18 });
   });
+
+  it("agrees on literal-and-star patterns, which take the fast path", () => {
+    const starPattern = fc
+      .array(fc.constantFrom("a", "b", "ab", "ba", ".", "*", "**"), { maxLength: 8 })
+      .map((parts) => parts.join(""));
+    const input = fc.array(fc.constantFrom("a", "b", "."), { maxLength: 14 }).map((cs) => cs.join(""));
+    fc.assert(fc.property(starPattern, input, agrees), { numRuns: 5000, seed: 18 });
+  });
 });
 
 function agrees(pattern: string, input: string): void {
