@@ -1,5 +1,5 @@
 /**
- * Server API errors (reference §2.2): the codes and messages the API answers with, and how each maps to an
+ * Server API errors (centrifugo internal/apiproto/errors.go): the codes and messages the API answers with, and how each maps to an
  * HTTP status and a GRPC status code when the caller asked for the transport error mode. Messages are the
  * server API's own, which differ from the client protocol's for 104 (`not found`, not `method not found`).
  */
@@ -44,7 +44,7 @@ export const ApiErrorUnrecoverablePosition = new ApiError(112, "unrecoverable po
 /** Defined by upstream, never returned by the OSS methods. */
 export const ApiErrorConflict = new ApiError(113, "conflict");
 
-/** One row of the §2.2 table. */
+/** One row of the table. */
 export interface ApiErrorMapping {
   readonly error: ApiError;
   /** HTTP status in transport error mode. */

@@ -1,5 +1,5 @@
 /**
- * The server API executor (reference §1.5): one method per API method, shared by the HTTP and GRPC edges and
+ * The server API executor (centrifugo internal/api/api.go): one method per API method, shared by the HTTP and GRPC edges and
  * by batch. Each answers with `{result}` or `{error}` and never rejects: expected failures are ApiErrors, and
  * anything else becomes error 100 with a log line.
  */
@@ -112,7 +112,7 @@ export class ApiExecutor {
     readonly metrics: ApiMetrics = noApiMetrics,
   ) {}
 
-  /** Publish into one channel (§1.5). Result: the publication's offset and epoch, when saved to history. */
+  /** Publish into one channel. Result: the publication's offset and epoch, when saved to history. */
   async publish(req: PublishRequest): Promise<PublishResponse> {
     return create(PublishResponseSchema, await this.settle("publish", () => this.publishOne(req)));
   }

@@ -9,7 +9,7 @@
  *   UNAUTHENTICATED; with no key there is no check;
  * - an API error stays in the response's `error` field unless the transport error mode is on (config, or
  *   `x-centrifugo-error-mode: transport` metadata on the call): then the call fails with the GRPC status of
- *   the error code (reference §2.2), the error message, and the `Error` message packed in the status details.
+ *   the error code (centrifugo internal/apiproto/errors.go), the error message, and the `Error` message packed in the status details.
  *   Batch has no transport error mode;
  * - methods the service lacks (PRO, map, shared poll) answer UNIMPLEMENTED, oversized messages
  *   RESOURCE_EXHAUSTED (limit `max_receive_message_size`, 4 MiB by default);

@@ -1,5 +1,5 @@
 /**
- * JWT verification for connection and subscription tokens, wire-compatible with Centrifugo v6 (reference §5).
+ * JWT verification for connection and subscription tokens, wire-compatible with Centrifugo v6 (centrifugo internal/jwtverify).
  * Build one TokenVerifier per token config section at start-up, after validateTokenVerifierConfig.
  */
 export { type TokenVerifierConfig, validateTokenVerifierConfig } from "./config.js";

@@ -1,5 +1,5 @@
 /**
- * What a verified token grants, as core consumes it (reference §5.2, §5.3). Byte fields hold raw JSON exactly
+ * What a verified token grants, as core consumes it (centrifugo internal/jwtverify). Byte fields hold raw JSON exactly
  * as written in the token, or the decoded `b64…` variant, so they can be passed on to clients unchanged.
  */
 

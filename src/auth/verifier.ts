@@ -31,7 +31,7 @@ export interface TokenVerifierOptions {
 }
 
 /**
- * Verifies connection and subscription JWTs exactly as Centrifugo does (reference §5). Checks run in
+ * Verifies connection and subscription JWTs exactly as Centrifugo does (centrifugo internal/jwtverify/token_verifier_jwt.go). Checks run in
  * Centrifugo's order: format and claim types, `issuer_regex`/`audience_regex`, signature,
  * `audience`/`issuer`, then `exp`/`nbf` with no leeway. Every failure is an InvalidTokenError except a passed
  * `exp` or a future `nbf`, which is a TokenExpiredError. Keys are prepared once here; JWKS keys are fetched

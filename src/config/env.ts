@@ -1,5 +1,5 @@
 /**
- * The env layer (§7.1): `CENTRIFUGO_<PATH>` for every key, v5 names (`CENTRIFUGO_API_KEY`), and per named item
+ * The env layer: `CENTRIFUGO_<PATH>` for every key, v5 names (`CENTRIFUGO_API_KEY`), and per named item
  * `CENTRIFUGO_CHANNEL_NAMESPACES_<NAME>_<OPTION>` (also rpc namespaces and proxies).
  */
 import { applyScopeInputs, type Input, type ScopeInputs } from "./layer.js";

@@ -1,4 +1,4 @@
-/** `loadConfig`: file, then env, then flags, then resolution and validation (§7.1). */
+/** `loadConfig`: file, then env, then flags, then resolution and validation. */
 import { applyEnv } from "./env.js";
 import { ConfigError } from "./errors.js";
 import { readConfigFile } from "./file.js";

@@ -1,6 +1,6 @@
 /**
  * Client commands on a channel that need no more session state than "is it subscribed": publish, presence,
- * presence_stats and history (§4.3, §6.3), plus rpc.
+ * presence_stats and history, plus rpc.
  */
 import { toProtoClientInfo, toProtoPublication } from "../engine/wire.js";
 import {
@@ -83,7 +83,7 @@ export async function onHistory(client: Client, id: number, req: HistoryRequest)
 
 /**
  * `rpc.ping`, then the in-process RPC handler for the methods it serves, else the RPC namespace decides: its
- * proxy answers, or 108 / 104 (§4.3).
+ * proxy answers, or 108 / 104.
  */
 export async function onRpc(client: Client, id: number, req: RPCRequest): Promise<void> {
   const rpc = client.node.options.rpc;

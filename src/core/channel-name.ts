@@ -1,5 +1,5 @@
 /**
- * Channel name syntax (reference §6.1): private prefix, namespace, user-limited part, personal channels and
+ * Channel name syntax: private prefix, namespace, user-limited part, personal channels and
  * the name checks a client command goes through. Pure string work; which namespace options apply is
  * `namespaces.ts`'s job.
  */

@@ -97,7 +97,7 @@ function keptHeaders(
 }
 
 /**
- * One client session (reference §4.3): the connect handshake, then commands processed in arrival order (one at
+ * One client session: the connect handshake, then commands processed in arrival order (one at
  * a time, or up to `client.concurrency` at once after connect), server pings, connection expiry, and
  * everything it must undo when it closes.
  */
@@ -453,7 +453,7 @@ export class Client implements HubClient, DeadlineOwner {
   }
 
   /**
-   * Connect auth order (§4.3): token, then the connect proxy, then the user header, then anonymous access,
+   * Connect auth order: token, then the connect proxy, then the user header, then anonymous access,
    * else 3501. A connect proxy answering without a result gives no credentials.
    */
   private async authenticate(req: ConnectRequest): Promise<Credentials> {
@@ -685,7 +685,7 @@ export class Client implements HubClient, DeadlineOwner {
     };
   }
 
-  /** Who is asking, for the permission rules of §6.3. */
+  /** Who is asking, for the permission rules. */
   get requester(): Requester {
     return { user: this.user, insecure: this.node.options.client.insecure };
   }

@@ -1,5 +1,5 @@
 /**
- * Fossil delta compression of publication data (reference §4.4). Delta-negotiated JSON subscribers get
+ * Fossil delta compression of publication data. Delta-negotiated JSON subscribers get
  * `data` as a JSON string (the bytes as text) for full payloads and patches alike; Protobuf carries bytes.
  */
 import { createDelta } from "fossil-delta";

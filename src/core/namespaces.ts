@@ -1,5 +1,5 @@
 /**
- * Which namespace options govern a channel (reference §6.1, §6.2). Built once per config so every command
+ * Which namespace options govern a channel. Built once per config so every command
  * resolves a channel with one Map lookup, and each `channel_regex` is compiled once.
  */
 import { ErrorBadRequest, ErrorUnknownChannel } from "../protocol/codes.js";
@@ -107,7 +107,7 @@ export class ChannelRules {
   /**
    * The length rule a client subscribe meets before anything else: an empty name or one longer than
    * `channel.max_length` bytes throws ErrorBadRequest (107). The session closes with 3501 on an empty
-   * channel before getting here (§4.3); other callers still get 107.
+   * channel before getting here; other callers still get 107.
    */
   checkLength(channel: string): void {
     if (channel === "" || exceedsMaxLength(channel, this.#maxLength)) throw ErrorBadRequest;

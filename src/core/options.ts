@@ -4,7 +4,7 @@
  */
 import type { TokenVerifierConfig } from "../auth/index.js";
 
-/** Options of one channel namespace (`channel.namespaces[]`) or of `channel.without_namespace` (§6.2). */
+/** Options of one channel namespace (`channel.namespaces[]`) or of `channel.without_namespace`. */
 export interface NamespaceOptions {
   presence: boolean;
   join_leave: boolean;
@@ -71,7 +71,7 @@ export interface PersonalChannelConfig {
   single_connection: boolean;
 }
 
-/** The `client` config section as far as the core uses it (§7.3). */
+/** The `client` config section as far as the core uses it. */
 export interface ClientConfig {
   allowed_origins: string[];
   token: TokenVerifierConfig;

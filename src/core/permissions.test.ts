@@ -55,7 +55,7 @@ const user: Requester = { user: "42", insecure: false };
 const anonymous: Requester = { user: "", insecure: false };
 const insecureAnonymous: Requester = { user: "", insecure: true };
 
-describe("subscribeSource (§6.3 after name validation)", () => {
+describe("subscribeSource", () => {
   const forClient = { allow_subscribe_for_client: true };
   const userLimited = { allow_user_limited_channels: true };
   const cases: {

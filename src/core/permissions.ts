@@ -1,5 +1,5 @@
 /**
- * The client-side permission model (reference §6.3) as pure functions over explicit inputs, in upstream's
+ * The client-side permission model as pure functions over explicit inputs, in upstream's
  * order (centrifugal/centrifugo internal/client/handler.go). Only `check*` functions throw, and only the
  * ClientError constants of protocol/codes; everything else answers with a value.
  */
@@ -26,7 +26,7 @@ export type SubscribeSource =
   | "client_insecure";
 
 /**
- * The subscribe decision after name validation, first match wins (§6.3 steps 2–8): a private channel
+ * The subscribe decision after name validation, first match wins: a private channel
  * without a token throws ErrorPermissionDenied (103); a token authorises once verified; then a user-limited
  * channel listing the user; then the proxies (not for user-limited channels); then namespace permissions;
  * then `client.insecure`; otherwise 103.

@@ -1,5 +1,5 @@
 /**
- * What the core asks of application-backend proxies (reference §8), as plain values: `src/proxy` implements it
+ * What the core asks of application-backend proxies, as plain values: `src/proxy` implements it
  * over HTTP and GRPC. A hook answers with a result, throws a `ClientError` or `Disconnect` (from
  * protocol/codes) that the backend asked for, or throws anything else for an unexpected failure (unreachable
  * backend, non-200, timeout, bad body), which the session turns into error 100 with a log line.

@@ -1,5 +1,5 @@
 /**
- * Pure recovery rules (reference §10): whether a client's stream position can be recovered from what history
+ * Pure recovery rules: whether a client's stream position can be recovered from what history
  * returned, and merging publications buffered while a subscription was being set up.
  */
 import type { HistoryResult, Publication, StreamPosition } from "../engine/types.js";

@@ -134,7 +134,7 @@ export class Subscriptions {
     return this.writePublication(sub, prepared);
   }
 
-  /** Client `subscribe` command (§4.3 "Subscribe", §6.3). */
+  /** Client `subscribe` command. */
   async onSubscribe(id: number, req: SubscribeRequest): Promise<void> {
     const node = this.client.node;
     if (req.channel === "") throw DisconnectBadRequest;
@@ -419,7 +419,7 @@ export class Subscriptions {
     }
   }
 
-  /** Positioning and recovery part of the subscribe result (§10). */
+  /** Positioning and recovery part of the subscribe result. */
   private async position(sub: Subscription, req: SubscribeRequest): Promise<SubscribeResultInit> {
     if (!sub.flags.positioned) return {};
     const { node } = this.client;

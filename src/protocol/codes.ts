@@ -1,5 +1,5 @@
 /**
- * Centrifugo's error, disconnect and unsubscribe codes as typed values (reference §2.1, §3).
+ * Centrifugo's error, disconnect and unsubscribe codes as typed values (centrifuge errors.go, disconnect.go).
  * Handlers throw `ClientError` to answer a command with an error reply and `Disconnect` to close the connection.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Proxies to application backends (reference §8): builds the core's ProxyHooks from config. Where proxies sit:
+ * Proxies to application backends (centrifugo internal/proxy): builds the core's ProxyHooks from config. Where proxies sit:
  * `client.proxy.connect` / `.refresh` (when `enabled`), `channel.proxy.<kind>` and `rpc.proxy` under the name
  * "default" (when their endpoint is set), and every item of `proxies[]` under its own name, for any kind.
  */

@@ -1,6 +1,6 @@
 /**
  * Serving mode 2: the application backend behind Centrifugo's (or Turbine's) RPC proxy. The request is the
- * proxy protocol's RPCRequest as JSON (§8: client, transport, protocol, encoding, user, method, data |
+ * proxy protocol's RPCRequest as JSON (client, transport, protocol, encoding, user, method, data |
  * b64data, meta), the answer its RPCResponse envelope: `{result: {data | b64data}}` or `{error: {code,
  * message}}`. Always HTTP 200 for a well-formed request, so Centrifugo passes errors on to the client as they are.
  */

@@ -1,7 +1,7 @@
 import { compileGlob } from "../util/glob.js";
 
 /**
- * `client.allowed_origins` (reference §4.1): an empty list lets through only requests without an `Origin`
+ * `client.allowed_origins` (centrifugo internal/origin): an empty list lets through only requests without an `Origin`
  * header; `*` lets everything through; otherwise glob patterns (e.g. `https://*.example.com`) matched against
  * the lower-cased origin, as Centrifugo does.
  */

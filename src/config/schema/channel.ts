@@ -1,4 +1,4 @@
-/** `channel`, `rpc` and `proxies`: channel rules, namespaces (§6) and the proxies they refer to. */
+/** `channel`, `rpc` and `proxies`: channel rules, namespaces and the proxies they refer to. */
 import { bool, choice, dur, int, list, obj, str, strs } from "../spec.js";
 import { type ProxyLegacy, proxyFields, v5 } from "./shared.js";
 
@@ -55,7 +55,7 @@ function sharedPollOptions() {
   });
 }
 
-/** Options of `channel.without_namespace` and of each namespace (§6.2). */
+/** Options of `channel.without_namespace` and of each namespace (centrifugo internal/configtypes/namespace.go). */
 function channelOptionFields(scope: Scope) {
   const a = (name: string, renamed?: string) => aliasOf(scope, name, renamed);
   const flag = (name: string, doc: string, renamed?: string) => bool(false, doc, a(name, renamed));

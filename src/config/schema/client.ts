@@ -1,4 +1,4 @@
-/** `client`: real-time connections (§7.3). */
+/** `client`: real-time connections. */
 import { bool, dur, int, list, obj, str, strs } from "../spec.js";
 import { proxyFields, tokenFields, v5 } from "./shared.js";
 

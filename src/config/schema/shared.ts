@@ -156,7 +156,7 @@ export function proxyFields(legacy: ProxyLegacy = {}) {
   };
 }
 
-/** Keys of JWT verification (§5.4). `prefix` is the v5 flat prefix (`token_`, `subscription_token_`). */
+/** Keys of JWT verification (centrifugo internal/configtypes/types.go). `prefix` is the v5 flat prefix (`token_`, `subscription_token_`). */
 export function tokenFields(prefix: string) {
   const p = (key: string) => v5(`${prefix}${key}`);
   return {
