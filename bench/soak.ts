@@ -22,7 +22,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -31,7 +30,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import WebSocket from "ws";
-import { turbineApiKey, turbineSecret } from "./suite/servers.js";
+import { freePort, turbineApiKey, turbineSecret } from "./suite/servers.js";
 
 interface Options {
   minutes: number;
@@ -158,17 +157,6 @@ async function startTurbine(
   });
   await waitForPort(port, child);
   return { child, port, samples: child.stdio[3] as Readable };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {

@@ -1,3 +1,6 @@
+import assert from "node:assert/strict";
+import { compileGlob } from "../../src/util/glob.js";
+
 /**
  * The glob matcher Turbine had before src/util/glob.ts became an automaton: the pattern translated to an
  * anchored backtracking RegExp. Exact, but polynomial of degree the number of `*`; kept only as the oracle of
@@ -58,4 +61,15 @@ export function oracleMatch(pattern: string, input: string): boolean | "error" {
     return "error";
   }
   return re.test(input);
+}
+
+/** Asserts that `compileGlob` and the RegExp oracle agree on `pattern` and `input`, errors included. */
+export function assertAgrees(pattern: string, input: string): void {
+  let actual: boolean | "error";
+  try {
+    actual = compileGlob(pattern).test(input);
+  } catch {
+    actual = "error";
+  }
+  assert.equal(actual, oracleMatch(pattern, input));
 }
