@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { PublicationSchema, PushSchema } from "../protocol/index.js";
+import { PreparedPublication, PreparedPush } from "./prepared.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const json = (unit: Uint8Array | Error) => {
+  assert.ok(unit instanceof Uint8Array, `expected an encoded unit, got ${String(unit)}`);
+  return JSON.parse(new TextDecoder().decode(unit));
+};
+
+/** A publication of `data` on chat:1 at offset 5, optionally published with delta against `prev`. */
+function prepared(data: string, prev?: string): PreparedPublication {
+  const pub = create(PublicationSchema, { data: bytes(data), offset: 5 });
+  return new PreparedPublication("chat:1", pub, "e1", 0, prev === undefined ? undefined : bytes(prev));
+}
+
+describe("PreparedPush", () => {
+  it("encodes once per protocol: every subscriber shares the same bytes", () => {
+    const push = prepared('{"n":1}');
+    const first = push.unit("json");
+    assert.equal(push.unit("json"), first);
+    assert.equal(push.unit("protobuf"), push.unit("protobuf"));
+    assert.notEqual(push.unit("protobuf"), first);
+  });
+
+  it("encodes the push as Centrifugo's JSON reply", () => {
+    assert.deepEqual(json(prepared('{"n":1}').unit("json")), {
+      push: { channel: "chat:1", pub: { data: { n: 1 }, offset: 5 } },
+    });
+  });
+
+  it("encodes a Protobuf unit as one length-prefixed message, ready to be concatenated", () => {
+    const unit = prepared('{"n":1}').unit("protobuf");
+    assert.ok(unit instanceof Uint8Array);
+    assert.equal(unit[0], unit.byteLength - 1);
+  });
+
+  it("keeps the encoding error for JSON when the data is not JSON, and still serves Protobuf", () => {
+    const push = prepared("\x00binary");
+    assert.ok(push.unit("json") instanceof Error);
+    assert.equal(push.unit("json"), push.unit("json"));
+    assert.ok(push.unit("protobuf") instanceof Uint8Array);
+  });
+
+  it("wraps any push, not only publications", () => {
+    const push = new PreparedPush(create(PushSchema, { channel: "chat:1" }));
+    assert.deepEqual(json(push.unit("json")), { push: { channel: "chat:1" } });
+  });
+});
+
+describe("PreparedPublication.deltaUnit", () => {
+  const previous = JSON.stringify({ text: "a long enough message that a patch is smaller than it", n: 1 });
+  const next = JSON.stringify({ text: "a long enough message that a patch is smaller than it", n: 2 });
+
+  it("sends a fossil patch to a subscriber holding the base, as a JSON string", () => {
+    const unit = json(prepared(next, previous).deltaUnit("json", true));
+    assert.equal(unit.push.pub.delta, true);
+    assert.equal(typeof unit.push.pub.data, "string");
+    assert.ok(unit.push.pub.data.length < next.length);
+  });
+
+  it("sends the full data to a subscriber without the base", () => {
+    const unit = json(prepared(next, previous).deltaUnit("json", false));
+    assert.equal(unit.push.pub.delta, undefined);
+    assert.equal(unit.push.pub.data, next);
+  });
+
+  it("sends the full data when the publication was made without delta", () => {
+    const unit = json(prepared(next).deltaUnit("json", true));
+    assert.equal(unit.push.pub.data, next);
+  });
+
+  it("encodes each variant once per protocol", () => {
+    const push = prepared(next, previous);
+    assert.equal(push.deltaUnit("json", true), push.deltaUnit("json", true));
+    assert.equal(push.deltaUnit("protobuf", false), push.deltaUnit("protobuf", false));
+    assert.notEqual(push.deltaUnit("json", true), push.deltaUnit("json", false));
+  });
+});
