@@ -17,7 +17,17 @@ export function cpuSeconds(pid: number): number {
 
 /** Resident set size in bytes (VmRSS). */
 export function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return statusBytes(pid, "VmRSS");
+}
+
+/** The most resident memory the process has had (VmHWM), in bytes. */
+export function peakRssBytes(pid: number): number {
+  return statusBytes(pid, "VmHWM");
+}
+
+/** A `kB` line of /proc/<pid>/status, in bytes. */
+function statusBytes(pid: number, field: string): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (match === null) throw new Error(`no ${field} for pid ${pid}`);
   return Number(match[1]) * 1024;
 }

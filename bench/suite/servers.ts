@@ -28,6 +28,8 @@ export interface RunningServer {
 }
 
 export interface LaunchOptions {
+  /** Listen on this port instead of a free one (a restarted node taking its predecessor's place). */
+  port?: number;
   /** Directory for a `node --cpu-prof` profile of the server (written when it exits). */
   cpuProfDir?: string;
   /**
@@ -43,7 +45,7 @@ export interface LaunchOptions {
 
 /** Start a server and resolve once its port accepts connections. */
 export async function launch(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // tsx only where TypeScript runs: Turbine from dist/ starts as users start it, without loader hooks.
   const fromTypeScript = kind !== "turbine" || options.turbineFromSource === true;
   const nodeArgs = fromTypeScript ? ["--import", "tsx"] : [];

@@ -1,0 +1,364 @@
+/**
+ * `npm run bench:storm`: the reconnect storm after a node restart. `--clients` WebSocket clients (JSON
+ * protocol by hand, as the official SDKs speak it) hold recovering subscriptions on node A; node B, on the
+ * same Redis, takes a steady stream of API publishes (`--rate` per second over `--channels` channels), so the
+ * clients miss publications while A is down. A is stopped (SIGTERM: every client is told 3001 and reconnects)
+ * and started again on the same port; every client then reconnects at once (a random 0–200 ms, then retries
+ * with backoff while the port refuses) and subscribes with `recover` from its last offset and epoch.
+ *
+ * Reported: time from the new node listening until every client has recovered, the new node's CPU seconds
+ * and peak RSS over that storm, its worst event-loop stall (prom-client's `nodejs_eventloop_lag_max_seconds`,
+ * scraped every 250 ms), and the clients' view: `recovered: false` answers (all wrong here: history holds far
+ * more than the outage publishes), and gaps (a publication offset that does not follow the last one, before or
+ * after recovering).
+ *
+ * Run: `npm run bench:storm -- --clients 10000 --channels 1000 --rate 200` (`--rate-limit N` sets
+ * `client.connection_rate_limit` on node A). Bounded: at most 50,000 clients.
+ */
+import { Agent, request } from "node:http";
+import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
+import WebSocket from "ws";
+import { RedisServer, uniquePrefix } from "../test/helpers/redis.js";
+import { cpuSeconds, peakRssBytes } from "./suite/proc.js";
+import { freePort, launch, type RunningServer, turbineApiKey, turbineSecret } from "./suite/servers.js";
+
+const MAX_CLIENTS = 50_000;
+const USERS = 1000;
+
+interface Options {
+  clients: number;
+  channels: number;
+  rate: number;
+  rateLimit: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: "string", default: "10000" },
+      channels: { type: "string", default: "1000" },
+      rate: { type: "string", default: "200" },
+      "rate-limit": { type: "string", default: "0" },
+    },
+  });
+  const number = (name: keyof typeof values, min: number, max: number): number => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+    return value;
+  };
+  return {
+    clients: number("clients", 1, MAX_CLIENTS),
+    channels: number("channels", 1, MAX_CLIENTS),
+    rate: number("rate", 1, 10_000),
+    rateLimit: number("rate-limit", 0, 1_000_000),
+  };
+}
+
+/** What every client saw, summed. */
+class Tally {
+  subscribed = 0;
+  recovered = 0;
+  notRecovered = 0;
+  gaps = 0;
+  deliveries = 0;
+  connectAttempts = 0;
+  closes = new Map<number, number>();
+}
+
+/** A message from the server, as much of it as the bench reads. */
+interface ServerMessage {
+  id?: number;
+  error?: { code: number; message: string };
+  subscribe?: { epoch?: string; offset?: number; recovered?: boolean; publications?: { offset?: number }[] };
+  push?: { pub?: { offset?: number } };
+}
+
+/** One client: reconnects after every close until the run stops, recovering its one subscription. */
+class StormClient {
+  private epoch = "";
+  private offset = 0;
+  /** Set once the subscription answered since the node's restart. */
+  recoveredAfterRestart = false;
+  private socket: WebSocket | undefined;
+  private onFirstSubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly run: Run,
+    private readonly token: string,
+    private readonly channel: string,
+  ) {}
+
+  /** Connect and subscribe; resolves at the first subscribe reply. */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onFirstSubscribe = resolve;
+      this.connect(0);
+    });
+  }
+
+  close(): void {
+    this.socket?.terminate();
+  }
+
+  private connectFrame(): string {
+    const position =
+      this.epoch === "" ? "" : `,"recover":true,"offset":${this.offset},"epoch":"${this.epoch}"`;
+    return `{"id":1,"connect":{"token":"${this.token}"}}\n{"id":2,"subscribe":{"channel":"${this.channel}"${position}}}`;
+  }
+
+  /** @returns true for the subscribe reply. */
+  private read(message: ServerMessage): boolean {
+    const pub = message.push?.pub;
+    if (pub !== undefined) {
+      this.advance(pub.offset ?? 0);
+      this.run.tally.deliveries++;
+      return false;
+    }
+    if (message.id !== 2) return false;
+    if (message.error !== undefined) throw new Error(`subscribe refused: ${JSON.stringify(message.error)}`);
+    this.subscribed(message.subscribe ?? {});
+    return true;
+  }
+
+  /**
+   * The subscribe reply: as centrifuge-js does, take its position, then apply the recovered publications (on
+   * a successful recovery the position is the one the client sent, and they carry it forward).
+   */
+  private subscribed(result: NonNullable<ServerMessage["subscribe"]>): void {
+    const tally = this.run.tally;
+    const resubscribing = this.epoch !== "";
+    if (resubscribing && result.recovered === true) tally.recovered++;
+    else if (resubscribing) tally.notRecovered++;
+    else tally.subscribed++;
+    if (result.recovered === true && result.offset !== this.offset) tally.gaps++;
+    this.epoch = result.epoch ?? "";
+    this.offset = result.offset ?? 0;
+    for (const pub of result.publications ?? []) this.advance(pub.offset ?? 0);
+    if (resubscribing) this.recoveredAfterRestart = this.run.restarted;
+  }
+
+  private advance(offset: number): void {
+    if (offset !== this.offset + 1) this.run.tally.gaps++;
+    this.offset = offset;
+  }
+
+  private connect(attempt: number): void {
+    this.run.tally.connectAttempts++;
+    const socket = new WebSocket(`ws://127.0.0.1:${this.run.port}/connection/websocket`, {
+      perMessageDeflate: false,
+    });
+    this.socket = socket;
+    let opened = false;
+    socket.on("open", () => {
+      opened = true;
+      socket.send(this.connectFrame());
+    });
+    socket.on("message", (frame: Buffer) => {
+      for (const line of frame.toString().split("\n")) {
+        if (line === "{}") socket.send("{}");
+        else if (this.read(JSON.parse(line) as ServerMessage)) this.onFirstSubscribe?.();
+      }
+    });
+    socket.on("close", (code) => {
+      if (this.run.stopped) return;
+      if (!opened) return this.later(attempt + 1);
+      const closes = this.run.tally.closes;
+      closes.set(code, (closes.get(code) ?? 0) + 1);
+      this.later(0);
+    });
+    socket.on("error", () => undefined);
+  }
+
+  /** Reconnect after a random 0–200 ms, then with doubling waits (up to 2 s) while the port refuses. */
+  private later(attempt: number): void {
+    const wait = attempt === 0 ? Math.random() * 200 : Math.min(2000, 100 * 2 ** attempt);
+    setTimeout(() => {
+      if (!this.run.stopped) this.connect(attempt);
+    }, wait);
+  }
+}
+
+/** The clients, the publisher and the two nodes. */
+class Run {
+  readonly tally = new Tally();
+  stopped = false;
+  restarted = false;
+  readonly clients: StormClient[] = [];
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  publishErrors = 0;
+
+  constructor(
+    readonly port: number,
+    private readonly publisherPort: number,
+  ) {}
+
+  /** Publish `rate` per second round robin over the channels until the returned function is called. */
+  publish(rate: number, channels: number): () => void {
+    let next = 0;
+    const timer = setInterval(() => {
+      for (let i = 0; i < rate / 10; i++) this.publishOne(`storm${next++ % channels}`);
+    }, 100);
+    return () => clearInterval(timer);
+  }
+
+  close(): void {
+    this.stopped = true;
+    for (const client of this.clients) client.close();
+    this.agent.destroy();
+  }
+
+  private publishOne(channel: string): void {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: this.publisherPort,
+        path: "/api/publish",
+        method: "POST",
+        agent: this.agent,
+        headers: { "X-API-Key": turbineApiKey, "Content-Type": "application/json" },
+      },
+      (res) => {
+        if (res.statusCode !== 200) this.publishErrors++;
+        res.resume();
+      },
+    );
+    req.on("error", () => this.publishErrors++);
+    req.end(`{"channel":"${channel}","data":{"text":"storm"}}`);
+  }
+}
+
+/** The worst event-loop stall the node reported while `until` is pending, in ms (scraped every 250 ms). */
+async function worstStallMs(port: number, until: Promise<void>): Promise<number> {
+  let worst = 0;
+  let done = false;
+  void until.then(() => (done = true));
+  while (!done) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`)
+      .then((res) => res.text())
+      .catch(() => "");
+    const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+    if (match !== null) worst = Math.max(worst, Number(match[1]) * 1000);
+    await sleep(250);
+  }
+  return worst;
+}
+
+function nodeConfig(redis: RedisServer, prefix: string, rateLimit: number) {
+  return {
+    turbineClient: { connection_rate_limit: rateLimit },
+    turbineConfig: {
+      engine: { type: "redis", redis: { address: redis.url, prefix } },
+      prometheus: { enabled: true },
+      channel: {
+        without_namespace: {
+          allow_subscribe_for_client: true,
+          history_size: 1000,
+          history_ttl: "600s",
+          force_recovery: true,
+        },
+      },
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function tokens(): Promise<string[]> {
+  const key = new TextEncoder().encode(turbineSecret);
+  return Promise.all(
+    Array.from({ length: USERS }, (_, i) =>
+      new SignJWT({ sub: `u${i}` }).setProtectedHeader({ alg: "HS256" }).sign(key),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const redis = await RedisServer.start();
+  const config = nodeConfig(redis, uniquePrefix("storm"), opts.rateLimit);
+  const servers: RunningServer[] = [];
+  let run: Run | undefined;
+  try {
+    const publisher = await launch("turbine", config);
+    servers.push(publisher);
+    const port = await freePort();
+    let nodeA = await launch("turbine", { ...config, port });
+    servers.push(nodeA);
+    const stormRun = new Run(port, publisher.port);
+    run = stormRun;
+    const signed = await tokens();
+    for (let i = 0; i < opts.clients; i++) {
+      stormRun.clients.push(
+        new StormClient(stormRun, signed[i % USERS] as string, `storm${i % opts.channels}`),
+      );
+    }
+    for (let i = 0; i < stormRun.clients.length; i += 200)
+      await Promise.all(stormRun.clients.slice(i, i + 200).map((client) => client.start()));
+    console.log(`storm: ${opts.clients} clients subscribed on node A over ${opts.channels} channels`);
+    const stopPublishing = stormRun.publish(opts.rate, opts.channels);
+    await sleep(3000);
+
+    const stopping = performance.now();
+    await nodeA.stop();
+    stormRun.restarted = true;
+    const stoppedMs = performance.now() - stopping;
+    nodeA = await launch("turbine", { ...config, port });
+    servers.push(nodeA);
+    const listening = performance.now();
+    const cpuAtStart = cpuSeconds(nodeA.pid);
+    const allRecovered = until(
+      () => stormRun.clients.every((client) => client.recoveredAfterRestart),
+      `all ${opts.clients} clients to recover`,
+      300_000,
+    );
+    const stallMs = await worstStallMs(nodeA.port, allRecovered);
+    await allRecovered;
+    const stormMs = performance.now() - listening;
+    const stormCpu = cpuSeconds(nodeA.pid) - cpuAtStart;
+    await sleep(2000);
+    stopPublishing();
+    await sleep(500);
+    report(opts, stormRun, { stoppedMs, stormMs, stormCpu, stallMs, peakRss: peakRssBytes(nodeA.pid) });
+  } finally {
+    run?.close();
+    for (const server of servers) await server.stop();
+    await redis.close();
+  }
+}
+
+function report(
+  opts: Options,
+  run: Run,
+  figures: { stoppedMs: number; stormMs: number; stormCpu: number; stallMs: number; peakRss: number },
+): void {
+  const t = run.tally;
+  const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
+  console.log(
+    `| clients | shutdown | storm (listening → all recovered) | CPU s | CPU µs/client | peak RSS | worst stall |`,
+  );
+  console.log(`|---|---|---|---|---|---|---|`);
+  console.log(
+    `| ${opts.clients} | ${(figures.stoppedMs / 1000).toFixed(2)} s | ${(figures.stormMs / 1000).toFixed(2)} s | ` +
+      `${figures.stormCpu.toFixed(2)} | ${((figures.stormCpu / opts.clients) * 1e6).toFixed(0)} | ` +
+      `${(figures.peakRss / 1024 / 1024).toFixed(0)} MiB | ${figures.stallMs.toFixed(0)} ms |`,
+  );
+  console.log(
+    `recovered: ${t.recovered}, recovered:false (wrong): ${t.notRecovered}, gaps: ${t.gaps}, ` +
+      `deliveries: ${t.deliveries}, connect attempts: ${t.connectAttempts}, publish errors: ${run.publishErrors}, ` +
+      `closes: ${closes || "-"}`,
+  );
+}
+
+await main();
