@@ -1,0 +1,65 @@
+/**
+ * What a worker's engine and the primary's shared memory engine say to each other over node:cluster's IPC
+ * channel. The channel uses "advanced" serialization (the structured clone algorithm), so publications,
+ * client infos and their `Uint8Array` fields cross as they are, with no encoding of ours.
+ */
+import type { ClientInfo, HistoryOptions, Publication, PublishOptions, StreamPosition } from "../types.js";
+
+/** One side of the channel: `process` in a worker, a `cluster.Worker` in the primary. */
+export interface IpcPort {
+  send(message: IpcMessage): void;
+}
+
+/** The engine methods a worker calls in the primary, with their arguments. */
+export interface IpcOperations {
+  subscribe: [channels: string[]];
+  unsubscribe: [channels: string[]];
+  publish: [channel: string, data: Uint8Array, options: PublishOptions];
+  publishJoin: [channel: string, info: ClientInfo];
+  publishLeave: [channel: string, info: ClientInfo];
+  history: [channel: string, options: HistoryOptions];
+  removeHistory: [channel: string];
+  addPresence: [channel: string, clientId: string, info: ClientInfo];
+  removePresence: [channel: string, clientId: string, user: string];
+  presence: [channel: string];
+  presenceStats: [channel: string];
+  publishControl: [data: Uint8Array];
+}
+
+export type IpcOperation = keyof IpcOperations;
+
+/** A call from a worker, answered by one reply with the same id. */
+export interface IpcCall<K extends IpcOperation = IpcOperation> {
+  turbine: "call";
+  id: number;
+  op: K;
+  args: IpcOperations[K];
+}
+
+/** A call's outcome: `value`, or `error` (a client error keeps its code, so 112 stays 112). */
+export interface IpcReply {
+  turbine: "reply";
+  id: number;
+  value?: unknown;
+  error?: { message: string; code?: number };
+}
+
+/** What the primary pushes to the workers that subscribed the channel (or to every worker: control). */
+export type IpcEvent =
+  | {
+      turbine: "publication";
+      channel: string;
+      pub: Publication;
+      position: StreamPosition;
+      delta: boolean;
+      prev?: Publication;
+    }
+  | { turbine: "join" | "leave"; channel: string; info: ClientInfo }
+  | { turbine: "control"; data: Uint8Array };
+
+export type IpcMessage = IpcCall | IpcReply | IpcEvent;
+
+/** Whether a message on the IPC channel is one of ours (the channel also carries the app's own messages). */
+export function isIpcMessage(message: unknown): message is IpcMessage {
+  return typeof message === "object" && message !== null && "turbine" in message;
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { IpcEngineClient } from "../../src/engine/ipc/client.js";
+import { IpcEngineHost } from "../../src/engine/ipc/host.js";
+import type { IpcCall, IpcMessage } from "../../src/engine/ipc/messages.js";
+import { runBrokerContract } from "./broker-contract.js";
+import { runPresenceContract } from "./presence-contract.js";
+import { encode, RecordingHandler, uniqueChannel } from "./recording-handler.js";
+
+/**
+ * A host and a worker's engine joined as node:cluster joins them: each message is cloned with the structured
+ * clone algorithm (what "advanced" serialization does) and arrives in a later turn of the event loop.
+ */
+async function workers(count: number, presenceTtlMs?: number) {
+  const host = await IpcEngineHost.start({ historyMetaTtlMs: 0, presenceTtlMs });
+  const engines = Array.from({ length: count }, () => {
+    const toHost: { handle?: (call: IpcCall) => void } = {};
+    const engine = new IpcEngineClient({
+      send: (message) => setImmediate(() => toHost.handle?.(structuredClone(message) as IpcCall)),
+    });
+    const member = host.attach({
+      send: (message) => setImmediate(() => engine.receive(structuredClone(message))),
+    });
+    toHost.handle = member.handle;
+    return { engine, member };
+  });
+  return { host, engines };
+}
+
+runBrokerContract("ipc (a worker's engine through the primary's memory engine)", async () => {
+  const { engines } = await workers(1);
+  return engines[0]!.engine.broker;
+});
+
+runPresenceContract("ipc (a worker's engine through the primary's memory engine)", async ({ ttlMs }) => {
+  const { engines } = await workers(1, ttlMs);
+  return engines[0]!.engine.presenceManager;
+});
+
+describe("IPC engine across workers", () => {
+  it("pushes a publication only to the workers that subscribed its channel", async () => {
+    const { engines } = await workers(3);
+    const [a, b, c] = engines.map(({ engine }) => engine);
+    const recorders = [new RecordingHandler(), new RecordingHandler(), new RecordingHandler()];
+    await Promise.all([a!, b!, c!].map((engine, i) => engine.broker.registerEventHandler(recorders[i]!)));
+    const channel = uniqueChannel("shared");
+    await a!.broker.subscribe([channel]);
+    await b!.broker.subscribe([channel]);
+    await b!.broker.unsubscribe([channel]);
+    await c!.broker.publish(channel, encode('"hi"'), {
+      historySize: 10,
+      historyTtlMs: 60_000,
+      historyMetaTtlMs: 0,
+    });
+    await recorders[0]!.waitForPublication(channel, '"hi"');
+    assert.equal(recorders[1]!.publications(channel).length, 0);
+    assert.equal(recorders[2]!.publications(channel).length, 0);
+  });
+
+  it("keeps one offset sequence per channel whichever worker publishes", async () => {
+    const { engines } = await workers(2);
+    const channel = uniqueChannel("offsets");
+    const options = { historySize: 10, historyTtlMs: 60_000, historyMetaTtlMs: 0 };
+    const first = await engines[0]!.engine.broker.publish(channel, encode("1"), options);
+    const second = await engines[1]!.engine.broker.publish(channel, encode("2"), options);
+    assert.equal(second.position.offset, first.position.offset + 1);
+    assert.equal(second.position.epoch, first.position.epoch);
+  });
+
+  it("relays a control message to every worker, the sender included", async () => {
+    const { engines } = await workers(2);
+    const received: string[][] = [[], []];
+    await Promise.all(
+      engines.map(({ engine }, i) =>
+        engine.controller.registerControlHandler({
+          onControl: (data) => received[i]!.push(new TextDecoder().decode(data)),
+        }),
+      ),
+    );
+    await engines[0]!.engine.controller.publishControl(encode("hello"));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(received, [["hello"], ["hello"]]);
+  });
+
+  it("drops a worker's presence and subscriptions when it detaches (a crash)", async () => {
+    const { engines } = await workers(2);
+    const channel = uniqueChannel("crash");
+    const [a, b] = engines;
+    await a!.engine.presenceManager.addPresence(channel, "c1", { user: "alice", client: "c1" });
+    await b!.engine.presenceManager.addPresence(channel, "c2", { user: "bob", client: "c2" });
+    await a!.member.detach();
+    assert.deepEqual(Object.keys(await b!.engine.presenceManager.presence(channel)), ["c2"]);
+  });
+
+  it("fails calls in flight when the primary goes, and every later call", async () => {
+    const engine = new IpcEngineClient({ send: () => undefined });
+    const inFlight = engine.broker.history("ch", { filter: { limit: 0 }, metaTtlMs: 0 });
+    engine.disconnected();
+    await assert.rejects(inFlight, /primary process is gone/);
+    await assert.rejects(engine.presenceManager.presence("ch"), /primary process is gone/);
+  });
+
+  it("ignores a message that is not one of its own", () => {
+    const engine = new IpcEngineClient({ send: () => undefined });
+    engine.receive({ turbine: "reply", id: 999, value: 1 } as IpcMessage);
+  });
+});
