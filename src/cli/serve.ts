@@ -35,9 +35,11 @@ function removePidFile(path: string): void {
 
 /**
  * Exits after `close()`; a second signal, or `shutdown.timeout` passing, exits at once with status 1.
- * Installed before the server starts, so a signal during start-up stops it as soon as it is up.
+ * Installed before the server starts, so a signal during start-up stops it as soon as it is up. A worker stops
+ * on SIGTERM only: its primary sends that, and a terminal's Ctrl-C (SIGINT to the whole process group) would
+ * otherwise reach it twice.
  */
-function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logger): void {
+function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logger, worker: boolean): void {
   let stopping = false;
   const exit = (code: number) => {
     removePidFile(config.pid_file);
@@ -67,7 +69,7 @@ function stopOnSignals(starting: Promise<Closable>, config: Config, logger: Logg
       );
   };
   process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
+  process.on("SIGINT", worker ? () => undefined : onSignal);
 }
 
 /**
@@ -137,8 +139,10 @@ function guardProcess(config: Config, logger: Logger): void {
  * could run code in the server: it is ignored too (start with `node --inspect` to debug). SIGPIPE and SIGWINCH
  * are ignored by Node already; SIGHUP reloads, SIGTERM and SIGINT stop, SIGQUIT and SIGKILL end the process.
  */
-function ignoreMeaninglessSignals(logger: Logger): void {
-  const ignored: NodeJS.Signals[] = ["SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGIO", "SIGPWR"];
+function ignoreMeaninglessSignals(logger: Logger, primary: boolean): void {
+  const ignored: NodeJS.Signals[] = ["SIGUSR1", "SIGALRM", "SIGVTALRM", "SIGIO", "SIGPWR"];
+  // The primary of `workers` restarts them on SIGUSR2.
+  if (!primary) ignored.push("SIGUSR2");
   for (const name of ignored) process.on(name, (signal) => logger.info({ signal }, "signal ignored"));
 }
 
@@ -192,24 +196,41 @@ function logStart({ config, file }: ServerConfig, logger: Logger): void {
 export async function serve(command: Command): Promise<void> {
   const flags = givenConfigFlags(command);
   const loaded = loadServerConfig(givenConfigFile(command), flags);
-  const { config, warnings } = loaded;
+  // Imported here so that the helper commands don't load the whole server.
+  const workers = await import("../app/workers.js");
+  const worker = workers.isWorker();
+  // The primary owns the pid file and reports the config; a worker's exit must not remove the file.
+  const config = worker ? { ...loaded.config, pid_file: "" } : loaded.config;
   const logger = createLogger({ level: config.log.level, file: config.log.file });
-  logStart(loaded, logger);
-  for (const warning of warnings) logger.warn(warning);
-  logInsecureModes(config, logger);
-  guardProcess(config, logger);
-  ignoreMeaninglessSignals(logger);
+  if (!worker) reportConfig(loaded, logger);
   try {
+    const primary = !worker && workers.workerCount(config.workers) > 1;
+    guardProcess(config, logger);
+    ignoreMeaninglessSignals(logger, primary);
     if (config.pid_file !== "") writeFileSync(config.pid_file, `${process.pid}\n`);
-    // Imported here so that the helper commands don't load the whole server.
+    if (primary) {
+      const starting = workers.runPrimary(config, workers.workerCount(config.workers), logger);
+      stopOnSignals(starting, config, logger, false);
+      await starting;
+      return;
+    }
+    const engine = worker ? workers.joinPrimary(logger) : undefined;
     const { startServer } = await import("../app/server.js");
-    const starting = startServer(config, logger);
-    stopOnSignals(starting, config, logger);
+    const starting = startServer(config, logger, engine);
+    stopOnSignals(starting, config, logger, worker);
     reloadOnSighup(starting, { file: loaded.file ?? "", flags }, logger);
     await starting;
+    if (worker) workers.workerReady();
   } catch (err) {
     logger.fatal({ err }, `failed to start: ${messageOf(err)}`);
     removePidFile(config.pid_file);
     process.exit(1);
   }
+}
+
+/** Start-up lines about the config: where it came from, its warnings, insecure modes. */
+function reportConfig(loaded: ServerConfig, logger: Logger): void {
+  logStart(loaded, logger);
+  for (const warning of loaded.warnings) logger.warn(warning);
+  logInsecureModes(loaded.config, logger);
 }

@@ -148,6 +148,7 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "node.info_metrics_aggregate_interval": warned("Turbine collects no metrics for the info API yet"),
   shutdown: served(),
   pid_file: served(),
+  workers: served(),
   enable_unreleased_features: warned("Turbine has none of Centrifugo's unreleased features"),
 };
 

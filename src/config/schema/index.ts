@@ -186,6 +186,11 @@ export const schema = obj("Turbine configuration (Centrifugo v6 compatible).", {
     timeout: dur("30s", "Time allowed for a graceful shutdown.", v5("shutdown_timeout")),
   }),
   pid_file: str("", "Write the process PID to this file.", { flag: true }),
+  workers: str(
+    "1",
+    "Turbine extension: worker processes sharing the ports, a number or `auto` (one per core); Centrifugo, in Go, needs none.",
+    { flag: true },
+  ),
   enable_unreleased_features: bool(false, "Enable unstable features."),
 });
 

@@ -1,0 +1,186 @@
+/**
+ * `workers`: one Turbine on every core. The primary process serves no client itself: it forks the workers
+ * (node:cluster, so they share every listening port, the kernel's connections handed out round robin),
+ * restarts one that dies, and restarts them all one by one on SIGUSR2. With the memory engine it also holds
+ * the one engine every worker uses (engine/ipc), which keeps a single node's semantics across workers: one
+ * history and offset sequence per channel, one presence set, one idempotency memory, and server commands for
+ * a user reach its connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
+ */
+import cluster, { type Worker } from "node:cluster";
+import { availableParallelism } from "node:os";
+import type { Logger } from "pino";
+import type { Config } from "../config/index.js";
+import { IpcEngineClient } from "../engine/ipc/client.js";
+import { IpcEngineHost } from "../engine/ipc/host.js";
+import { type IpcCall, isIpcMessage } from "../engine/ipc/messages.js";
+import type { Engine } from "./engine.js";
+
+/** Set in a worker's environment when the primary holds the engine. */
+const SHARED_ENGINE_ENV = "TURBINE_SHARED_ENGINE";
+/** A worker's message to the primary once it serves. */
+const READY = "turbine-worker-ready";
+/** A worker that dies sooner than this after starting is restarted after a growing pause. */
+const STABLE_AFTER_MS = 10_000;
+const MAX_RESTART_PAUSE_MS = 5000;
+
+/** `workers` as a count: a positive integer, or `auto` for one per core. Throws naming the key. */
+export function workerCount(value: string): number {
+  if (value === "auto") return availableParallelism();
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1)
+    throw new Error(`workers: "${value}" is not a positive integer or "auto"`);
+  return count;
+}
+
+/** Whether this process is a worker forked by {@link runPrimary}. */
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/**
+ * In a worker: follow the primary (exit when it goes: a worker alone would serve on unsupervised) and return
+ * its shared engine when it holds one (the memory engine); otherwise undefined, and the worker builds its own
+ * engine from the config.
+ */
+export function joinPrimary(logger: Logger): Engine | undefined {
+  const engine =
+    process.env[SHARED_ENGINE_ENV] === "1"
+      ? new IpcEngineClient({ send: (message) => process.send?.(message) })
+      : undefined;
+  process.on("message", (message) => {
+    if (isIpcMessage(message)) engine?.receive(message);
+  });
+  process.on("disconnect", () => {
+    engine?.disconnected();
+    logger.fatal("the primary process is gone, exiting");
+    process.exit(1);
+  });
+  return engine;
+}
+
+/** In a worker: tell the primary it serves (a rolling restart waits for this before stopping the next one). */
+export function workerReady(): void {
+  process.send?.(READY);
+}
+
+/** Whether the config's engine is the memory engine all through (broker and presence manager). */
+function usesMemoryEngine(config: Config): boolean {
+  const broker = config.broker.enabled ? config.broker.type : config.engine.type;
+  const presence = config.presence_manager.enabled ? config.presence_manager.type : config.engine.type;
+  return broker === "memory" && presence === "memory";
+}
+
+/**
+ * The primary: forks `count` workers and keeps them running; SIGHUP reaches every worker (each reloads its
+ * config), SIGUSR2 restarts them one by one. Resolves once all serve, with what stops them.
+ */
+export async function runPrimary(config: Config, count: number, logger: Logger): Promise<WorkerPool> {
+  const host = usesMemoryEngine(config)
+    ? await IpcEngineHost.start({ historyMetaTtlMs: config.channel.history_meta_ttl })
+    : undefined;
+  cluster.setupPrimary({ serialization: "advanced" });
+  const pool = new WorkerPool(host, logger);
+  logger.info({ workers: count, shared_engine: host !== undefined }, "starting workers");
+  process.on("SIGHUP", () => pool.signalAll("SIGHUP"));
+  process.on("SIGUSR2", () => void pool.rollingRestart());
+  try {
+    await Promise.all(Array.from({ length: count }, () => pool.start()));
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return pool;
+}
+
+/** The running workers: started, watched, restarted. */
+export class WorkerPool {
+  private readonly workers = new Set<Worker>();
+  /** Workers being replaced or stopped on purpose: their exit is not a crash. */
+  private readonly retiring = new Set<Worker>();
+  private stopping = false;
+  private rolling = false;
+  private crashPause = 0;
+
+  constructor(
+    private readonly host: IpcEngineHost | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Fork a worker; resolves once it serves, rejects if it exits first. */
+  start(): Promise<Worker> {
+    const worker = cluster.fork(this.host === undefined ? {} : { [SHARED_ENGINE_ENV]: "1" });
+    const startedAt = Date.now();
+    const member = this.host?.attach({
+      send: (message) => {
+        if (worker.isConnected()) worker.send(message);
+      },
+    });
+    this.workers.add(worker);
+    worker.on("message", (message: unknown) => {
+      if (isIpcMessage(message) && message.turbine === "call") member?.handle(message as IpcCall);
+    });
+    worker.once("exit", (code, signal) => {
+      this.workers.delete(worker);
+      void member?.detach();
+      if (this.retiring.delete(worker) || this.stopping) return;
+      this.logger.error({ pid: worker.process.pid, code, signal }, "worker exited, starting another");
+      this.restartAfterCrash(Date.now() - startedAt);
+    });
+    return new Promise((resolve, reject) => {
+      worker.on("message", (message: unknown) => {
+        if (message !== READY) return;
+        this.logger.info({ pid: worker.process.pid, worker: worker.id }, "worker started");
+        resolve(worker);
+      });
+      worker.once("exit", (code) => reject(new Error(`worker exited with ${code} before serving`)));
+    });
+  }
+
+  /** SIGUSR2: replace the workers one at a time, each new one serving before an old one stops. */
+  async rollingRestart(): Promise<void> {
+    if (this.rolling || this.stopping) return;
+    this.rolling = true;
+    this.logger.info({ workers: this.workers.size }, "rolling restart of workers");
+    try {
+      for (const old of [...this.workers]) {
+        await this.start();
+        await this.stopWorker(old);
+      }
+      this.logger.info("rolling restart done");
+    } catch (err) {
+      this.logger.error({ err }, "rolling restart stopped: a new worker did not start");
+    } finally {
+      this.rolling = false;
+    }
+  }
+
+  signalAll(signal: NodeJS.Signals): void {
+    for (const worker of this.workers) worker.process.kill(signal);
+  }
+
+  /** Stop every worker gracefully (each within its own `shutdown.timeout`). */
+  async close(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.workers].map((worker) => this.stopWorker(worker)));
+    await this.host?.close();
+  }
+
+  private stopWorker(worker: Worker): Promise<void> {
+    this.retiring.add(worker);
+    return new Promise((resolve) => {
+      if (worker.isDead()) return resolve();
+      worker.once("exit", () => resolve());
+      worker.process.kill("SIGTERM");
+    });
+  }
+
+  /** A worker that keeps dying right after start is restarted after a growing pause, not in a busy loop. */
+  private restartAfterCrash(livedMs: number): void {
+    this.crashPause =
+      livedMs >= STABLE_AFTER_MS ? 0 : Math.min(MAX_RESTART_PAUSE_MS, this.crashPause * 2 || 100);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().catch((err: unknown) => this.logger.error({ err }, "worker failed to start"));
+    }, this.crashPause);
+  }
+}
