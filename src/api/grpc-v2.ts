@@ -3,8 +3,8 @@
  * beside `CentrifugoApi` so that programs generated from v2's `api.proto` keep working. Each method translates
  * the v2 request into the v6 one, runs it on the one API executor, and translates the answer back as v2 wrote
  * it (centrifugo v2.8 internal/api/api.go, internal/api/grpc.go):
- * - an error is always the response's `error` field, with v2's messages (`namespace not found` for 102,
- *   `method not found` for 104); there is no transport error mode;
+ * - an error is always the response's `error` field, with v2's message for 102 (`namespace not found`); there is
+ *   no transport error mode;
  * - v2's own request checks come first: no `data` to publish or broadcast, a blank channel in a broadcast, or no
  *   `user` to unsubscribe or disconnect is 107, as v2 answered where v6 accepts the call;
  * - methods without a result (Publish, Broadcast, Unsubscribe, Disconnect, HistoryRemove) leave `result` unset
@@ -15,7 +15,7 @@
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { ApiExecutor } from "./executor.js";
-import { ApiErrorBadRequest, ApiErrorNotFound, ApiErrorUnknownChannel } from "./errors.js";
+import { ApiErrorBadRequest, ApiErrorUnknownChannel } from "./errors.js";
 import type { Error as ApiErrorMessage, ClientInfo, NodeResult, Publication } from "./gen/api_pb.js";
 import {
   BroadcastRequestSchema as V6BroadcastRequestSchema,
@@ -69,11 +69,11 @@ interface V6Outcome<R> {
   result?: R;
 }
 
-/** v2's message for the codes whose v6 message differs (centrifugo v2.8 internal/api/errors.go). */
-const V2_MESSAGES = new Map([
-  [ApiErrorUnknownChannel.code, "namespace not found"],
-  [ApiErrorNotFound.code, "method not found"],
-]);
+/**
+ * v2's message for the codes these methods answer whose v6 message differs (centrifugo v2.8
+ * internal/api/errors.go).
+ */
+const V2_MESSAGES = new Map([[ApiErrorUnknownChannel.code, "namespace not found"]]);
 
 function v2Error(error: ApiErrorMessage): Init<typeof ErrorSchema> {
   return { code: error.code, message: V2_MESSAGES.get(error.code) ?? error.message };

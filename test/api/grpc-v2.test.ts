@@ -32,9 +32,14 @@ import { closeGrpcClients, grpcApiConfig, grpcApiKey, grpcCaller, grpcPort } fro
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
 import { connectToken } from "../helpers/tokens.js";
+import { TEST_CERT_PEM, TEST_KEY_PEM } from "../helpers/tls-fixture.js";
 import { freePort, start, tempDir } from "../cli/run.js";
 
 const PROTO = fileURLToPath(new URL("../../proto/api_v2.proto", import.meta.url));
+const REFLECTION_PROTO = join(
+  process.cwd(),
+  "node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto",
+);
 
 /** A v2 error as the stubs hand it over. */
 interface V2Error {
@@ -370,6 +375,108 @@ describe("Centrifugo v2 GRPC API (api.Centrifugo)", () => {
     });
   });
 });
+
+describe("api.Centrifugo shares the GRPC server of CentrifugoApi", () => {
+  it("over TLS: the same certificate; plaintext clients fail", async () => {
+    const tls = { enabled: true, cert_pem: TEST_CERT_PEM, key_pem: TEST_KEY_PEM };
+    const server = await startTestServer({ grpc_api: { ...grpcApiConfig.grpc_api, tls } });
+    try {
+      const secure = new pkg.api.Centrifugo(
+        `127.0.0.1:${grpcPort(server)}`,
+        credentials.createSsl(Buffer.from(TEST_CERT_PEM)),
+      );
+      stubs.push(secure);
+      assert.ok(Array.isArray((await ok(secure, "Info"))?.nodes), "Info over TLS");
+      const plain = await call(v2Stub(grpcPort(server)), "Info");
+      assert.ok(isServiceError(plain) && plain.code === status.UNAVAILABLE, "plaintext refused");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("max_receive_message_size: a larger message is RESOURCE_EXHAUSTED", async () => {
+    const limit = 1024;
+    const server = await startTestServer({
+      grpc_api: { ...grpcApiConfig.grpc_api, max_receive_message_size: limit },
+      channel: { namespaces: [{ name: "chat" }] },
+    });
+    try {
+      const stub = v2Stub(grpcPort(server));
+      const big = await call(stub, "Publish", { channel: "chat:big", data: Buffer.alloc(limit) });
+      assert.ok(isServiceError(big) && big.code === status.RESOURCE_EXHAUSTED, "oversized message refused");
+      assert.equal(
+        await ok(stub, "Publish", { channel: "chat:big", data: Buffer.alloc(limit / 2) }),
+        undefined,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("reflection lists both services", async () => {
+    const server = await startTestServer({ grpc_api: { ...grpcApiConfig.grpc_api, reflection: true } });
+    try {
+      assert.deepEqual(
+        (await reflectedServices(grpcPort(server))).filter((name) => !name.startsWith("grpc.")).sort(),
+        ["api.Centrifugo", "centrifugal.centrifugo.api.CentrifugoApi"],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps errors in the response in transport error mode, which only CentrifugoApi has", async () => {
+    const server = await startTestServer({
+      grpc_api: { ...grpcApiConfig.grpc_api, error_mode: "transport" },
+    });
+    try {
+      const stub = v2Stub(grpcPort(server));
+      const data = Buffer.from("{}");
+      assert.deepEqual(await apiError(stub, "Publish", { channel: "nope:x", data }), NAMESPACE_NOT_FOUND);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("stops with the server", async () => {
+    const server = await startTestServer(grpcApiConfig);
+    const stub = v2Stub(grpcPort(server));
+    await ok(stub, "Info");
+    await server.close();
+    const res = await call(stub, "Info");
+    assert.ok(isServiceError(res) && res.code === status.UNAVAILABLE, "no answer after shutdown");
+  });
+});
+
+/** Service names the server's reflection lists. */
+async function reflectedServices(port: number): Promise<string[]> {
+  const reflection = loadPackageDefinition(loadSync(REFLECTION_PROTO, { keepCase: true })) as unknown as {
+    grpc: {
+      reflection: { v1: { ServerReflection: new (address: string, creds: ChannelCredentials) => Client } };
+    };
+  };
+  const client = new reflection.grpc.reflection.v1.ServerReflection(
+    `127.0.0.1:${port}`,
+    credentials.createInsecure(),
+  );
+  try {
+    const stream = (
+      client as unknown as { ServerReflectionInfo(): NodeJS.ReadWriteStream }
+    ).ServerReflectionInfo();
+    const response = new Promise<{ list_services_response: { service: { name: string }[] } }>(
+      (resolve, reject) => {
+        stream.on("data", resolve);
+        stream.on("error", reject);
+      },
+    );
+    stream.write({ list_services: "" } as unknown as string);
+    const { list_services_response } = await within(response, "the reflection answer");
+    stream.end();
+    return list_services_response.service.map((service) => service.name);
+  } finally {
+    client.close();
+  }
+}
 
 describe("v2-era config and flags serve api.Centrifugo", () => {
   it("a config file with grpc_api_key and --grpc_api --grpc_api_port, each with the warning naming the v6 key", async () => {
