@@ -4,6 +4,7 @@
  * the response's `error` field with v2's messages, the key check, bad input, and the v2-era config and flags.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -19,6 +20,8 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { clone, create, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type {
   Centrifuge,
   DisconnectedContext,
@@ -27,6 +30,7 @@ import type {
   Subscription,
   UnsubscribedContext,
 } from "centrifuge";
+import { file_api_v2 } from "../../src/api/gen/api_v2_pb.js";
 import { newClient, once } from "../helpers/clients.js";
 import { closeGrpcClients, grpcApiConfig, grpcApiKey, grpcCaller, grpcPort } from "../helpers/grpc.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
@@ -343,28 +347,57 @@ describe("Centrifugo v2 GRPC API (api.Centrifugo)", () => {
       }
     });
 
-    it("a message that does not decode is INTERNAL", async () => {
+    /** One call with raw request bytes to `method` of api.Centrifugo: the response bytes or the GRPC error. */
+    async function rawCall(method: string, bytes: number[]): Promise<ServiceError | Buffer> {
       const raw = new Client(`127.0.0.1:${grpcPort(server)}`, credentials.createInsecure());
       try {
-        const res = await within(
+        return await within(
           new Promise<ServiceError | Buffer>((resolve) =>
             raw.makeUnaryRequest(
-              "/api.Centrifugo/Publish",
+              `/api.Centrifugo/${method}`,
               (b: Buffer) => b,
               (b: Buffer) => b,
-              // channel: a 5-byte string with one byte present.
-              Buffer.from([0x0a, 0x05, 0x61]),
+              Buffer.from(bytes),
               withKey(),
               (err, res) => resolve(err ?? (res as Buffer)),
             ),
           ),
-          "raw Publish",
+          `raw ${method}`,
         );
-        assert.ok(!Buffer.isBuffer(res), "expected a GRPC error");
-        assert.equal(res.code, status.INTERNAL);
       } finally {
         raw.close();
       }
+    }
+
+    it("a message that does not decode is INTERNAL", async () => {
+      // channel: a 5-byte string with one byte present.
+      const res = await rawCall("Publish", [0x0a, 0x05, 0x61]);
+      assert.ok(!Buffer.isBuffer(res), "expected a GRPC error");
+      assert.equal(res.code, status.INTERNAL);
+    });
+
+    it("unknown fields are skipped, as Protobuf decoders do", async () => {
+      // field 3 (varint 5), then channel "chat:x" and data "{}".
+      const channel = [...Buffer.from("chat:x")];
+      const res = await rawCall("Publish", [
+        0x18,
+        0x05,
+        0x0a,
+        channel.length,
+        ...channel,
+        0x12,
+        0x02,
+        0x7b,
+        0x7d,
+      ]);
+      // A successful v2 Publish is an empty message.
+      assert.deepEqual(res, Buffer.alloc(0));
+    });
+
+    it("a method v2's service does not have (v2.8's internal RPC) is UNIMPLEMENTED", async () => {
+      const res = await rawCall("RPC", []);
+      assert.ok(!Buffer.isBuffer(res), "expected a GRPC error");
+      assert.equal(res.code, status.UNIMPLEMENTED);
     });
 
     it("the v6 service answers next to it on the same port", async () => {
@@ -373,6 +406,17 @@ describe("Centrifugo v2 GRPC API (api.Centrifugo)", () => {
       const info = (await ok(stub, "Info")) as { nodes: unknown[] };
       assert.equal(info.nodes.length, 1);
     });
+  });
+});
+
+describe("proto/api_v2.proto", () => {
+  it("is Centrifugo v2.8's misc/proto/api.proto on the wire: the same compiled descriptor", () => {
+    // SHA-256 of `protoc --descriptor_set_out` for upstream's file (identical at v2.8.0 … v2.8.7), as api.proto.
+    const UPSTREAM_V2_8 = "6a98b3f2a33430f45c0ddfce2e3f6356ed69bee88dd9268e4929a55fe6009f0d";
+    const file = clone(FileDescriptorProtoSchema, file_api_v2.proto);
+    file.name = "api.proto";
+    const set = toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [file] }));
+    assert.equal(createHash("sha256").update(set).digest("hex"), UPSTREAM_V2_8);
   });
 });
 
