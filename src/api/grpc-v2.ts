@@ -11,7 +11,8 @@
  *   on success, as v2 did;
  * - History returns the whole history kept; publications have no `uid` (v2.8 did not fill it) and lose their
  *   offsets and tags; there is no stream position;
- * - Channels lists the channels with subscribers, sorted, without counts; Info has no `metrics` (v6 has none).
+ * - Channels lists the channels with subscribers, sorted, without counts; Info has no `metrics` (Turbine keeps
+ *   none: v2 sent an aggregate of its Prometheus registry).
  */
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { ApiExecutor } from "./executor.js";
