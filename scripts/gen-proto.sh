@@ -11,5 +11,6 @@ generate() { # <proto name> <output folder>
 
 generate client src/protocol/gen
 generate api src/api/gen
+generate api_v2 src/api/gen
 generate proxy src/proxy/gen
 npx tsx src/protocol/gen-jsnumber.ts src/protocol/gen/client_pb.ts src/api/gen/api_pb.ts src/proxy/gen/proxy_pb.ts

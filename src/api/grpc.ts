@@ -14,6 +14,9 @@
  * - methods the service lacks (PRO, map, shared poll) answer UNIMPLEMENTED, oversized messages
  *   RESOURCE_EXHAUSTED (limit `max_receive_message_size`, 4 MiB by default);
  * - connections that never speak, or stay idle, are closed (see `connectionOptions`).
+ *
+ * Centrifugo v2's service `api.Centrifugo` (src/api/grpc-v2.ts) is served beside it on the same port, through
+ * the same handler: same key check, TLS, limits and shutdown, with errors always in the response.
  */
 import {
   type ChannelOptions,
@@ -29,7 +32,7 @@ import {
 } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { create, type Message, toBinary } from "@bufbuild/protobuf";
+import { create, type DescService, type Message, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
@@ -38,6 +41,8 @@ import { decodeProtobufMessage, encodeProtobufMessage } from "../protocol/protob
 import { grpcStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
 import { CentrifugoApi, type Error as ApiErrorMessage, ErrorSchema, file_api } from "./gen/api_pb.js";
+import { file_api_v2 } from "./gen/api_v2_pb.js";
+import { GRPC_V2_METHODS, GRPC_V2_SERVICE } from "./grpc-v2.js";
 import { API_METHODS, type ApiMethod } from "./methods.js";
 import { grpcServerCredentials } from "./grpc-tls.js";
 import { apiKeyMatcher } from "./key.js";
@@ -86,9 +91,9 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function methodDefinition(method: ApiMethod): MethodDefinition<Message, Message> {
+function methodDefinition(service: string, method: ApiMethod): MethodDefinition<Message, Message> {
   return {
-    path: `/${GRPC_API_SERVICE}/${method.grpc}`,
+    path: `/${service}/${method.grpc}`,
     requestStream: false,
     responseStream: false,
     requestSerialize: (message) => asBuffer(encodeProtobufMessage(method.request, message)),
@@ -100,15 +105,14 @@ function methodDefinition(method: ApiMethod): MethodDefinition<Message, Message>
 }
 
 /**
- * Every method of the service, keyed by its GRPC name (`Publish`), in proto/api.proto's order. Each API method
- * must match a service method of the generated descriptor, with the same request and response types, so the
- * table and the .proto cannot drift apart. Usable by a `@grpc/grpc-js` client too
- * (`makeGenericClientConstructor`).
+ * Every method of `service`, keyed by its GRPC name (`Publish`), in its .proto's order. Each method must match
+ * a service method of the generated descriptor, with the same request and response types, so the table and the
+ * .proto cannot drift apart. Usable by a `@grpc/grpc-js` client too (`makeGenericClientConstructor`).
  */
-export const grpcServiceDefinition: ServiceDefinition = (() => {
-  const byGrpcName = new Map(API_METHODS.map((m) => [m.grpc, m]));
+function serviceDefinition(service: DescService, methods: readonly ApiMethod[]): ServiceDefinition {
+  const byGrpcName = new Map(methods.map((m) => [m.grpc, m]));
   const definition: Record<string, MethodDefinition<Message, Message>> = {};
-  for (const desc of CentrifugoApi.methods) {
+  for (const desc of service.methods) {
     const method = byGrpcName.get(desc.name);
     if (method === undefined) throw new Error(`GRPC method ${desc.name} has no API method`);
     if (
@@ -117,12 +121,18 @@ export const grpcServiceDefinition: ServiceDefinition = (() => {
     ) {
       throw new Error(`GRPC method ${desc.name}: types differ from the API method ${method.name}`);
     }
-    definition[desc.name] = methodDefinition(method);
+    definition[desc.name] = methodDefinition(service.typeName, method);
     byGrpcName.delete(desc.name);
   }
   if (byGrpcName.size > 0) throw new Error(`API methods missing from the service: ${[...byGrpcName.keys()]}`);
   return definition;
-})();
+}
+
+/** `centrifugal.centrifugo.api.CentrifugoApi`: every method of the API list. */
+export const grpcServiceDefinition = serviceDefinition(CentrifugoApi, API_METHODS);
+
+/** Centrifugo v2's `api.Centrifugo`. */
+export const grpcV2ServiceDefinition = serviceDefinition(GRPC_V2_SERVICE, GRPC_V2_METHODS);
 
 /**
  * The call's failure in transport error mode: the status mapped from the code, the error message, and the
@@ -144,9 +154,9 @@ function transportErrorStatus(error: ApiErrorMessage): Partial<StatusObject> {
   return { code, details: error.message, metadata };
 }
 
-/** The descriptor reflection serves: proto/api.proto as compiled into the generated module. */
+/** The descriptors reflection serves: proto/api.proto and proto/api_v2.proto as compiled into the generated modules. */
 function reflectionService(): ReflectionService {
-  const set = create(FileDescriptorSetSchema, { file: [file_api.proto] });
+  const set = create(FileDescriptorSetSchema, { file: [file_api.proto, file_api_v2.proto] });
   return new ReflectionService(
     loadFileDescriptorSetFromBuffer(asBuffer(toBinary(FileDescriptorSetSchema, set))),
   );
@@ -193,9 +203,15 @@ export class GrpcApiServer {
       throw err;
     }
     const api = new GrpcApiServer(server, executor, config, logger, port);
-    const implementation: UntypedServiceImplementation = {};
-    for (const method of API_METHODS) implementation[method.grpc] = api.handler(method);
-    server.addService(grpcServiceDefinition, implementation);
+    // Batch has no transport error mode, nor has any v2 method.
+    server.addService(
+      grpcServiceDefinition,
+      api.implementation(API_METHODS, (m) => m.name !== "batch"),
+    );
+    server.addService(
+      grpcV2ServiceDefinition,
+      api.implementation(GRPC_V2_METHODS, () => false),
+    );
     if (config.reflection) reflectionService().addToServer(server);
     logger.info({ port, address: config.address, tls: config.tls.enabled }, "serving GRPC API");
     return api;
@@ -220,8 +236,16 @@ export class GrpcApiServer {
     return this.closing;
   }
 
-  private handler(method: ApiMethod): handleUnaryCall<Message, Message> {
-    const transportErrors = method.name !== "batch";
+  private implementation(
+    methods: readonly ApiMethod[],
+    transportErrors: (method: ApiMethod) => boolean,
+  ): UntypedServiceImplementation {
+    const implementation: UntypedServiceImplementation = {};
+    for (const method of methods) implementation[method.grpc] = this.handler(method, transportErrors(method));
+    return implementation;
+  }
+
+  private handler(method: ApiMethod, transportErrors: boolean): handleUnaryCall<Message, Message> {
     return (call, callback) => {
       if (this.config.key !== "" && !this.authorized(call.metadata)) {
         callback({ code: status.UNAUTHENTICATED, details: "unauthenticated" });
