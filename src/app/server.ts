@@ -30,6 +30,8 @@ export interface RunningServer {
   readonly internalPort: number;
   /** The GRPC API port actually bound; undefined when `grpc_api.enabled` is false. */
   readonly grpcPort: number | undefined;
+  /** What `/metrics` serves; present when `prometheus.enabled`. */
+  readonly metrics: PrometheusMetrics | undefined;
   /** Graceful stop: refuse new connections, close clients with 3001, stop the engine within `shutdown.timeout`. */
   close(): Promise<void>;
   /** SIGHUP: apply a newly loaded config's reloadable sections (see `reloadServer`); throws, keeping the old ones. */
@@ -88,6 +90,7 @@ export async function startServer(
     port: external?.port ?? 0,
     internalPort: internal?.port ?? 0,
     grpcPort: grpcApi?.port,
+    metrics,
     reload: (next) => reloadServer(node, config, next, logger),
     close: () => {
       closing ??= (async () => {

@@ -13,6 +13,7 @@ import type { Config } from "../config/index.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
 import { type IpcCall, isIpcMessage } from "../engine/ipc/messages.js";
+import { aggregateExposition, type PrometheusMetrics, type RegistryJson } from "../metrics/prometheus.js";
 import type { Engine } from "./engine.js";
 
 /** Set in a worker's environment when the primary holds the engine. */
@@ -22,6 +23,23 @@ const READY = "turbine-worker-ready";
 /** A worker that dies sooner than this after starting is restarted after a growing pause. */
 const STABLE_AFTER_MS = 10_000;
 const MAX_RESTART_PAUSE_MS = 5000;
+/** A scrape waits this long for the workers' registries; a worker that has not answered by then is left out. */
+const COLLECT_TIMEOUT_MS = 5000;
+
+/**
+ * One scrape over every worker: the scraped worker asks the primary to `aggregate`, the primary has every worker
+ * `collect` its registry and answers with their sum.
+ */
+type MetricsMessage =
+  | { turbineMetrics: "aggregate"; id: number }
+  | { turbineMetrics: "aggregated"; id: number; body?: string; error?: string }
+  | { turbineMetrics: "collect"; id: number }
+  /** The registry as JSON text: prom-client's objects may hold functions, which cannot be cloned. */
+  | { turbineMetrics: "collected"; id: number; registry?: string };
+
+function isMetricsMessage(message: unknown): message is MetricsMessage {
+  return typeof message === "object" && message !== null && "turbineMetrics" in message;
+}
 
 /** `workers` as a count: a positive integer, or `auto` for one per core. Throws naming the key. */
 export function workerCount(value: string): number {
@@ -56,6 +74,45 @@ export function joinPrimary(logger: Logger): Engine | undefined {
     process.exit(1);
   });
   return engine;
+}
+
+/**
+ * In a worker: `/metrics` serves every worker's metrics summed (a scrape reaches whichever worker the port
+ * hands it to), and this worker's registry is there when the primary collects.
+ */
+export function shareMetrics(metrics: PrometheusMetrics): void {
+  const pending = new Map<
+    number,
+    (message: Extract<MetricsMessage, { turbineMetrics: "aggregated" }>) => void
+  >();
+  let nextId = 1;
+  process.on("message", (message) => {
+    if (!isMetricsMessage(message)) return;
+    if (message.turbineMetrics === "aggregated") pending.get(message.id)?.(message);
+    else if (message.turbineMetrics === "collect") void collected(message.id);
+  });
+  const collected = async (id: number) => {
+    const registry = await metrics.registry.getMetricsAsJSON().then(JSON.stringify, () => undefined);
+    process.send?.({ turbineMetrics: "collected", id, registry } satisfies MetricsMessage);
+  };
+  metrics.exposeThrough(
+    () =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(
+          () => settle({ turbineMetrics: "aggregated", id, error: "no answer" }),
+          2 * COLLECT_TIMEOUT_MS,
+        );
+        const settle = (answer: Extract<MetricsMessage, { turbineMetrics: "aggregated" }>) => {
+          clearTimeout(timer);
+          pending.delete(id);
+          if (answer.body !== undefined) resolve(answer.body);
+          else reject(new Error(`workers' metrics: ${answer.error}`));
+        };
+        pending.set(id, settle);
+        process.send?.({ turbineMetrics: "aggregate", id } satisfies MetricsMessage);
+      }),
+  );
 }
 
 /** In a worker: tell the primary it serves (a rolling restart waits for this before stopping the next one). */
@@ -100,6 +157,9 @@ export class WorkerPool {
   private stopping = false;
   private rolling = false;
   private crashPause = 0;
+  /** Registries being collected for a scrape, by request id. */
+  private readonly collecting = new Map<number, (registry: string | undefined) => void>();
+  private nextCollectId = 1;
 
   constructor(
     private readonly host: IpcEngineHost | undefined,
@@ -118,6 +178,7 @@ export class WorkerPool {
     this.workers.add(worker);
     worker.on("message", (message: unknown) => {
       if (isIpcMessage(message) && message.turbine === "call") member?.handle(message as IpcCall);
+      else if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
     });
     worker.once("exit", (code, signal) => {
       this.workers.delete(worker);
@@ -174,6 +235,40 @@ export class WorkerPool {
     });
   }
 
+  private onMetricsMessage(worker: Worker, message: MetricsMessage): void {
+    if (message.turbineMetrics === "collected") this.collecting.get(message.id)?.(message.registry);
+    else if (message.turbineMetrics === "aggregate") void this.aggregate(worker, message.id);
+  }
+
+  /** Every live worker's registry, summed, to the worker a scrape reached. */
+  private async aggregate(scraped: Worker, id: number): Promise<void> {
+    const registries = await Promise.all([...this.workers].map((worker) => this.collect(worker)));
+    let answer: MetricsMessage;
+    try {
+      const body = await aggregateExposition(registries.filter((r): r is RegistryJson => r !== undefined));
+      answer = { turbineMetrics: "aggregated", id, body };
+    } catch (err) {
+      answer = { turbineMetrics: "aggregated", id, error: err instanceof Error ? err.message : String(err) };
+    }
+    if (scraped.isConnected()) scraped.send(answer);
+  }
+
+  /** One worker's registry, or undefined when it does not answer in time (or sends something unreadable). */
+  private collect(worker: Worker): Promise<RegistryJson | undefined> {
+    const id = this.nextCollectId++;
+    return new Promise((resolve) => {
+      const done = (registry: string | undefined) => {
+        clearTimeout(timer);
+        this.collecting.delete(id);
+        resolve(parseRegistry(registry));
+      };
+      const timer = setTimeout(() => done(undefined), COLLECT_TIMEOUT_MS);
+      this.collecting.set(id, done);
+      if (worker.isConnected()) worker.send({ turbineMetrics: "collect", id } satisfies MetricsMessage);
+      else done(undefined);
+    });
+  }
+
   /** A worker that keeps dying right after start is restarted after a growing pause, not in a busy loop. */
   private restartAfterCrash(livedMs: number): void {
     this.crashPause =
@@ -182,5 +277,14 @@ export class WorkerPool {
       if (this.stopping) return;
       this.start().catch((err: unknown) => this.logger.error({ err }, "worker failed to start"));
     }, this.crashPause);
+  }
+}
+
+function parseRegistry(text: string | undefined): RegistryJson | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as RegistryJson;
+  } catch {
+    return undefined;
   }
 }

@@ -219,7 +219,8 @@ export async function serve(command: Command): Promise<void> {
     const starting = startServer(config, logger, engine);
     stopOnSignals(starting, config, logger, worker);
     reloadOnSighup(starting, { file: loaded.file ?? "", flags }, logger);
-    await starting;
+    const server = await starting;
+    if (worker && server.metrics !== undefined) workers.shareMetrics(server.metrics);
     if (worker) workers.workerReady();
   } catch (err) {
     logger.fatal({ err }, `failed to start: ${messageOf(err)}`);

@@ -5,7 +5,7 @@
  * namespace resolver and does not expose the protocol). What runs per command, message or request looks up a
  * cell made once per label set; rarer events (errors, disconnects, connects) let the family find theirs.
  */
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from "prom-client";
 import type {
   ApiMetrics,
   BrokerMessageType,
@@ -130,12 +130,20 @@ export class PrometheusMetrics implements NodeMetrics {
     this.node = node;
   }
 
+  /** Where a scrape's text comes from: this registry, or (workers) every worker's registries summed. */
+  private render: () => Promise<string> = () => this.registry.metrics();
+
+  /** Serve `render`'s text instead of this registry's (see `aggregateExposition`). */
+  exposeThrough(render: () => Promise<string>): void {
+    this.render = render;
+  }
+
   /** The text exposition of every family. */
   async exposition(): Promise<{ contentType: string; body: string }> {
     const { scrapes, scrapesInFlight } = this.handlerSeries;
     scrapesInFlight.inc();
     try {
-      const body = await this.registry.metrics();
+      const body = await this.render();
       scrapes.child("200").inc();
       return { contentType: this.registry.contentType, body };
     } catch (err) {
@@ -317,4 +325,21 @@ function proxyMetrics(families: ReturnType<typeof proxyFamilies>): ProxyMetrics 
     };
   });
   return { proxy: (protocol, type, name) => handles(`${protocol}\u0000${type}\u0000${name}`) };
+}
+
+/** One registry as `getMetricsAsJSON` gives it, what crosses from a worker to the primary. */
+export type RegistryJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
+
+/** Series that describe a process, not an amount: summed over workers they would read N. */
+const NOT_SUMMED = new Set(["centrifugo_node_build"]);
+
+/**
+ * Several processes' registries (`registry.getMetricsAsJSON()` of each worker) as one text exposition: counters,
+ * gauges and histogram buckets summed, as prom-client's cluster aggregation does, build info taken once.
+ */
+export async function aggregateExposition(registries: RegistryJson[]): Promise<string> {
+  const marked = registries.map((metrics) =>
+    metrics.map((m) => (NOT_SUMMED.has(m.name) ? { ...m, aggregator: "max" as const } : m)),
+  );
+  return AggregatorRegistry.aggregate(marked).metrics();
 }

@@ -17,6 +17,7 @@ import { connectToken } from "../helpers/tokens.js";
 const CHANNEL = "room:workers";
 const config = {
   workers: "2",
+  prometheus: { enabled: true },
   client: { token: { hmac_secret_key: hmacSecret } },
   channel: {
     namespaces: [
@@ -77,7 +78,7 @@ function workerPids(server: TurbineProcess): number[] {
     .map((line) => (JSON.parse(line) as { pid: number }).pid);
 }
 
-describe("workers: 2 with the memory engine", { timeout: 120_000 }, () => {
+describe("workers: 2 with the memory engine", { timeout: 240_000 }, () => {
   let server: TurbineProcess;
   let api: HttpApiCaller;
   let members: Member[] = [];
@@ -131,6 +132,14 @@ describe("workers: 2 with the memory engine", { timeout: 120_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     assert.deepEqual(counts, [2, 2], "info shows two workers with two clients each");
+  });
+
+  it("serves every worker's metrics summed, whichever worker a scrape reaches", async () => {
+    for (let scrape = 0; scrape < 4; scrape++) {
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      assert.match(text, /^centrifugo_node_num_clients 4$/m);
+      assert.match(text, /^centrifugo_node_build\{version="[^"]+"\} 1$/m);
+    }
   });
 
   it("disconnects a user wherever its connection is", async () => {
