@@ -31,7 +31,9 @@ export type ControlCommand =
       reason: string;
       target: UserTarget & { whitelist?: string[] };
     }
-  | { type: "refresh"; user: string; options: UserRefreshOptions };
+  | { type: "refresh"; user: string; options: UserRefreshOptions }
+  /** Client commands posted to `/emulation` on another node, for the session `to` holds. */
+  | { type: "emulation"; to: string; session: string; data: Uint8Array };
 
 /** A command and the uid of the node that sent it. */
 export type ControlMessage = ControlCommand & { from: string };
