@@ -80,6 +80,8 @@ export function startStream(
     keptHeaders: readonly string[];
   },
 ): void {
+  // The listener drops a response idle for a while (Go's WriteTimeout); a stream is idle between messages.
+  res.setTimeout(0);
   res.writeHead(200, streamHeaders(req, stream.framing.contentType));
   res.flushHeaders();
   if (stream.framing.preamble !== undefined) res.write(stream.framing.preamble);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
+import { SERVER_TIMEOUTS } from "../../src/app/listeners.js";
 import { emulationConfig } from "../helpers/emulation.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
@@ -93,5 +94,23 @@ describe("pings on an emulated session", { timeout: 60_000 }, () => {
     const last = await stream.next("the disconnect push");
     assert.deepEqual(JSON.parse(last ?? "{}"), { push: { disconnect: { code: 3012, reason: "no pong" } } });
     assert.equal(await stream.next("the end of the stream"), undefined);
+  });
+});
+
+describe("an idle emulated stream", { timeout: 60_000 }, () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer(emulationConfig);
+  });
+  after(() => server?.close());
+
+  it("outlives the listener's write timeout between messages", async () => {
+    const token = await connectToken("idle", { channels: ["chat:idle"] });
+    const stream = new RawStream(server.port, `${JSON.stringify({ id: 1, connect: { token } })}\n`);
+    assert.match((await stream.next("the connect reply")) ?? "", /"connect"/);
+    await new Promise((resolve) => setTimeout(resolve, SERVER_TIMEOUTS.writeMs + 1000));
+    await server.server.node.publish("chat:idle", new TextEncoder().encode('{"after":"idle"}'));
+    assert.match((await stream.next("the publication after the idle time")) ?? "", /"after":"idle"/);
   });
 });
