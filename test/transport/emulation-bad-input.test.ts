@@ -247,3 +247,30 @@ describe("bad input to the emulation endpoints", { timeout: 60_000 }, () => {
     assert.equal(sessionsOf(server, "bystander").length, 1);
   });
 });
+
+describe("the connection guard in front of the emulation streams", { timeout: 60_000 }, () => {
+  let server: TestServer;
+  let first: Centrifuge | undefined;
+
+  before(async () => {
+    server = await startTestServer({
+      ...emulationConfig,
+      client: { ...emulationConfig.client, connection_limit: 1 },
+    });
+  });
+  after(async () => {
+    first?.disconnect();
+    await server?.close();
+  });
+
+  it("answers 503 to new streams once client.connection_limit is reached (an SSE client counts)", async () => {
+    first = emulatedClient(server, "sse", "json", await connectToken("first"));
+    first.connect();
+    await within(first.ready(), "the first client connected");
+    const body = connectCommand(await connectToken("second"));
+    assert.equal((await call(server.port, "POST", "/connection/http_stream", { body })).status, 503);
+    const sse = `/connection/sse?cf_connect=${encodeURIComponent(body)}`;
+    assert.equal((await call(server.port, "GET", sse)).status, 503);
+    assert.equal(sessionsOf(server, "first").length, 1, "the connected client stays");
+  });
+});
