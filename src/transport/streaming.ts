@@ -90,7 +90,9 @@ export function startStream(
     headers: keptHeaders(req, stream.keptHeaders),
     remoteAddress: req.socket.remoteAddress ?? "",
   });
-  res.once("close", () => client.onTransportClosed());
+  // The client may have gone between reading the body and here: then the close event is past.
+  if (res.closed || res.destroyed) client.onTransportClosed();
+  else res.once("close", () => client.onTransportClosed());
   // No command at all: nothing to do; the stale-connection deadline closes the session, as upstream.
   if (stream.commands.byteLength > 0) client.handleFrame(stream.commands);
 }

@@ -114,3 +114,22 @@ describe("an idle emulated stream", { timeout: 60_000 }, () => {
     assert.match((await stream.next("the publication after the idle time")) ?? "", /"after":"idle"/);
   });
 });
+
+describe("a server shutting down", { timeout: 60_000 }, () => {
+  it("ends each emulated stream with a 3001 disconnect push", async () => {
+    const server = await startTestServer(emulationConfig);
+    try {
+      const token = await connectToken("leaving");
+      const stream = new RawStream(server.port, `${JSON.stringify({ id: 1, connect: { token } })}\n`);
+      assert.match((await stream.next("the connect reply")) ?? "", /"connect"/);
+      const closed = server.close();
+      assert.deepEqual(JSON.parse((await stream.next("the disconnect push")) ?? "{}"), {
+        push: { disconnect: { code: 3001, reason: "shutdown" } },
+      });
+      assert.equal(await stream.next("the end of the stream"), undefined);
+      await within(closed, "the server closed");
+    } finally {
+      await server.close();
+    }
+  });
+});
