@@ -149,6 +149,9 @@ export interface NodeInfo {
 const idempotentResultTtlMs = 300_000;
 const defaultNodeInfoIntervalMs = 3000;
 
+/** Frames waiting in an emulated session before the `/emulation` request that adds one waits for them. */
+const maxPendingEmulatedFrames = 64;
+
 /**
  * One running Turbine node: the hub of local connections, the engine, channel rules and token verifiers.
  * It receives the broker's events and fans them out to local subscribers.
@@ -274,7 +277,7 @@ export class Node implements BrokerEventHandler {
         this.refreshLocalUser(command.user, command.options);
         return;
       case "emulation":
-        if (command.to === this.id) this.feedEmulated(command.session, command.data);
+        if (command.to === this.id) void this.feedEmulated(command.session, command.data);
         return;
     }
   }
@@ -286,7 +289,7 @@ export class Node implements BrokerEventHandler {
    */
   async emulate(node: string, session: string, data: Uint8Array): Promise<boolean> {
     if (node === this.id) {
-      this.feedEmulated(session, data);
+      await this.feedEmulated(session, data);
       return true;
     }
     if (!this.cluster.others().some((other) => other.uid === node)) return false;
@@ -297,8 +300,10 @@ export class Node implements BrokerEventHandler {
   /**
    * Hand emulated commands to a local session as one frame. A JSON session's data is a JSON string holding
    * the frame (centrifuge emulation.go); an unknown session or bad data is only logged, as upstream does.
+   * Resolves at once, or when a flooded session caught up (the request that flooded it waits, as a WebSocket
+   * stops being read).
    */
-  private feedEmulated(session: string, data: Uint8Array): void {
+  private async feedEmulated(session: string, data: Uint8Array): Promise<void> {
     const client = this.emulated.get(session);
     if (client === undefined) {
       this.logger.debug({ session }, "emulation request for an unknown session");
@@ -310,7 +315,7 @@ export class Node implements BrokerEventHandler {
       return;
     }
     // An empty frame carries no command: nothing to do, as upstream's stream decoder reads nothing.
-    if (frame.byteLength > 0) client.handleFrame(frame);
+    if (frame.byteLength > 0 && client.handleFrame(frame) > maxPendingEmulatedFrames) await client.whenIdle();
   }
 
   /** A snapshot of this node for the server API `info`. */
