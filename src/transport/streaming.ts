@@ -36,8 +36,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
     };
     req.on("data", onData);
     req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("aborted", () => resolve(statusClientClosedRequest));
+    // After "end" these change nothing: a promise settles once.
     req.once("error", () => resolve(statusClientClosedRequest));
+    req.once("close", () => resolve(statusClientClosedRequest));
   });
 }
 
