@@ -12,6 +12,9 @@ import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
 import type { PrometheusMetrics } from "../metrics/prometheus.js";
 import { originChecker } from "../transport/origin.js";
+import { EmulationHandler } from "../transport/emulation.js";
+import { HttpStreamHandler } from "../transport/http-stream.js";
+import { SseHandler } from "../transport/sse.js";
 import { WebSocketHandler } from "../transport/websocket.js";
 import { ConnectionLimit } from "./connection-limit.js";
 
@@ -62,6 +65,24 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       enabled: !config.websocket.disabled,
       external: true,
       create: () => websocketEndpoint(config, parts, limit),
+    },
+    {
+      name: "http_stream",
+      enabled: config.http_stream.enabled,
+      external: true,
+      create: () => streamEndpoint("http_stream", config.http_stream.handler_prefix, config, limit, parts),
+    },
+    {
+      name: "sse",
+      enabled: config.sse.enabled,
+      external: true,
+      create: () => streamEndpoint("sse", config.sse.handler_prefix, config, limit, parts),
+    },
+    {
+      name: "emulation",
+      enabled: config.sse.enabled || config.http_stream.enabled,
+      external: true,
+      create: () => emulationEndpoint(config, parts.node),
     },
     {
       name: "api",
@@ -137,6 +158,55 @@ function websocketEndpoint(config: Config, parts: EndpointParts, limit: Connecti
       return true;
     },
     close: () => websocket.close(),
+  };
+}
+
+/**
+ * A bidirectional emulation stream (`sse`, `http_stream`): behind the connection guard and CORS, as upstream's
+ * connection middleware chain.
+ */
+function streamEndpoint(
+  name: "sse" | "http_stream",
+  prefix: string,
+  config: Config,
+  limit: ConnectionLimit,
+  parts: EndpointParts,
+): Endpoint {
+  const path = routePath(prefix);
+  const allowOrigin = originChecker(config.client.allowed_origins);
+  const options = {
+    max_request_body_size: config[name].max_request_body_size,
+    kept_headers: parts.keptHeaders,
+  };
+  const handler =
+    name === "sse" ? new SseHandler(parts.node, options) : new HttpStreamHandler(parts.node, options);
+  return {
+    name,
+    serve: (req, res) => {
+      if (pathOf(req) !== path) return false;
+      if (!limit.admit()) reply(res, 503);
+      else {
+        setCorsHeaders(req, res, allowOrigin);
+        handler.handle(req, res);
+      }
+      return true;
+    },
+  };
+}
+
+/** `/emulation`: CORS only, as upstream's chain for it. */
+function emulationEndpoint(config: Config, node: Node): Endpoint {
+  const path = routePath(config.emulation.handler_prefix);
+  const allowOrigin = originChecker(config.client.allowed_origins);
+  const handler = new EmulationHandler(node, config.emulation);
+  return {
+    name: "emulation",
+    serve: (req, res) => {
+      if (pathOf(req) !== path) return false;
+      setCorsHeaders(req, res, allowOrigin);
+      handler.handle(req, res);
+      return true;
+    },
   };
 }
 

@@ -103,6 +103,8 @@ function keptHeaders(
  */
 export class Client implements HubClient, DeadlineOwner {
   readonly id = randomUUID();
+  /** The emulation session id `/emulation` requests name (centrifuge client.go); "" for other transports. */
+  readonly session: string;
   readonly codec: ProtocolCodec;
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
@@ -144,6 +146,7 @@ export class Client implements HubClient, DeadlineOwner {
     readonly request: TransportRequest,
   ) {
     this.codec = codecFor(transport.protocol);
+    this.session = transport.emulation === true ? randomUUID() : "";
     this.writer = new ClientWriter(
       transport,
       this.codec,
@@ -433,6 +436,8 @@ export class Client implements HubClient, DeadlineOwner {
         pong: pingSeconds > 0 && options.pong_timeout > 0,
         subs: Object.fromEntries(subs.map((sub) => [sub.channel, sub.result])),
         time: options.connect_include_server_time ? Date.now() : 0,
+        session: this.session,
+        node: this.session === "" ? "" : this.node.id,
       },
     });
     for (const sub of subs) sub.commit();

@@ -14,6 +14,13 @@ describe("control messages", () => {
     assert.deepEqual(decodeControl(encodeControl(message)), message);
   });
 
+  it("carries a Buffer's bytes as bytes, not as its toJSON object", () => {
+    const data = Buffer.from([0x01, 0x02, 0xff]).subarray(1);
+    const message = { type: "emulation" as const, from: "node-1", to: "node-2", session: "s", data };
+    const decoded = decodeControl(encodeControl(message));
+    assert.deepEqual(decoded, { ...message, data: new Uint8Array([0x02, 0xff]) });
+  });
+
   it("refuses what is not a Turbine control message", () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
     assert.throws(() => decodeControl(new Uint8Array([0x0a, 0x01, 0xff])));

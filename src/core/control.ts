@@ -31,7 +31,9 @@ export type ControlCommand =
       reason: string;
       target: UserTarget & { whitelist?: string[] };
     }
-  | { type: "refresh"; user: string; options: UserRefreshOptions };
+  | { type: "refresh"; user: string; options: UserRefreshOptions }
+  /** Client commands posted to `/emulation` on another node, for the session `to` holds. */
+  | { type: "emulation"; to: string; session: string; data: Uint8Array };
 
 /** A command and the uid of the node that sent it. */
 export type ControlMessage = ControlCommand & { from: string };
@@ -39,9 +41,11 @@ export type ControlMessage = ControlCommand & { from: string };
 const BYTES = "$bytes";
 
 export function encodeControl(message: ControlMessage): Uint8Array {
-  const json = JSON.stringify(message, (_key, value: unknown) =>
-    value instanceof Uint8Array ? { [BYTES]: Buffer.from(value).toString("base64") } : value,
-  );
+  // The holder's own value, not `value`: JSON.stringify hands a Buffer over already turned by its toJSON.
+  const json = JSON.stringify(message, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? { [BYTES]: Buffer.from(raw).toString("base64") } : value;
+  });
   return new TextEncoder().encode(json);
 }
 

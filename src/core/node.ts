@@ -149,6 +149,9 @@ export interface NodeInfo {
 const idempotentResultTtlMs = 300_000;
 const defaultNodeInfoIntervalMs = 3000;
 
+/** Frames waiting in an emulated session before the `/emulation` request that adds one waits for them. */
+const maxPendingEmulatedFrames = 64;
+
 /**
  * One running Turbine node: the hub of local connections, the engine, channel rules and token verifiers.
  * It receives the broker's events and fans them out to local subscribers.
@@ -168,6 +171,8 @@ export class Node implements BrokerEventHandler {
   private closing = false;
   /** Every open session, connected or still before its connect, so shutdown reaches those not in the hub. */
   private readonly sessions = new Set<Client>();
+  /** The sessions of emulation transports (SSE, HTTP-streaming), by their session id. */
+  private readonly emulated = new Map<string, Client>();
   /** Closed sessions' presence, leave and unsubscribe work still under way: shutdown waits for it. */
   private readonly cleanups = new Set<Promise<void>>();
   /** The other nodes, through the controller. */
@@ -271,7 +276,46 @@ export class Node implements BrokerEventHandler {
       case "refresh":
         this.refreshLocalUser(command.user, command.options);
         return;
+      case "emulation":
+        if (command.to === this.id) void this.feedEmulated(command.session, command.data);
+        return;
     }
+  }
+
+  /**
+   * Commands posted to `/emulation`: fed to the session when it is here, else sent to its node over the
+   * control channel (centrifuge emulation.go surveys that node), so no sticky sessions are needed.
+   * @returns false when `node` is no live node (upstream answers 404).
+   */
+  async emulate(node: string, session: string, data: Uint8Array): Promise<boolean> {
+    if (node === this.id) {
+      await this.feedEmulated(session, data);
+      return true;
+    }
+    if (!this.cluster.others().some((other) => other.uid === node)) return false;
+    await this.cluster.broadcast({ type: "emulation", to: node, session, data });
+    return true;
+  }
+
+  /**
+   * Hand emulated commands to a local session as one frame. A JSON session's data is a JSON string holding
+   * the frame (centrifuge emulation.go); an unknown session or bad data is only logged, as upstream does.
+   * Resolves at once, or when a flooded session caught up (the request that flooded it waits, as a WebSocket
+   * stops being read).
+   */
+  private async feedEmulated(session: string, data: Uint8Array): Promise<void> {
+    const client = this.emulated.get(session);
+    if (client === undefined) {
+      this.logger.debug({ session }, "emulation request for an unknown session");
+      return;
+    }
+    const frame = client.codec.type === "json" ? jsonStringBytes(data) : data;
+    if (frame === undefined) {
+      this.logger.info({ client: client.id }, "emulation data of a JSON session is not a JSON string");
+      return;
+    }
+    // An empty frame carries no command: nothing to do, as upstream's stream decoder reads nothing.
+    if (frame.byteLength > 0 && client.handleFrame(frame) > maxPendingEmulatedFrames) await client.whenIdle();
   }
 
   /** A snapshot of this node for the server API `info`. */
@@ -294,12 +338,14 @@ export class Node implements BrokerEventHandler {
     const client = new Client(this, transport, request);
     if (this.closing) client.close(DisconnectShutdown);
     else this.sessions.add(client);
+    if (client.session !== "" && !client.closed) this.emulated.set(client.session, client);
     return client;
   }
 
   /** A session closed (called by the session itself); `cleanup` settles when its engine work is done. */
   sessionClosed(client: Client, cleanup: Promise<void>): void {
     this.sessions.delete(client);
+    if (client.session !== "") this.emulated.delete(client.session);
     this.cleanups.add(cleanup);
     void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
@@ -511,5 +557,15 @@ export class Node implements BrokerEventHandler {
     const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close(), this.cluster.stop()]);
     await Promise.race([stopEngine, deadline]);
     this.wheel.close();
+  }
+}
+
+/** The bytes of the string a JSON document holds; undefined when it holds anything else. */
+function jsonStringBytes(data: Uint8Array): Uint8Array | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(data).toString());
+    return typeof value === "string" ? Buffer.from(value) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -17,6 +17,11 @@ export interface Transport {
   write(frame: Uint8Array): void;
   /** Close the connection with the disconnect's code and reason (no close frame for code 3000). */
   close(disconnect: Disconnect): void;
+  /**
+   * A bidirectional emulation (SSE, HTTP-streaming): the server streams, the client's commands come through
+   * `/emulation`. Its session gets a `session` id and the node's id in the connect result to address them.
+   */
+  readonly emulation?: boolean;
 }
 
 /** What the transport learned from the HTTP upgrade request. */

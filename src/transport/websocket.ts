@@ -229,7 +229,10 @@ function toBytes(data: RawData): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
-function keptHeaders(request: IncomingMessage, names: readonly string[]): Readonly<Record<string, string>> {
+export function keptHeaders(
+  request: IncomingMessage,
+  names: readonly string[],
+): Readonly<Record<string, string>> {
   let headers: Record<string, string> | undefined;
   for (const name of names) {
     const value = request.headers[name];

@@ -182,7 +182,7 @@ describe("loadConfig and the support table", () => {
   it("warns about each set key Turbine ignores, naming its full path", () => {
     const { warnings } = load({
       values: {
-        sse: { enabled: true },
+        websocket: { write_timeout: "2s" },
         channel: {
           namespaces: [
             { name: "ns", presence: true },
@@ -196,7 +196,8 @@ describe("loadConfig and the support table", () => {
       "channel.namespaces[1].subscription_type: not supported by Turbine, ignored: " +
         "Turbine has no map or shared poll subscriptions yet (such subscribes answer 103)",
       "consumers: not supported by Turbine, ignored: Turbine has no async consumers yet",
-      "sse.enabled: not supported by Turbine, ignored: Turbine has no SSE transport yet",
+      "websocket.write_timeout: not supported by Turbine, ignored: " +
+        "gorilla/websocket tuning; Turbine's ws library manages its own buffers and writes",
     ]);
   });
 
@@ -325,10 +326,10 @@ describe("the server and the CLI", () => {
 
   it("checkconfig reports the same warnings and refusals", () => {
     const dir = tempDir();
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ sse: { enabled: true } }));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ websocket: { write_timeout: "2s" } }));
     const warned = run(["checkconfig"], dir);
     assert.equal(warned.code, 0);
-    assert.match(warned.stderr, /warning: sse\.enabled: not supported by Turbine, ignored: /);
+    assert.match(warned.stderr, /warning: websocket\.write_timeout: not supported by Turbine, ignored: /);
     writeFileSync(join(dir, "config.json"), JSON.stringify({ http_server: { h2c_external: true } }));
     const refused = run(["checkconfig"], dir);
     assert.equal(refused.code, 1);
