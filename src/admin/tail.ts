@@ -8,6 +8,8 @@
  * token the server signs itself when `client.token.hmac_secret_key` is set, else anonymously where the config
  * allows it) as user {@link TAIL_USER}, then is subscribed server-side as the server API's `subscribe` does, so
  * any channel can be tailed whatever its namespace lets clients do, and what is shown is what subscribers get.
+ * The subscription overrides keep the observer out of sight: it is not in presence and emits no join or leave,
+ * but receives the joins and leaves of others.
  * The browser reads the stream with `fetch` (so the admin token travels in `Authorization`, as for the API);
  * one shared timer writes an empty line every {@link HEARTBEAT_MS} so idle streams are not timed out.
  */
@@ -100,9 +102,12 @@ export class Tails {
   }
 }
 
+/** Overrides of the tail's subscription: invisible to others, told of their joins and leaves. */
+const UNSEEN_OBSERVER = { override: { presence: false, join_leave: false, force_push_join_leave: true } };
+
 /** Subscribe the tail's session server-side; a refusal (unknown namespace…) is shown, then the stream ends. */
 function subscribe(client: Client, channel: string, res: ServerResponse): void {
-  client.subscriptions.subscribeFromServer(channel, {}).catch((err: unknown) => {
+  client.subscriptions.subscribeFromServer(channel, UNSEEN_OBSERVER).catch((err: unknown) => {
     const { code = 100, message = "internal server error" } = err as { code?: number; message?: string };
     res.write(`${JSON.stringify({ error: { code, message } })}\n`);
     client.onTransportClosed();

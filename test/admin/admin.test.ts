@@ -15,8 +15,10 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { ADMIN_TOKEN_MAX_AGE_S, signAdminToken } from "../../src/admin/token.js";
 import { apiConfig, apiKey } from "../helpers/api.js";
+import { newClient } from "../helpers/clients.js";
 import { freePort } from "../helpers/redis.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
+import { connectToken } from "../helpers/tokens.js";
 import {
   ADMIN_PASSWORD,
   ADMIN_SECRET,
@@ -44,7 +46,18 @@ describe("admin endpoint", () => {
       ...adminConfig,
       ...apiConfig,
       client: { token: { hmac_secret_key: hmacSecret } },
-      channel: { namespaces: [{ name: "logs", history_size: 10, history_ttl: "60s" }] },
+      channel: {
+        namespaces: [
+          {
+            name: "logs",
+            history_size: 10,
+            history_ttl: "60s",
+            presence: true,
+            join_leave: true,
+            allow_subscribe_for_client: true,
+          },
+        ],
+      },
       rpc: { handlers_module: HANDLERS },
     });
     port = server.port;
@@ -242,6 +255,32 @@ describe("admin endpoint", () => {
           channel: "logs:tail",
           pub: { data: { text: "hello" }, offset: 1, epoch: pub.push?.pub?.epoch },
         });
+      } finally {
+        tail.close();
+      }
+    });
+
+    it("watches unseen: not in presence, no join, but told of the joins of others", async () => {
+      const tail = openTail(port, token, "logs:watched");
+      try {
+        await tail.next((line) => line.push?.subscribe !== undefined, "the subscribe push");
+        const presence = await request(port, "/api/presence", {
+          method: "POST",
+          headers: { "X-API-Key": apiKey },
+          body: JSON.stringify({ channel: "logs:watched" }),
+        });
+        assert.deepEqual(JSON.parse(presence.text), { result: { presence: {} } });
+        const client = newClient(server.url, "json", { token: await connectToken("joiner") });
+        try {
+          client.connect();
+          const sub = client.newSubscription("logs:watched");
+          sub.subscribe();
+          await within(sub.ready(5000), "the client's subscription");
+          const join = await tail.next((line) => line.push?.join !== undefined, "the join push");
+          assert.equal(join.push?.join?.info.user, "joiner");
+        } finally {
+          client.disconnect();
+        }
       } finally {
         tail.close();
       }
@@ -480,7 +519,12 @@ describe("admin.external", () => {
 });
 
 interface TailLine {
-  push?: { channel: string; pub?: { data: unknown; offset: number; epoch: string }; subscribe?: unknown };
+  push?: {
+    channel: string;
+    pub?: { data: unknown; offset: number; epoch: string };
+    subscribe?: unknown;
+    join?: { info: { user: string } };
+  };
   error?: unknown;
 }
 

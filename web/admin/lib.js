@@ -75,5 +75,8 @@ export function Reply({ reply }) {
       <strong>Error ${reply.error.code}</strong> ${reply.error.message}
     </div>`;
   }
-  return html`<pre class="reply ok" data-testid="reply">${pretty(reply.result ?? {})}</pre>`;
+  return html`<div class="reply ok">
+    <small>result</small>
+    <pre data-testid="reply">${pretty(reply.result ?? {})}</pre>
+  </div>`;
 }

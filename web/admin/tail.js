@@ -65,8 +65,14 @@ function TailEvent({ item }) {
       ${item.offset !== undefined && html`<span class="mono">offset ${item.offset}</span>`}
       ${item.who && html`<span class="mono">${item.who}</span>`}
     </div>
-    ${!isEmpty(item.body) && html`<pre class="mono">${pretty(item.body)}</pre>`}
+    ${!isEmpty(item.body) && html`<pre class="mono">${compact(item.body)}</pre>`}
   </li>`;
+}
+
+/** One line when it fits, indented otherwise. */
+function compact(body) {
+  const line = JSON.stringify(body);
+  return line.length <= 100 ? line : pretty(body);
 }
 
 function isEmpty(body) {
