@@ -95,7 +95,10 @@ export function directoryWeb(dir: string): WebServer {
  * server), as Go's single-host reverse proxy sends it. When it cannot be reached: a log line and 502.
  */
 export function proxiedWeb(address: string, logger: Logger): WebServer {
-  const target = new URL(address);
+  const target = URL.canParse(address) ? new URL(address) : undefined;
+  if (target === undefined || !/^https?:$/.test(target.protocol)) {
+    throw new Error(`admin.web_proxy_address: ${JSON.stringify(address)} is not an http(s) URL`);
+  }
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const basePath = target.pathname.replace(/\/$/, "");
   return (req, res) => {

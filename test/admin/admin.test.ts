@@ -416,6 +416,16 @@ describe("admin.insecure", () => {
     const schema = await request(server.port, "/admin/rpc/schema");
     assert.deepEqual(JSON.parse(schema.text).methods, [], "no handlers module: an empty playground");
   });
+
+  it("ends a tail with the connect's refusal when the tail cannot connect (no HMAC secret, no anonymous)", async () => {
+    const tail = await request(server.port, "/admin/tail?channel=x");
+    assert.equal(tail.status, 200);
+    const lines = tail.text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(lines.at(-1), { disconnect: { code: 3501, reason: "bad request" } });
+  });
 });
 
 describe("admin.handler_prefix and admin.web_path", () => {
@@ -496,6 +506,15 @@ describe("admin.web_proxy_address", () => {
     assert.deepEqual(seen, ["GET /src/main.ts?x=1"]);
     assert.equal((await request(server.port, "/admin/init")).status, 200);
     assert.equal(seen.length, 1);
+  });
+});
+
+describe("admin.web_proxy_address that is not a URL", () => {
+  it("fails the start, naming the key", async () => {
+    await assert.rejects(
+      startTestServer({ admin: { ...adminConfig.admin, web_proxy_address: "localhost:3000" } }),
+      /admin\.web_proxy_address: "localhost:3000" is not an http\(s\) URL/,
+    );
   });
 });
 

@@ -110,13 +110,19 @@ function follow(channel, on) {
   return () => abort.abort();
 }
 
+const CONNECT_HINT =
+  "the tail connects as a client: it needs client.token.hmac_secret_key, or anonymous connections allowed";
+
 /** One line of the stream as the list shows it; the connect reply is not shown. */
 function shown(message, on) {
   const item = (kind, body, extra = {}) => on.event({ seq: ++seq, kind, time: new Date(), body, ...extra });
   const push = message.push;
   if (message.error) item("error", message.error);
-  else if (message.disconnect) item("disconnect", message.disconnect);
-  else if (push?.pub) {
+  else if (message.disconnect) {
+    const { code } = message.disconnect;
+    const refused = code === 3500 || code === 3501;
+    item("disconnect", refused ? { ...message.disconnect, hint: CONNECT_HINT } : message.disconnect);
+  } else if (push?.pub) {
     const { data, offset, info, tags } = push.pub;
     item("publication", data, { offset, who: info?.user && `from ${info.user}`, tags });
   } else if (push?.join) item("join", push.join.info, { who: push.join.info.user });
