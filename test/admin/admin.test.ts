@@ -321,7 +321,7 @@ describe("admin endpoint", () => {
       assert.equal(schema.contract, "turbine-rpc/1");
       assert.deepEqual(
         schema.methods.map((m: { name: string }) => m.name),
-        ["tasks.create", "tasks.stats"],
+        ["tasks.create", "tasks.fail", "tasks.stats"],
       );
       assert.equal(schema.methods[0].params.properties.priority.type, "integer");
     });
@@ -342,6 +342,9 @@ describe("admin endpoint", () => {
       });
       assert.equal(invalid.error.code, 422);
       assert.match(invalid.error.message, /^invalid params: priority: /);
+      assert.deepEqual(await call({ method: "tasks.fail" }), {
+        error: { code: 100, message: "internal server error" },
+      });
       assert.deepEqual(await call({ method: "nope", params: {} }), {
         error: { code: 104, message: "method not found" },
       });
@@ -506,6 +509,22 @@ describe("admin.web_proxy_address", () => {
     assert.deepEqual(seen, ["GET /src/main.ts?x=1"]);
     assert.equal((await request(server.port, "/admin/init")).status, 200);
     assert.equal(seen.length, 1);
+  });
+});
+
+describe("admin.web_proxy_address with no server there", () => {
+  let server: TestServer;
+  before(async () => {
+    const closed = await freePort();
+    server = await startTestServer({
+      admin: { ...adminConfig.admin, web_proxy_address: `http://127.0.0.1:${closed}` },
+    });
+  });
+  after(() => server.close());
+
+  it("answers 502 and keeps serving", async () => {
+    assert.equal((await request(server.port, "/")).status, 502);
+    assert.equal((await request(server.port, "/admin/init")).status, 200);
   });
 });
 

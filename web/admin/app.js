@@ -71,6 +71,7 @@ function Login({ onLogin }) {
   return html`<main class="login">
     <form onSubmit=${submit} class="card">
       <h1><span class="logo">◎</span> Turbine</h1>
+      <input type="text" name="username" value="admin" autocomplete="username" hidden />
       <label
         >Admin password
         <input
