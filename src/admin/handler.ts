@@ -36,18 +36,26 @@ export interface AdminParts {
   readonly logger: Logger;
   /** Typed RPC methods served in-process, for the playground. */
   readonly rpc?: TypedRpc;
-  /** Login attempts per address (tests pass one with a clock). */
-  readonly loginLimit?: LoginLimit;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** upstream's middleware.Post: other methods get a bare 405. */
+function postOnly(next: Route): Route {
+  return (req, res) => {
+    if (req.method === "POST") next(req, res);
+    else res.writeHead(405, { "Content-Length": "0" }).end();
+  };
 }
 
 export class AdminHandler {
   private readonly admin: Config["admin"];
   private readonly prefix: string;
-  private readonly routes: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  private readonly routes: ReadonlyMap<string, Route>;
   private readonly api: HttpApiHandler;
   private readonly web: WebServer;
   private readonly tails: Tails;
-  private readonly loginLimit: LoginLimit;
+  private readonly loginLimit = new LoginLimit();
 
   constructor(private readonly parts: AdminParts) {
     const { config, logger } = parts;
@@ -62,21 +70,18 @@ export class AdminHandler {
     );
     this.web = webServer(config.admin, logger);
     this.tails = new Tails(parts.node, config.client.token);
-    this.loginLimit = parts.loginLimit ?? new LoginLimit();
     const p = `${this.prefix}/admin`;
-    this.routes = new Map([
+    const guarded =
+      (next: Route): Route =>
+      (req, res) =>
+        this.authorized(req, res, () => next(req, res));
+    this.routes = new Map<string, Route>([
       [`${p}/init`, (req, res) => this.init(req, res)],
-      [`${p}/auth`, (req, res) => this.post(req, res, () => this.auth(req, res))],
-      [
-        apiPath,
-        (req, res) => this.post(req, res, () => this.authorized(req, res, () => this.api.handle(req, res))),
-      ],
-      [`${p}/tail`, (req, res) => this.authorized(req, res, () => this.tails.serve(req, res))],
-      [`${p}/rpc/schema`, (req, res) => this.authorized(req, res, () => this.rpcSchema(res))],
-      [
-        `${p}/rpc/call`,
-        (req, res) => this.post(req, res, () => this.authorized(req, res, () => this.rpcCall(req, res))),
-      ],
+      [`${p}/auth`, postOnly((req, res) => this.auth(req, res))],
+      [apiPath, postOnly(guarded((req, res) => this.api.handle(req, res)))],
+      [`${p}/tail`, guarded((req, res) => this.tails.serve(req, res))],
+      [`${p}/rpc/schema`, guarded((_req, res) => this.rpcSchema(res))],
+      [`${p}/rpc/call`, postOnly(guarded((req, res) => this.rpcCall(req, res)))],
     ]);
   }
 
@@ -150,12 +155,6 @@ export class AdminHandler {
         res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(reply));
       })
       .catch((err: unknown) => this.fail(res, err));
-  }
-
-  /** upstream's middleware.Post: other methods get a bare 405. */
-  private post(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-    if (req.method === "POST") next();
-    else res.writeHead(405, { "Content-Length": "0" }).end();
   }
 
   /** upstream's adminSecureTokenAuth: a bare 401 unless insecure or the token verifies. */
