@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { AdminHandler } from "../admin/handler.js";
+import type { TypedRpc } from "../admin/rpc.js";
 import type { ApiExecutor } from "../api/executor.js";
 import { HttpApiHandler } from "../api/http.js";
 import type { Config } from "../config/index.js";
@@ -47,6 +49,8 @@ export interface EndpointParts {
   readonly keptHeaders: readonly string[];
   /** The metrics `/metrics` serves; present when `prometheus.enabled`. */
   readonly metrics?: PrometheusMetrics;
+  /** Typed RPC methods served in-process (`rpc.handlers_module`), for the admin UI's RPC playground. */
+  readonly rpc?: TypedRpc;
 }
 
 /** The endpoint table, in upstream's order of the start-up lines. */
@@ -89,6 +93,12 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       enabled: !config.http_api.disabled,
       external: config.http_api.external,
       create: () => apiEndpoint(config, parts),
+    },
+    {
+      name: "admin",
+      enabled: config.admin.enabled,
+      external: config.admin.external,
+      create: () => adminEndpoint(config, parts),
     },
     {
       name: "prometheus",
@@ -213,6 +223,12 @@ function emulationEndpoint(config: Config, node: Node): Endpoint {
 function apiEndpoint(config: Config, parts: EndpointParts): Endpoint {
   const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger);
   return { name: "api", serve: (req, res) => api.handle(req, res), close: () => api.close() };
+}
+
+/** `<admin.handler_prefix>/`: the admin API, login and web UI (see src/admin/handler.ts). */
+function adminEndpoint(config: Config, parts: EndpointParts): Endpoint {
+  const admin = new AdminHandler({ ...parts, config });
+  return { name: "admin", serve: (req, res) => admin.serve(req, res), close: () => admin.close() };
 }
 
 /**

@@ -8,11 +8,13 @@ import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
-import type { RpcHandler } from "../core/rpc.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
+import { NO_TYPED_RPC, type RpcSchemaDocument, type TypedRpc } from "../admin/rpc.js";
+import { buildContract } from "../rpc/codegen/contract.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
+import type { RpcRegistry } from "../rpc/registry.js";
 import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
@@ -62,11 +64,11 @@ export async function startServer(
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
   const metrics = configuredMetrics(config);
-  const { node, proxies } = await startNode(config, logger, engine, nodeTuning, metrics);
+  const { node, proxies, rpc } = await startNode(config, logger, engine, nodeTuning, metrics);
   metrics?.observeNode(node);
   const executor = new ApiExecutor(node, metrics?.api("http"));
   const keptHeaders = keptHeaderNames(config);
-  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics });
+  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics, rpc });
   let grpcApi: GrpcApiServer | undefined;
   let listeners: Listener[];
   try {
@@ -131,8 +133,8 @@ async function startNode(
   engine: Engine | undefined,
   tuning: Omit<NodeTuning, "acme">,
   metrics: PrometheusMetrics | undefined,
-): Promise<{ node: Node; proxies: Proxies }> {
-  const rpcHandler = await configuredRpcHandler(config, logger);
+): Promise<{ node: Node; proxies: Proxies; rpc: TypedRpc | undefined }> {
+  const rpc = await configuredRpc(config, logger);
   const proxies = createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
   let chosen: Engine;
@@ -148,7 +150,7 @@ async function startNode(
     client: config.client,
     channel: config.channel,
     rpc: config.rpc,
-    rpcHandler,
+    rpcHandler: rpc?.handler,
     proxies,
     metrics,
     ...chosen,
@@ -156,7 +158,7 @@ async function startNode(
     logger,
   });
   await node.start();
-  return { node, proxies };
+  return { node, proxies, rpc };
 }
 
 /**
@@ -171,16 +173,30 @@ function mainTls(config: Config, autocert: Autocert | undefined): ServerTls | un
   return tls.enabled ? staticTls(tls, "http_server.tls") : undefined;
 }
 
-/** `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process. */
-async function configuredRpcHandler(config: Config, logger: Logger): Promise<RpcHandler | undefined> {
+/**
+ * `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process, with their contract
+ * (JSON Schemas) for the admin UI's playground.
+ */
+async function configuredRpc(config: Config, logger: Logger): Promise<TypedRpc | undefined> {
   const modulePath = config.rpc.handlers_module;
   if (modulePath === "") return undefined;
   try {
     const registry = await loadRpcRegistry(modulePath);
     logger.info({ module: modulePath, methods: registry.list().length }, "RPC handlers loaded");
-    return new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
+    const handler = new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
+    return { handler, schema: playgroundSchema(registry, logger) };
   } catch (err) {
     throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The contract of the handlers; a schema JSON Schema cannot express leaves the playground empty, with a warning. */
+function playgroundSchema(registry: RpcRegistry, logger: Logger): RpcSchemaDocument {
+  try {
+    return buildContract(registry);
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, "the admin RPC playground cannot show the RPC handlers");
+    return NO_TYPED_RPC;
   }
 }
 

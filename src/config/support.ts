@@ -134,7 +134,7 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   uni_websocket: warned("Turbine has no unidirectional WebSocket transport yet"),
   uni_grpc: warned("Turbine has no unidirectional GRPC transport yet; its port is not opened"),
   emulation: served(),
-  admin: warned("Turbine has no admin web UI yet"),
+  admin: served("Turbine's own web UI (status, API actions, live channel tail, RPC playground)"),
   prometheus: served("Centrifugo's centrifugo_* families that apply to Turbine, and Node.js process metrics"),
   "prometheus.native_histograms": refused("prom-client cannot expose native histograms"),
   health: served(),

@@ -208,15 +208,15 @@ describe("loadConfig and the support table", () => {
 
   it("skips keys of a switched-off section or of a proxy without endpoint", () => {
     const values = {
-      admin: { enabled: false, password: "p", secret: "s", insecure: true },
+      graphite: { enabled: false, host: "g", port: 2004, tags: true },
       broker: { enabled: false, nats: { allow_wildcards: true } },
       channel: { proxy: { subscribe_stream: { http_headers: ["Cookie"] } } },
     };
     assert.deepEqual(load({ values }).warnings, []);
-    const on = load({ values: { ...values, admin: { ...values.admin, enabled: true } } }).warnings;
+    const on = load({ values: { ...values, graphite: { ...values.graphite, enabled: true } } }).warnings;
     assert.deepEqual(
       on.map((w) => w.split(":")[0]),
-      ["admin.enabled", "admin.password", "admin.secret", "admin.insecure"],
+      ["graphite.enabled", "graphite.host", "graphite.port", "graphite.tags"],
     );
   });
 
@@ -319,7 +319,7 @@ describe("the server and the CLI", () => {
     assert.equal(code, 0);
     assert.match(stdout, /--http_server\.port/);
     const unserved = flagKeys(schema).filter((key) => supportOf(key.path)?.level !== "served");
-    assert.ok(unserved.some((key) => key.path === "admin.enabled"));
+    assert.ok(unserved.some((key) => key.path === "debug.enabled"));
     assert.ok(unserved.some((key) => key.path === "uni_grpc.port"));
     for (const key of unserved) assert.ok(!stdout.includes(`--${key.path}`), `--${key.path} in --help`);
   });
