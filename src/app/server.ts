@@ -9,6 +9,7 @@ import { GrpcApiServer } from "../api/grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
 import type { RpcHandler } from "../core/rpc.js";
+import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
@@ -60,8 +61,10 @@ export async function startServer(
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
   const metrics = configuredMetrics(config);
-  const { node, proxies } = await startNode(config, logger, engine, nodeTuning, metrics);
+  const infoMetrics = metrics && infoMetricsAggregator(config, metrics);
+  const { node, proxies } = await startNode(config, logger, engine, { ...nodeTuning, infoMetrics }, metrics);
   metrics?.observeNode(node);
+  await infoMetrics?.start();
   const executor = new ApiExecutor(node, metrics?.api("http"));
   const keptHeaders = keptHeaderNames(config);
   const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics });
@@ -92,6 +95,7 @@ export async function startServer(
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();
+        infoMetrics?.close();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
         await grpcClosed;
@@ -112,6 +116,14 @@ function configuredMetrics(config: Config): PrometheusMetrics | undefined {
   });
 }
 
+/**
+ * `node.info_metrics_aggregate_interval`: the snapshot `info` shows; 0 means centrifuge's default 60s
+ * (centrifuge node.go `New`).
+ */
+function infoMetricsAggregator(config: Config, metrics: PrometheusMetrics): InfoMetricsAggregator {
+  return new InfoMetricsAggregator(metrics.registry, config.node.info_metrics_aggregate_interval || 60_000);
+}
+
 /** `prometheus.instrument_http_handlers`: HTTP requests counted by path, method and status. */
 function requestObserver(
   config: Config,
@@ -126,9 +138,10 @@ async function startNode(
   config: Config,
   logger: Logger,
   engine: Engine | undefined,
-  tuning: Omit<NodeTuning, "acme">,
+  tuning: Omit<NodeTuning, "acme"> & { infoMetrics?: InfoMetricsAggregator },
   metrics: PrometheusMetrics | undefined,
 ): Promise<{ node: Node; proxies: Proxies }> {
+  const { infoMetrics, ...nodeTuning } = tuning;
   const rpcHandler = await configuredRpcHandler(config, logger);
   const proxies = createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
@@ -149,7 +162,8 @@ async function startNode(
     proxies,
     metrics,
     ...chosen,
-    ...tuning,
+    ...nodeTuning,
+    infoMetrics: () => infoMetrics?.snapshot(),
     logger,
   });
   await node.start();

@@ -145,7 +145,9 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   graphite: warned("Turbine exports no metrics to Graphite"),
   usage_stats: served("Turbine never sends usage statistics"),
   node: served(),
-  "node.info_metrics_aggregate_interval": warned("Turbine collects no metrics for the info API yet"),
+  "node.info_metrics_aggregate_interval": served(
+    "info shows nodes[].metrics while prometheus.enabled (Turbine counts only then; Centrifugo always does)",
+  ),
   shutdown: served(),
   pid_file: served(),
   enable_unreleased_features: warned("Turbine has none of Centrifugo's unreleased features"),

@@ -3,6 +3,7 @@
  * format: a cluster runs Turbine nodes only. Every message names its sender, so a node skips its own
  * broadcasts (it acts on its own connections directly).
  */
+import type { NodeMetricsSnapshot } from "./metrics.js";
 import type { UserRefreshOptions, UserSubscribeOptions, UserTarget } from "./node.js";
 
 /** What a node announces about itself every few seconds. */
@@ -15,6 +16,8 @@ export interface NodeAnnouncement {
   numChannels: number;
   numSubs: number;
   uptime: number;
+  /** Present when the node's metrics snapshot changed since its last announcement; the others keep the last. */
+  metrics?: NodeMetricsSnapshot;
   /** Local subscriber count of every channel with at least one, for the server API `channels`. */
   channels: [string, number][];
 }
