@@ -34,6 +34,7 @@ import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
+import type { Tracer } from "../core/tracing.js";
 import { decodeProtobufMessage, encodeProtobufMessage } from "../protocol/protobuf.js";
 import { grpcStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
@@ -41,6 +42,7 @@ import { CentrifugoApi, type Error as ApiErrorMessage, ErrorSchema, file_api } f
 import { API_METHODS, type ApiMethod } from "./methods.js";
 import { grpcServerCredentials } from "./grpc-tls.js";
 import { apiKeyMatcher } from "./key.js";
+import { traceApiResult, traceGrpcCall } from "./tracing.js";
 
 /** Full name of the service. */
 export const GRPC_API_SERVICE = CentrifugoApi.typeName;
@@ -156,6 +158,8 @@ function reflectionService(): ReflectionService {
 export class GrpcApiServer {
   private readonly matches: (given: string | Uint8Array) => boolean;
   private closing: Promise<void> | undefined;
+  /** Traces every call (`opentelemetry.api`); none by default. */
+  private tracer: Tracer | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -177,6 +181,7 @@ export class GrpcApiServer {
     config: Config["grpc_api"],
     logger: Logger,
     timeouts: GrpcConnectionTimeouts = {},
+    tracer?: Tracer,
   ): Promise<GrpcApiServer> {
     const credentials = grpcServerCredentials(config.tls, "grpc_api");
     const server = new Server({
@@ -193,6 +198,7 @@ export class GrpcApiServer {
       throw err;
     }
     const api = new GrpcApiServer(server, executor, config, logger, port);
+    api.tracer = tracer;
     const implementation: UntypedServiceImplementation = {};
     for (const method of API_METHODS) implementation[method.grpc] = api.handler(method);
     server.addService(grpcServiceDefinition, implementation);
@@ -222,7 +228,9 @@ export class GrpcApiServer {
 
   private handler(method: ApiMethod): handleUnaryCall<Message, Message> {
     const transportErrors = method.name !== "batch";
-    return (call, callback) => {
+    return (call, untraced) => {
+      const traced = this.tracer && traceGrpcCall(this.tracer, GRPC_API_SERVICE, method, call, untraced);
+      const callback = traced?.callback ?? untraced;
       if (this.config.key !== "" && !this.authorized(call.metadata)) {
         callback({ code: status.UNAUTHENTICATED, details: "unauthenticated" });
         return;
@@ -230,6 +238,7 @@ export class GrpcApiServer {
       method.run(this.executor, call.request).then(
         (response: ApiResponse) => {
           const error = response.error;
+          if (traced !== undefined) traceApiResult(traced.span, method, call.request, error);
           if (error !== undefined && transportErrors && this.transportErrorMode(call.metadata)) {
             callback(transportErrorStatus(error));
           } else {

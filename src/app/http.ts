@@ -10,6 +10,7 @@ import type { ApiExecutor } from "../api/executor.js";
 import { HttpApiHandler } from "../api/http.js";
 import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
+import type { Tracer } from "../core/tracing.js";
 import type { PrometheusMetrics } from "../metrics/prometheus.js";
 import { originChecker } from "../transport/origin.js";
 import { WebSocketHandler } from "../transport/websocket.js";
@@ -44,6 +45,8 @@ export interface EndpointParts {
   readonly keptHeaders: readonly string[];
   /** The metrics `/metrics` serves; present when `prometheus.enabled`. */
   readonly metrics?: PrometheusMetrics;
+  /** Traces HTTP API requests; present with `opentelemetry.enabled` and `opentelemetry.api`. */
+  readonly apiTracer?: Tracer;
 }
 
 /** The endpoint table, in upstream's order of the start-up lines. */
@@ -141,7 +144,7 @@ function websocketEndpoint(config: Config, parts: EndpointParts, limit: Connecti
 }
 
 function apiEndpoint(config: Config, parts: EndpointParts): Endpoint {
-  const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger);
+  const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger, { tracer: parts.apiTracer });
   return { name: "api", serve: (req, res) => api.handle(req, res), close: () => api.close() };
 }
 

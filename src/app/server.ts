@@ -14,6 +14,8 @@ import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
+import type { Tracer } from "../core/tracing.js";
+import { startTracing, traceExporter, type Tracing } from "../tracing/otel.js";
 import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
@@ -60,26 +62,36 @@ export async function startServer(
     ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
+  const exporter = config.opentelemetry.enabled ? traceExporter() : undefined;
   const metrics = configuredMetrics(config);
   const infoMetrics = metrics && infoMetricsAggregator(config, metrics);
   const { node, proxies } = await startNode(config, logger, engine, { ...nodeTuning, infoMetrics }, metrics);
   metrics?.observeNode(node);
   await infoMetrics?.start();
+  const tracing = exporter && startTracing({ exporter, instanceId: node.id, version, logger });
+  const apiTracer = partTracer(config, tracing, "api");
   const executor = new ApiExecutor(node, metrics?.api("http"));
   const keptHeaders = keptHeaderNames(config);
-  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics });
+  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics, apiTracer });
   let grpcApi: GrpcApiServer | undefined;
   let listeners: Listener[];
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
-      ? await GrpcApiServer.start(new ApiExecutor(node, metrics?.api("grpc")), config.grpc_api, logger)
+      ? await GrpcApiServer.start(
+          new ApiExecutor(node, metrics?.api("grpc")),
+          config.grpc_api,
+          logger,
+          {},
+          apiTracer,
+        )
       : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
   } catch (err) {
     await autocert?.close();
     await grpcApi?.close(0);
     await node.shutdown(0);
+    await tracing?.shutdown();
     proxies.close();
     throw err;
   }
@@ -99,6 +111,7 @@ export async function startServer(
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
         await grpcClosed;
+        await tracing?.shutdown();
         proxies.close();
         for (const listener of listeners) listener.closeAllConnections();
       })();
@@ -122,6 +135,18 @@ function configuredMetrics(config: Config): PrometheusMetrics | undefined {
  */
 function infoMetricsAggregator(config: Config, metrics: PrometheusMetrics): InfoMetricsAggregator {
   return new InfoMetricsAggregator(metrics.registry, config.node.info_metrics_aggregate_interval || 60_000);
+}
+
+/**
+ * The tracer of one part when `opentelemetry.enabled` and the part's own switch are on: `api` (HTTP and GRPC
+ * API calls) or `consuming` (consumers).
+ */
+function partTracer(
+  config: Config,
+  tracing: Tracing | undefined,
+  part: "api" | "consuming",
+): Tracer | undefined {
+  return config.opentelemetry[part] ? tracing?.tracer : undefined;
 }
 
 /** `prometheus.instrument_http_handlers`: HTTP requests counted by path, method and status. */

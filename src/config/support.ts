@@ -141,7 +141,10 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   swagger: warned("Turbine serves no Swagger UI"),
   debug: warned("Go's pprof endpoints have no Node.js equivalent"),
   init: served(),
-  opentelemetry: warned("Turbine has no OpenTelemetry tracing yet"),
+  opentelemetry: served(
+    "OTLP traces of HTTP and GRPC API calls (http/protobuf or grpc by OTEL_EXPORTER_OTLP_PROTOCOL); consumers trace through the same port",
+  ),
+  "opentelemetry.google_cloud_adc_auth": refused("Turbine has no Google Cloud credentials support"),
   graphite: warned("Turbine exports no metrics to Graphite"),
   usage_stats: served("Turbine never sends usage statistics"),
   node: served(),
