@@ -8,12 +8,15 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { ApiExecutor } from "../api/executor.js";
 import { HttpApiHandler } from "../api/http.js";
+import { openApiDocument } from "../api/openapi.js";
+import { OpenApiUi } from "../api/openapi-ui.js";
 import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
 import type { Tracer } from "../core/tracing.js";
 import type { PrometheusMetrics } from "../metrics/prometheus.js";
 import { originChecker } from "../transport/origin.js";
 import { WebSocketHandler } from "../transport/websocket.js";
+import { version } from "../version.js";
 import { ConnectionLimit } from "./connection-limit.js";
 
 /** An endpoint's handlers; each says whether the request was its own. */
@@ -83,6 +86,12 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       enabled: config.health.enabled,
       external: false,
       create: () => healthEndpoint(config.health.handler_prefix),
+    },
+    {
+      name: "swagger",
+      enabled: config.swagger.enabled,
+      external: false,
+      create: () => swaggerEndpoint(config),
     },
     {
       name: "init",
@@ -165,6 +174,17 @@ function prometheusEndpoint(prefix: string, metrics: PrometheusMetrics | undefin
       return true;
     },
   };
+}
+
+/** `<swagger.handler_prefix>/`: Swagger UI over the OpenAPI document of the HTTP API (any method, as upstream). */
+function swaggerEndpoint(config: Config): Endpoint {
+  const document = openApiDocument({
+    prefix: config.http_api.handler_prefix,
+    insecure: config.http_api.insecure,
+    version,
+  });
+  const ui = new OpenApiUi(config.swagger.handler_prefix, document);
+  return { name: "swagger", serve: (req, res) => ui.handle(req, res, pathOf(req)) };
 }
 
 /** `GET <health.handler_prefix>` → 200 `{}` (centrifugo internal/health/health.go; any method). */

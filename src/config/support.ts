@@ -138,7 +138,9 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   prometheus: served("Centrifugo's centrifugo_* families that apply to Turbine, and Node.js process metrics"),
   "prometheus.native_histograms": refused("prom-client cannot expose native histograms"),
   health: served(),
-  swagger: warned("Turbine serves no Swagger UI"),
+  swagger: served(
+    "OpenAPI 3 document of the HTTP API at <handler_prefix>/swagger.json, Swagger UI at <handler_prefix>/",
+  ),
   debug: warned("Go's pprof endpoints have no Node.js equivalent"),
   init: served(),
   opentelemetry: served(
