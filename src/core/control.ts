@@ -62,5 +62,20 @@ export function decodeControl(data: Uint8Array): ControlMessage {
   if (typeof type !== "string" || typeof from !== "string") throw new Error("control message without type");
   if (type === "node" && !Array.isArray((node as Partial<NodeAnnouncement> | undefined)?.channels))
     throw new Error("node announcement without channels");
+  if (type === "node" && !isMetrics((node as Partial<NodeAnnouncement>).metrics))
+    throw new Error("node announcement with malformed metrics");
   return parsed as ControlMessage;
+}
+
+/** Absent, or an interval with items that are all numbers: what `info` can put in a NodeResult. */
+function isMetrics(metrics: unknown): boolean {
+  if (metrics === undefined) return true;
+  if (typeof metrics !== "object" || metrics === null) return false;
+  const { interval, items } = metrics as Partial<NodeMetricsSnapshot>;
+  return (
+    typeof interval === "number" &&
+    typeof items === "object" &&
+    items !== null &&
+    Object.values(items).every((value) => typeof value === "number")
+  );
 }
