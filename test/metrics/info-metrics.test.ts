@@ -7,7 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Counter, Gauge, Histogram, Registry, Summary } from "prom-client";
+import { InfoResultSchema } from "../../src/api/gen/api_pb.js";
+import { decodeJsonMessage, encodeJsonMessage } from "../../src/protocol/json.js";
+import { decodeProtobufMessage, encodeProtobufMessage } from "../../src/protocol/protobuf.js";
 import { InfoMetricsAggregator } from "../../src/metrics/info-metrics.js";
 import { version } from "../../src/version.js";
 import { apiConfig, apiKey, HttpApiCaller } from "../helpers/api.js";
@@ -99,6 +103,29 @@ describe("info metrics: the aggregation", () => {
     assert.equal(items["centrifugo.node.num_clients"], 1);
     assert.equal(items["centrifugo.api.command_duration_seconds.count.method.publish"], 0);
   });
+});
+
+test("info metrics: doubles go through Turbine's codecs as protobuf-es and Go write them", () => {
+  const metrics = {
+    interval: 60,
+    items: { "a.count": 0, "a.sum": 0.125, "b.quantile.999": -1.5e-7, big: 2 ** 60 },
+  };
+  const result = create(InfoResultSchema, { nodes: [{ uid: "u", metrics }] });
+  const wire = encodeProtobufMessage(InfoResultSchema, result);
+  assert.deepEqual(fromBinary(InfoResultSchema, wire).nodes[0]?.metrics?.items, metrics.items);
+  assert.deepEqual(
+    decodeProtobufMessage(InfoResultSchema, toBinary(InfoResultSchema, result)).nodes[0]?.metrics,
+    {
+      ...result.nodes[0]?.metrics,
+    },
+  );
+  const json = Buffer.from(encodeJsonMessage(InfoResultSchema, result)).toString();
+  assert.match(json, /"metrics":\{"interval":60,"items":\{"a\.count":0,"a\.sum":0\.125,/);
+  assert.match(json, /"b\.quantile\.999":-1\.5e-7,"big":1152921504606846976\}/);
+  assert.deepEqual(
+    decodeJsonMessage(InfoResultSchema, Buffer.from(json)).nodes[0]?.metrics?.items,
+    metrics.items,
+  );
 });
 
 describe("info metrics: one node over the HTTP API", () => {
