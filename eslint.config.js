@@ -25,7 +25,8 @@ const MAY_IMPORT = {
   metrics: OUTER,
   admin: [...OUTER, "api"],
   consuming: [...OUTER, "api"],
-  app: [...OUTER, "engine", "transport", "api", "proxy", "rpc", "metrics", "admin", "consuming"],
+  tracing: OUTER,
+  app: [...OUTER, "engine", "transport", "api", "proxy", "rpc", "metrics", "admin", "consuming", "tracing"],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), "cli"];
 /** Another top-level folder as written from inside src/: `../core/node.js`, `../../core/node.js`, `../app.js`. */

@@ -119,6 +119,9 @@ function method<Req extends DescMessage, Res extends DescMessage>(
   return {
     name: `${Centrifugo.typeName}/${grpc}`,
     grpc,
+    // Not in the HTTP API's OpenAPI document: v2 is served over GRPC only.
+    summary: `Centrifugo v2 ${grpc}`,
+    tag: "v2",
     request,
     response,
     run: async (executor, req) => create(response, await run(executor, req)),

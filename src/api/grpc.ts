@@ -37,6 +37,7 @@ import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
+import type { Tracer } from "../core/tracing.js";
 import { decodeProtobufMessage, encodeProtobufMessage } from "../protocol/protobuf.js";
 import { grpcStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
@@ -46,6 +47,7 @@ import { GRPC_V2_METHODS, GRPC_V2_SERVICE } from "./grpc-v2.js";
 import { API_METHODS, type ApiMethod } from "./methods.js";
 import { grpcServerCredentials } from "./grpc-tls.js";
 import { apiKeyMatcher } from "./key.js";
+import { traceApiResult, traceGrpcCall } from "./tracing.js";
 
 /** Full name of the service. */
 export const GRPC_API_SERVICE = CentrifugoApi.typeName;
@@ -166,6 +168,8 @@ function reflectionService(): ReflectionService {
 export class GrpcApiServer {
   private readonly matches: (given: string | Uint8Array) => boolean;
   private closing: Promise<void> | undefined;
+  /** Traces every call (`opentelemetry.api`); none by default. */
+  private tracer: Tracer | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -187,6 +191,7 @@ export class GrpcApiServer {
     config: Config["grpc_api"],
     logger: Logger,
     timeouts: GrpcConnectionTimeouts = {},
+    tracer?: Tracer,
   ): Promise<GrpcApiServer> {
     const credentials = grpcServerCredentials(config.tls, "grpc_api");
     const server = new Server({
@@ -203,14 +208,15 @@ export class GrpcApiServer {
       throw err;
     }
     const api = new GrpcApiServer(server, executor, config, logger, port);
+    api.tracer = tracer;
     // Batch has no transport error mode, nor has any v2 method.
     server.addService(
       grpcServiceDefinition,
-      api.implementation(API_METHODS, (m) => m.name !== "batch"),
+      api.implementation(GRPC_API_SERVICE, API_METHODS, (m) => m.name !== "batch"),
     );
     server.addService(
       grpcV2ServiceDefinition,
-      api.implementation(GRPC_V2_METHODS, () => false),
+      api.implementation(GRPC_V2_SERVICE.typeName, GRPC_V2_METHODS, () => false),
     );
     if (config.reflection) reflectionService().addToServer(server);
     logger.info({ port, address: config.address, tls: config.tls.enabled }, "serving GRPC API");
@@ -237,16 +243,24 @@ export class GrpcApiServer {
   }
 
   private implementation(
+    service: string,
     methods: readonly ApiMethod[],
     transportErrors: (method: ApiMethod) => boolean,
   ): UntypedServiceImplementation {
     const implementation: UntypedServiceImplementation = {};
-    for (const method of methods) implementation[method.grpc] = this.handler(method, transportErrors(method));
+    for (const method of methods)
+      implementation[method.grpc] = this.handler(service, method, transportErrors(method));
     return implementation;
   }
 
-  private handler(method: ApiMethod, transportErrors: boolean): handleUnaryCall<Message, Message> {
-    return (call, callback) => {
+  private handler(
+    service: string,
+    method: ApiMethod,
+    transportErrors: boolean,
+  ): handleUnaryCall<Message, Message> {
+    return (call, untraced) => {
+      const traced = this.tracer && traceGrpcCall(this.tracer, service, method, call, untraced);
+      const callback = traced?.callback ?? untraced;
       if (this.config.key !== "" && !this.authorized(call.metadata)) {
         callback({ code: status.UNAUTHENTICATED, details: "unauthenticated" });
         return;
@@ -254,6 +268,7 @@ export class GrpcApiServer {
       method.run(this.executor, call.request).then(
         (response: ApiResponse) => {
           const error = response.error;
+          if (traced !== undefined) traceApiResult(traced.span, method, call.request, error);
           if (error !== undefined && transportErrors && this.transportErrorMode(call.metadata)) {
             callback(transportErrorStatus(error));
           } else {

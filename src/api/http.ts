@@ -22,12 +22,14 @@ import {
   scanValue,
   skipWhitespace,
 } from "../protocol/json-scan.js";
+import type { TraceSpan, Tracer } from "../core/tracing.js";
 import { mapConcurrent } from "./concurrency.js";
 import { ApiErrorBadRequest, ApiErrorNotFound, httpStatusForCode } from "./errors.js";
 import type { ApiExecutor } from "./executor.js";
 import { apiKeyMatcher } from "./key.js";
 import { type Error as ApiErrorMessage, ErrorSchema } from "./gen/api_pb.js";
 import { API_METHODS, type ApiMethod } from "./methods.js";
+import { traceApiResult, traceHttpRequest } from "./tracing.js";
 
 /**
  * Largest request body accepted, in bytes. Upstream reads bodies without a limit and has no option for one;
@@ -39,6 +41,8 @@ export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
 export interface HttpApiOptions {
   /** Largest request body in bytes; default {@link DEFAULT_MAX_BODY_SIZE}. */
   maxBodySize?: number;
+  /** Traces every request (`opentelemetry.api`); none by default. */
+  tracer?: Tracer;
 }
 
 /** A route: its method and, for methods whose response wraps a result, the result's type. */
@@ -119,6 +123,7 @@ export class HttpApiHandler {
   private readonly legacyPath: string;
   private readonly matches: (given: string) => boolean;
   private readonly maxBodySize: number;
+  private readonly tracer: Tracer | undefined;
   private closing = false;
 
   constructor(
@@ -136,6 +141,7 @@ export class HttpApiHandler {
     }
     this.matches = apiKeyMatcher(config.key);
     this.maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+    this.tracer = options.tracer;
   }
 
   /**
@@ -148,7 +154,8 @@ export class HttpApiHandler {
     const path = query < 0 ? url : url.slice(0, query);
     const route = this.routes.get(path);
     if (route === undefined && path !== this.legacyPath) return false;
-    this.serve(req, res, route).catch((err: unknown) => this.fail(res, err));
+    const span = this.tracer && traceHttpRequest(this.tracer, path, req, res);
+    this.serve(req, res, route, span).catch((err: unknown) => this.fail(res, err));
     return true;
   }
 
@@ -157,7 +164,12 @@ export class HttpApiHandler {
     this.closing = true;
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, route: Route | undefined): Promise<void> {
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route | undefined,
+    span: TraceSpan | undefined,
+  ): Promise<void> {
     if (req.method !== "POST") return empty(res, 405);
     if (!this.config.insecure && !this.authorized(req)) return empty(res, 401);
     if (route === undefined && this.closing) return empty(res, 503);
@@ -188,6 +200,7 @@ export class HttpApiHandler {
     }
     const response = await this.execute(route, request);
     const error = response.error;
+    if (span !== undefined) traceApiResult(span, route.method, request, error);
     if (error !== undefined && this.transportErrorMode(req)) {
       return json(res, httpStatusForCode(error.code), encodeJsonMessage(ErrorSchema, error));
     }

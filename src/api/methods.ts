@@ -1,6 +1,6 @@
 /**
- * The server API methods, listed once: the HTTP routes (`/api/<name>`), the GRPC service, batch dispatch and
- * metrics labels all come from this list.
+ * The server API methods, listed once: the HTTP routes (`/api/<name>`), the GRPC service, batch dispatch,
+ * metrics labels and the OpenAPI document all come from this list.
  *
  * A JSON edge decodes with `decodeJsonMessage(method.request, body)` and encodes with
  * `encodeJsonMessage(method.response, response)` (src/protocol/json.ts); a Protobuf edge does the same with
@@ -45,6 +45,10 @@ import {
 export interface ApiMethod<Req extends DescMessage = DescMessage, Res extends DescMessage = DescMessage> {
   /** snake_case name: the HTTP path segment, the batch command key and the metrics label. */
   readonly name: string;
+  /** One line for the OpenAPI document (upstream's, from internal/apiproto/swagger/api.swagger.json). */
+  readonly summary: string;
+  /** The OpenAPI tag grouping it, as upstream's (`publication`, `stats`, …). */
+  readonly tag: string;
   /** Method name in the GRPC service `centrifugal.centrifugo.api.CentrifugoApi`. */
   readonly grpc: string;
   readonly request: Req;
@@ -69,6 +73,8 @@ function method<Req extends DescMessage, Res extends DescMessage>(
 export const API_METHODS: readonly ApiMethod[] = [
   method({
     name: "publish",
+    summary: "Publish data into channel",
+    tag: "publication",
     grpc: "Publish",
     request: PublishRequestSchema,
     response: PublishResponseSchema,
@@ -76,6 +82,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "broadcast",
+    summary: "Broadcast allows publishing same data into many channels",
+    tag: "publication",
     grpc: "Broadcast",
     request: BroadcastRequestSchema,
     response: BroadcastResponseSchema,
@@ -83,6 +91,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "subscribe",
+    summary: "Subscribe connection(s) to a channel",
+    tag: "connection management",
     grpc: "Subscribe",
     request: SubscribeRequestSchema,
     response: SubscribeResponseSchema,
@@ -90,6 +100,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "unsubscribe",
+    summary: "Unsubscribe connection(s) from channel",
+    tag: "connection management",
     grpc: "Unsubscribe",
     request: UnsubscribeRequestSchema,
     response: UnsubscribeResponseSchema,
@@ -97,6 +109,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "disconnect",
+    summary: "Disconnect client(s) from server",
+    tag: "connection management",
     grpc: "Disconnect",
     request: DisconnectRequestSchema,
     response: DisconnectResponseSchema,
@@ -104,6 +118,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "history",
+    summary: "History for a channel",
+    tag: "history",
     grpc: "History",
     request: HistoryRequestSchema,
     response: HistoryResponseSchema,
@@ -111,6 +127,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "history_remove",
+    summary: "Remove history for a channel",
+    tag: "history",
     grpc: "HistoryRemove",
     request: HistoryRemoveRequestSchema,
     response: HistoryRemoveResponseSchema,
@@ -118,6 +136,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "presence",
+    summary: "Presence information for a channel",
+    tag: "presence",
     grpc: "Presence",
     request: PresenceRequestSchema,
     response: PresenceResponseSchema,
@@ -125,6 +145,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "presence_stats",
+    summary: "Presence stats information for a channel",
+    tag: "presence",
     grpc: "PresenceStats",
     request: PresenceStatsRequestSchema,
     response: PresenceStatsResponseSchema,
@@ -132,6 +154,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "info",
+    summary: "Info shows details about server nodes",
+    tag: "stats",
     grpc: "Info",
     request: InfoRequestSchema,
     response: InfoResponseSchema,
@@ -139,6 +163,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "rpc",
+    summary: "Execute RPC",
+    tag: "rpc",
     grpc: "RPC",
     request: RPCRequestSchema,
     response: RPCResponseSchema,
@@ -146,6 +172,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "refresh",
+    summary: "Refresh connection(s) by server-side call",
+    tag: "connection management",
     grpc: "Refresh",
     request: RefreshRequestSchema,
     response: RefreshResponseSchema,
@@ -153,6 +181,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "channels",
+    summary: "Channels request",
+    tag: "stats",
     grpc: "Channels",
     request: ChannelsRequestSchema,
     response: ChannelsResponseSchema,
@@ -160,6 +190,8 @@ export const API_METHODS: readonly ApiMethod[] = [
   }),
   method({
     name: "batch",
+    summary: "Batch request (send many commands in one request)",
+    tag: "batch",
     grpc: "Batch",
     request: BatchRequestSchema,
     response: BatchResponseSchema,

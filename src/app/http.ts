@@ -10,14 +10,18 @@ import { AdminHandler } from "../admin/handler.js";
 import type { TypedRpc } from "../admin/rpc.js";
 import type { ApiExecutor } from "../api/executor.js";
 import { HttpApiHandler } from "../api/http.js";
+import { openApiDocument } from "../api/openapi.js";
+import { OpenApiUi } from "../api/openapi-ui.js";
 import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
+import type { Tracer } from "../core/tracing.js";
 import type { PrometheusMetrics } from "../metrics/prometheus.js";
 import { originChecker } from "../transport/origin.js";
 import { EmulationHandler } from "../transport/emulation.js";
 import { HttpStreamHandler } from "../transport/http-stream.js";
 import { SseHandler } from "../transport/sse.js";
 import { WebSocketHandler } from "../transport/websocket.js";
+import { version } from "../version.js";
 import { ConnectionLimit } from "./connection-limit.js";
 
 /** An endpoint's handlers; each says whether the request was its own. */
@@ -51,6 +55,8 @@ export interface EndpointParts {
   readonly metrics?: PrometheusMetrics;
   /** Typed RPC methods served in-process (`rpc.handlers_module`), for the admin UI's RPC playground. */
   readonly rpc?: TypedRpc;
+  /** Traces HTTP API requests; present with `opentelemetry.enabled` and `opentelemetry.api`. */
+  readonly apiTracer?: Tracer;
 }
 
 /** The endpoint table, in upstream's order of the start-up lines. */
@@ -111,6 +117,12 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       enabled: config.health.enabled,
       external: false,
       create: () => healthEndpoint(config.health.handler_prefix),
+    },
+    {
+      name: "swagger",
+      enabled: config.swagger.enabled,
+      external: false,
+      create: () => swaggerEndpoint(config),
     },
     {
       name: "init",
@@ -221,7 +233,7 @@ function emulationEndpoint(config: Config, node: Node): Endpoint {
 }
 
 function apiEndpoint(config: Config, parts: EndpointParts): Endpoint {
-  const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger);
+  const api = new HttpApiHandler(parts.executor, config.http_api, parts.logger, { tracer: parts.apiTracer });
   return { name: "api", serve: (req, res) => api.handle(req, res), close: () => api.close() };
 }
 
@@ -248,6 +260,17 @@ function prometheusEndpoint(prefix: string, metrics: PrometheusMetrics | undefin
       return true;
     },
   };
+}
+
+/** `<swagger.handler_prefix>/`: Swagger UI over the OpenAPI document of the HTTP API (any method, as upstream). */
+function swaggerEndpoint(config: Config): Endpoint {
+  const document = openApiDocument({
+    prefix: config.http_api.handler_prefix,
+    insecure: config.http_api.insecure,
+    version,
+  });
+  const ui = new OpenApiUi(config.swagger.handler_prefix, document);
+  return { name: "swagger", serve: (req, res) => ui.handle(req, res, pathOf(req)) };
 }
 
 /** `GET <health.handler_prefix>` → 200 `{}` (centrifugo internal/health/health.go; any method). */

@@ -8,6 +8,7 @@ import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
+import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
 import { NO_TYPED_RPC, type RpcSchemaDocument, type TypedRpc } from "../admin/rpc.js";
@@ -15,6 +16,8 @@ import { buildContract } from "../rpc/codegen/contract.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
 import type { RpcRegistry } from "../rpc/registry.js";
+import type { Tracer } from "../core/tracing.js";
+import { startTracing, traceExporter, type Tracing } from "../tracing/otel.js";
 import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
@@ -63,24 +66,36 @@ export async function startServer(
     ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
+  const exporter = config.opentelemetry.enabled ? traceExporter() : undefined;
   const metrics = configuredMetrics(config);
-  const { node, proxies, rpc } = await startNode(config, logger, engine, nodeTuning, metrics);
+  const infoMetrics = metrics && infoMetricsAggregator(config, metrics);
+  const { node, proxies, rpc } = await startNode(config, logger, engine, { ...nodeTuning, infoMetrics }, metrics);
   metrics?.observeNode(node);
+  await infoMetrics?.start();
+  const tracing = exporter && startTracing({ exporter, instanceId: node.id, version, logger });
+  const apiTracer = partTracer(config, tracing, "api");
   const executor = new ApiExecutor(node, metrics?.api("http"));
   const keptHeaders = keptHeaderNames(config);
-  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics, rpc });
+  const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics, rpc, apiTracer });
   let grpcApi: GrpcApiServer | undefined;
   let listeners: Listener[];
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
-      ? await GrpcApiServer.start(new ApiExecutor(node, metrics?.api("grpc")), config.grpc_api, logger)
+      ? await GrpcApiServer.start(
+          new ApiExecutor(node, metrics?.api("grpc")),
+          config.grpc_api,
+          logger,
+          {},
+          apiTracer,
+        )
       : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
   } catch (err) {
     await autocert?.close();
     await grpcApi?.close(0);
     await node.shutdown(0);
+    await tracing?.shutdown();
     proxies.close();
     throw err;
   }
@@ -97,9 +112,11 @@ export async function startServer(
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();
+        infoMetrics?.close();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
         await grpcClosed;
+        await tracing?.shutdown();
         proxies.close();
         for (const listener of listeners) listener.closeAllConnections();
       })();
@@ -117,6 +134,26 @@ function configuredMetrics(config: Config): PrometheusMetrics | undefined {
   });
 }
 
+/**
+ * `node.info_metrics_aggregate_interval`: the snapshot `info` shows; 0 means centrifuge's default 60s
+ * (centrifuge node.go `New`).
+ */
+function infoMetricsAggregator(config: Config, metrics: PrometheusMetrics): InfoMetricsAggregator {
+  return new InfoMetricsAggregator(metrics.registry, config.node.info_metrics_aggregate_interval || 60_000);
+}
+
+/**
+ * The tracer of one part when `opentelemetry.enabled` and the part's own switch are on: `api` (HTTP and GRPC
+ * API calls) or `consuming` (consumers).
+ */
+function partTracer(
+  config: Config,
+  tracing: Tracing | undefined,
+  part: "api" | "consuming",
+): Tracer | undefined {
+  return config.opentelemetry[part] ? tracing?.tracer : undefined;
+}
+
 /** `prometheus.instrument_http_handlers`: HTTP requests counted by path, method and status. */
 function requestObserver(
   config: Config,
@@ -131,9 +168,10 @@ async function startNode(
   config: Config,
   logger: Logger,
   engine: Engine | undefined,
-  tuning: Omit<NodeTuning, "acme">,
+  tuning: Omit<NodeTuning, "acme"> & { infoMetrics?: InfoMetricsAggregator },
   metrics: PrometheusMetrics | undefined,
 ): Promise<{ node: Node; proxies: Proxies; rpc: TypedRpc | undefined }> {
+  const { infoMetrics, ...nodeTuning } = tuning;
   const rpc = await configuredRpc(config, logger);
   const proxies = createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
@@ -154,7 +192,8 @@ async function startNode(
     proxies,
     metrics,
     ...chosen,
-    ...tuning,
+    ...nodeTuning,
+    infoMetrics: () => infoMetrics?.snapshot(),
     logger,
   });
   await node.start();

@@ -90,10 +90,13 @@ export class Cluster {
     // A node acts on its own connections directly, so its own broadcasts are skipped.
     if (message.from === this.member.id || this.stopped) return;
     if (message.type === "node") {
-      const known = this.remote.has(message.from);
-      this.remote.set(message.from, { announcement: message.node, seenAt: Date.now() });
+      const known = this.remote.get(message.from);
+      // Metrics come only when they changed (centrifuge node.go nodeRegistry.add keeps the last ones).
+      const metrics = message.node.metrics ?? known?.announcement.metrics;
+      const announcement = metrics === undefined ? message.node : { ...message.node, metrics };
+      this.remote.set(message.from, { announcement, seenAt: Date.now() });
       // A newcomer learns about this node at once instead of after a whole interval.
-      if (!known) this.announce();
+      if (known === undefined) this.announce();
     } else if (message.type === "shutdown") {
       this.remote.delete(message.from);
     } else {

@@ -28,4 +28,28 @@ describe("control messages", () => {
     assert.throws(() => decodeControl(bytes('{"type":"shutdown"}')));
     assert.throws(() => decodeControl(bytes('{"type":"node","from":"x","node":{}}')));
   });
+
+  it("carries a node's metrics snapshot, and refuses a malformed one", () => {
+    const node = {
+      uid: "x",
+      name: "n",
+      version: "v",
+      numClients: 0,
+      numUsers: 0,
+      numChannels: 0,
+      numSubs: 0,
+    };
+    const announcement = {
+      ...node,
+      uptime: 1,
+      channels: [],
+      metrics: { interval: 60, items: { "a.b": 1.5 } },
+    };
+    const message = { type: "node" as const, from: "x", node: announcement };
+    assert.deepEqual(decodeControl(encodeControl(message)), message);
+    for (const metrics of ['"x"', "null", '{"interval":60}', '{"interval":60,"items":{"a":"1"}}']) {
+      const text = `{"type":"node","from":"x","node":{"channels":[],"metrics":${metrics}}}`;
+      assert.throws(() => decodeControl(new TextEncoder().encode(text)), /malformed metrics/, metrics);
+    }
+  });
 });

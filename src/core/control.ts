@@ -3,6 +3,7 @@
  * format: a cluster runs Turbine nodes only. Every message names its sender, so a node skips its own
  * broadcasts (it acts on its own connections directly).
  */
+import type { NodeMetricsSnapshot } from "./metrics.js";
 import type { UserRefreshOptions, UserSubscribeOptions, UserTarget } from "./node.js";
 
 /** What a node announces about itself every few seconds. */
@@ -15,6 +16,8 @@ export interface NodeAnnouncement {
   numChannels: number;
   numSubs: number;
   uptime: number;
+  /** Present when the node's metrics snapshot changed since its last announcement; the others keep the last. */
+  metrics?: NodeMetricsSnapshot;
   /** Local subscriber count of every channel with at least one, for the server API `channels`. */
   channels: [string, number][];
 }
@@ -63,5 +66,20 @@ export function decodeControl(data: Uint8Array): ControlMessage {
   if (typeof type !== "string" || typeof from !== "string") throw new Error("control message without type");
   if (type === "node" && !Array.isArray((node as Partial<NodeAnnouncement> | undefined)?.channels))
     throw new Error("node announcement without channels");
+  if (type === "node" && !isMetrics((node as Partial<NodeAnnouncement>).metrics))
+    throw new Error("node announcement with malformed metrics");
   return parsed as ControlMessage;
+}
+
+/** Absent, or an interval with items that are all numbers: what `info` can put in a NodeResult. */
+function isMetrics(metrics: unknown): boolean {
+  if (metrics === undefined) return true;
+  if (typeof metrics !== "object" || metrics === null) return false;
+  const { interval, items } = metrics as Partial<NodeMetricsSnapshot>;
+  return (
+    typeof interval === "number" &&
+    typeof items === "object" &&
+    items !== null &&
+    Object.values(items).every((value) => typeof value === "number")
+  );
 }

@@ -162,3 +162,12 @@ const noProxyCall: ProxyCallMetrics = { started: () => {}, finished: () => {} };
 
 /** Proxy metrics off. */
 export const noProxyMetrics: ProxyMetrics = { proxy: () => noProxyCall };
+
+/**
+ * A node's metrics aggregated over an interval, as the server API `info` shows them (`nodes[].metrics`):
+ * the interval in seconds and flattened `name.label.value` items (centrifuge node.go `getMetrics`).
+ */
+export interface NodeMetricsSnapshot {
+  interval: number;
+  items: Record<string, number>;
+}

@@ -28,7 +28,7 @@ import type { ControlCommand, NodeAnnouncement } from "./control.js";
 import { Hub } from "./hub.js";
 import { ChannelRules, type ResolvedChannel } from "./namespaces.js";
 import type { ChannelConfig, ClientConfig, RpcConfig } from "./options.js";
-import { type NodeMetrics, noMetrics } from "./metrics.js";
+import { type NodeMetrics, type NodeMetricsSnapshot, noMetrics } from "./metrics.js";
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
@@ -55,6 +55,8 @@ export interface NodeOptions {
   proxies?: ProxyHooks;
   /** Where the node reports its metrics; nowhere by default. */
   metrics?: NodeMetrics;
+  /** The latest aggregated metrics `info` shows for this node (`nodes[].metrics`); none by default. */
+  infoMetrics?: () => NodeMetricsSnapshot | undefined;
   /** How often the node announces itself to the others, in ms; default 3000 as in Centrifugo. */
   nodeInfoIntervalMs?: number;
   /**
@@ -144,6 +146,8 @@ export interface NodeInfo {
   numSubs: number;
   /** Whole seconds since the node was created. */
   uptime: number;
+  /** Aggregated metrics, when the node collects them. */
+  metrics?: NodeMetricsSnapshot;
 }
 
 const idempotentResultTtlMs = 300_000;
@@ -178,6 +182,8 @@ export class Node implements BrokerEventHandler {
   /** The other nodes, through the controller. */
   private readonly cluster: Cluster;
   private loaded: Loaded;
+  /** The metrics snapshot last announced to the others: a snapshot goes out once, as centrifuge's `pubNode`. */
+  private announcedMetrics: NodeMetricsSnapshot | undefined;
 
   constructor(options: NodeOptions) {
     this.loaded = load(options);
@@ -253,7 +259,10 @@ export class Node implements BrokerEventHandler {
 
   /** @internal This node's announcement to the others. */
   announcement(): NodeAnnouncement {
-    return { ...this.info(), channels: [...this.hub.channelCounts()] };
+    const { metrics, ...info } = this.info();
+    const fresh = metrics !== this.announcedMetrics;
+    this.announcedMetrics = metrics;
+    return { ...info, ...(fresh && { metrics }), channels: [...this.hub.channelCounts()] };
   }
 
   /** @internal A user command another node broadcast: act on this node's connections. */
@@ -330,6 +339,7 @@ export class Node implements BrokerEventHandler {
       numChannels: hub.numChannels,
       numSubs: hub.numSubscriptions,
       uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+      metrics: this.options.infoMetrics?.(),
     };
   }
 

@@ -216,6 +216,8 @@ class JsonReader {
         return this.string();
       case ScalarType.BOOL:
         return this.bool();
+      case ScalarType.DOUBLE:
+        return this.double();
       default:
         return this.integer(scalar);
     }
@@ -243,6 +245,15 @@ class JsonReader {
     if (end < 0) this.fail("expected a boolean");
     this.pos = end;
     return value;
+  }
+
+  /** A JSON number of a double field. */
+  private double(): number {
+    const start = this.pos;
+    const end = scanNumber(this.b, start, this.end);
+    if (end < 0) this.fail("expected a number");
+    this.pos = end;
+    return Number(String.fromCharCode(...this.b.subarray(start, end)));
   }
 
   /**

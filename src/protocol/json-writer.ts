@@ -232,9 +232,22 @@ function writeScalar(out: ByteSink, scalar: ScalarType, v: unknown, compactRaw =
     case ScalarType.BOOL:
       out.ascii(v ? "true" : "false");
       return;
+    case ScalarType.DOUBLE:
+      out.ascii(goFloat(v as number));
+      return;
     default:
       out.ascii(String(v));
   }
+}
+
+/**
+ * A float64 as Go's encoding/json writes it: JavaScript's shortest form, except that integers from 2^53 up to
+ * 1e21 are written with all their digits (Go's 'f' format) rather than padded with zeros.
+ */
+function goFloat(v: number): string {
+  return Number.isInteger(v) && Math.abs(v) >= 2 ** 53 && Math.abs(v) < 1e21
+    ? BigInt(v).toString()
+    : String(v);
 }
 
 const keyOf = (f: FieldInfo) => keyBytes(f.name);

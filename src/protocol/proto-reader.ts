@@ -158,6 +158,11 @@ export class ProtoReader {
         ? decodeUtf8(this.b, start, this.pos)
         : this.b.slice(start, this.pos);
     }
+    if (scalar === ScalarType.DOUBLE) {
+      const start = this.pos;
+      this.advance(8);
+      return new DataView(this.b.buffer, this.b.byteOffset).getFloat64(start, true);
+    }
     this.varint();
     switch (scalar) {
       case ScalarType.BOOL:

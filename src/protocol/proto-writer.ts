@@ -280,6 +280,11 @@ function writeScalar(out: ByteSink, scalar: ScalarType, v: unknown): void {
     case ScalarType.SINT64:
       writeVarint64(out, zigzag(v as number));
       return;
+    case ScalarType.DOUBLE:
+      out.reserve(8);
+      new DataView(out.buf.buffer, out.buf.byteOffset).setFloat64(out.pos, v as number, true);
+      out.pos += 8;
+      return;
     default:
       // int32 is sign-extended to 64 bits on the wire, so it shares the 64-bit path.
       writeVarint64(out, v as number);

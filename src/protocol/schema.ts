@@ -30,6 +30,7 @@ export const WireType = { Varint: 0, Fixed64: 1, LengthDelimited: 2, Fixed32: 5 
 
 /** Wire type of one value of the field: the field itself, a list element or a map value. */
 export function valueWireType(f: FieldInfo): number {
+  if (f.scalar === ScalarType.DOUBLE) return WireType.Fixed64;
   return f.message === undefined && f.scalar !== ScalarType.STRING && f.scalar !== ScalarType.BYTES
     ? WireType.Varint
     : WireType.LengthDelimited;
@@ -40,7 +41,10 @@ export function fieldWireType(f: FieldInfo): number {
   return f.shape === Shape.Map ? WireType.LengthDelimited : valueWireType(f);
 }
 
-/** Scalars client.proto uses; anything else is rejected when a message is first classified. */
+/**
+ * Scalars client.proto and api.proto use (double: the `info` metrics); anything else is rejected when a message
+ * is first classified.
+ */
 const SUPPORTED: ReadonlySet<ScalarType> = new Set([
   ScalarType.STRING,
   ScalarType.BYTES,
@@ -50,6 +54,7 @@ const SUPPORTED: ReadonlySet<ScalarType> = new Set([
   ScalarType.INT64,
   ScalarType.UINT64,
   ScalarType.SINT64,
+  ScalarType.DOUBLE,
 ]);
 
 const cache = new WeakMap<DescMessage, readonly FieldInfo[]>();
