@@ -69,7 +69,13 @@ export async function startServer(
   const exporter = config.opentelemetry.enabled ? traceExporter() : undefined;
   const metrics = configuredMetrics(config);
   const infoMetrics = metrics && infoMetricsAggregator(config, metrics);
-  const { node, proxies, rpc } = await startNode(config, logger, engine, { ...nodeTuning, infoMetrics }, metrics);
+  const { node, proxies, rpc } = await startNode(
+    config,
+    logger,
+    engine,
+    { ...nodeTuning, infoMetrics },
+    metrics,
+  );
   metrics?.observeNode(node);
   await infoMetrics?.start();
   const tracing = exporter && startTracing({ exporter, instanceId: node.id, version, logger });
