@@ -6,11 +6,12 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
+import { UniGrpcServer } from "./uni-grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
 import type { RpcHandler } from "../core/rpc.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
-import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
+import { createProxies, forwardedHeaderNames, forwardedMetadataKeys, type Proxies } from "../proxy/index.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
 import { version } from "../version.js";
@@ -30,6 +31,8 @@ export interface RunningServer {
   readonly internalPort: number;
   /** The GRPC API port actually bound; undefined when `grpc_api.enabled` is false. */
   readonly grpcPort: number | undefined;
+  /** The uni_grpc port actually bound; undefined when `uni_grpc.enabled` is false. */
+  readonly uniGrpcPort: number | undefined;
   /** Graceful stop: refuse new connections, close clients with 3001, stop the engine within `shutdown.timeout`. */
   close(): Promise<void>;
   /** SIGHUP: apply a newly loaded config's reloadable sections (see `reloadServer`); throws, keeping the old ones. */
@@ -66,16 +69,21 @@ export async function startServer(
   const keptHeaders = keptHeaderNames(config);
   const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics });
   let grpcApi: GrpcApiServer | undefined;
+  let uniGrpc: UniGrpcServer | undefined;
   let listeners: Listener[];
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
       ? await GrpcApiServer.start(new ApiExecutor(node, metrics?.api("grpc")), config.grpc_api, logger)
       : undefined;
+    uniGrpc = config.uni_grpc.enabled
+      ? await UniGrpcServer.start(node, config.uni_grpc, forwardedMetadataKeys(config), logger)
+      : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
   } catch (err) {
     await autocert?.close();
     await grpcApi?.close(0);
+    await uniGrpc?.close(0);
     await node.shutdown(0);
     proxies.close();
     throw err;
@@ -88,13 +96,15 @@ export async function startServer(
     port: external?.port ?? 0,
     internalPort: internal?.port ?? 0,
     grpcPort: grpcApi?.port,
+    uniGrpcPort: uniGrpc?.port,
     reload: (next) => reloadServer(node, config, next, logger),
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
+        const uniGrpcClosed = uniGrpc?.close(config.shutdown.timeout);
         await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
-        await grpcClosed;
+        await Promise.all([grpcClosed, uniGrpcClosed]);
         proxies.close();
         for (const listener of listeners) listener.closeAllConnections();
       })();
