@@ -18,7 +18,8 @@ const lineEnd = Buffer.from("\n");
 
 const streamFraming: StreamFraming = {
   name: "uni_http_stream",
-  headers: {},
+  // What Go's content sniffing gives upstream's JSON lines (its handler sets no Content-Type).
+  headers: { "Content-Type": "text/plain; charset=utf-8" },
   prelude: "",
   frame: (unit) => [unit, lineEnd],
 };
