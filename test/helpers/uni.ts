@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { credentials, loadPackageDefinition, type ClientReadableStream } from "@grpc/grpc-js";
+import { credentials, loadPackageDefinition, type ClientReadableStream, type Metadata } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { EventSource } from "eventsource";
 import { WebSocket } from "ws";
@@ -164,8 +164,8 @@ function webSocket(url: string, connect: string): PushQueue {
 
 const protoPath = fileURLToPath(new URL("../../proto/unistream.proto", import.meta.url));
 
-interface UniStreamStub {
-  Consume(request: unknown): ClientReadableStream<UniPush>;
+export interface UniStreamStub {
+  Consume(request: unknown, metadata?: Metadata): ClientReadableStream<UniPush>;
   close(): void;
 }
 
