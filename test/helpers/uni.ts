@@ -5,7 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { credentials, loadPackageDefinition, type ClientReadableStream, type Metadata } from "@grpc/grpc-js";
+import {
+  type ChannelCredentials,
+  type ClientReadableStream,
+  credentials,
+  loadPackageDefinition,
+  type Metadata,
+} from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { EventSource } from "eventsource";
 import { WebSocket } from "ws";
@@ -170,14 +176,17 @@ export interface UniStreamStub {
 }
 
 /** A stub generated at run time from our proto, as a Node.js user would with @grpc/proto-loader. */
-export function uniStreamStub(address: string): UniStreamStub {
+export function uniStreamStub(
+  address: string,
+  channelCredentials: ChannelCredentials = credentials.createInsecure(),
+): UniStreamStub {
   const definition = loadSync(protoPath, { keepCase: true, longs: Number, defaults: false });
   const pkg = loadPackageDefinition(definition) as unknown as {
     centrifugal: {
       centrifugo: { unistream: { CentrifugoUniStream: new (...args: unknown[]) => UniStreamStub } };
     };
   };
-  return new pkg.centrifugal.centrifugo.unistream.CentrifugoUniStream(address, credentials.createInsecure());
+  return new pkg.centrifugal.centrifugo.unistream.CentrifugoUniStream(address, channelCredentials);
 }
 
 function grpcStream(address: string, request: Record<string, unknown>): PushQueue {
