@@ -31,10 +31,7 @@ import {
   DisconnectStale,
   ErrorExpired,
   ErrorInternal,
-  ErrorPermissionDenied,
   ErrorTokenExpired,
-  ErrorTooManyRequests,
-  DisconnectTooManyRequests,
 } from "../protocol/codes.js";
 import {
   type Command,
@@ -55,6 +52,7 @@ import { onHistory, onPresence, onPresenceStats, onPublish, onRpc } from "./chan
 import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
 import { noHeaders, type Transport, type TransportRequest } from "./transport.js";
 import { type DeadlineKind, type DeadlineOwner, Deadlines } from "./deadlines.js";
+import { unidirectionalDisconnect } from "./unidirectional.js";
 import { ClientWriter } from "./writer.js";
 
 type ReplyInit = MessageInitShape<typeof ReplySchema>;
@@ -235,7 +233,7 @@ export class Client implements HubClient, DeadlineOwner {
   /**
    * Connect a unidirectional client with the request its transport read (centrifuge client.go
    * `unidirectionalConnect`); the result goes out as a `connect` push. A refused connect closes the session
-   * with its disconnect, connect errors mapped as `unidirectionalDisconnect` says, and a disconnect push when
+   * with its disconnect (errors mapped by `unidirectionalDisconnect`), and a disconnect push when
    * the transport sends them. With `answerRefusal` the session closes silently instead (code 3000) and the
    * refusal is returned for the transport to answer itself (`connect_code_to_http_response`).
    * @returns the refusal (a ClientError or Disconnect), undefined when connected.
@@ -255,23 +253,11 @@ export class Client implements HubClient, DeadlineOwner {
         refusal = ErrorInternal;
       }
       if (refusal instanceof ClientError) this.node.metrics.replyError("connect", refusal.code);
-      this.close(answerRefusal ? DisconnectConnectionClosed : this.unidirectionalDisconnect(refusal));
+      const mapping = this.node.options.client.connect_code_to_unidirectional_disconnect;
+      this.close(answerRefusal ? DisconnectConnectionClosed : unidirectionalDisconnect(refusal, mapping));
     }
     this.node.metrics.command("connect", (performance.now() - started) / 1000);
     return refusal;
-  }
-
-  /**
-   * The disconnect of a refused unidirectional connect: a disconnect stays; an error becomes the disconnect
-   * `client.connect_code_to_unidirectional_disconnect` maps its code to, else upstream's default for it, else
-   * 3004 (centrifuge client.go `extractUnidirectionalDisconnect`).
-   */
-  private unidirectionalDisconnect(refusal: ClientError | Disconnect): Disconnect {
-    if (refusal instanceof Disconnect) return refusal;
-    const mapping = this.node.options.client.connect_code_to_unidirectional_disconnect;
-    const transform = mapping.enabled ? mapping.transforms.find((t) => t.code === refusal.code) : undefined;
-    if (transform !== undefined) return new Disconnect(transform.to.code, transform.to.reason);
-    return defaultUnidirectionalDisconnects.get(refusal.code) ?? DisconnectServerError;
   }
 
   /** Close the session with a disconnect code; safe to call more than once. */
@@ -773,14 +759,6 @@ export class Client implements HubClient, DeadlineOwner {
     return { user: this.user, insecure: this.node.options.client.insecure };
   }
 }
-
-/** centrifuge client.go `defaultUniErrorCodeToDisconnect`. */
-const defaultUnidirectionalDisconnects: ReadonlyMap<number, Disconnect> = new Map([
-  [ErrorExpired.code, DisconnectExpired],
-  [ErrorTokenExpired.code, DisconnectExpired],
-  [ErrorTooManyRequests.code, DisconnectTooManyRequests],
-  [ErrorPermissionDenied.code, DisconnectPermissionDenied],
-]);
 
 /**
  * Name and version label values: Centrifugo OSS registers no client names, so a reported one is "unregistered"
