@@ -156,3 +156,48 @@ describe("uni_grpc over TLS", () => {
     stub.close();
   });
 });
+
+describe("the connection guard and CORS on unidirectional endpoints", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({
+      client: { token, connection_limit: 1, allowed_origins: ["http://app.example"] },
+      uni_http_stream: { enabled: true },
+      uni_sse: { enabled: true },
+      uni_websocket: { enabled: true },
+    });
+  });
+  after(() => server.close());
+
+  it("answers 503 past client.connection_limit, and echoes an allowed Origin", async () => {
+    const controller = new AbortController();
+    const base = `http://127.0.0.1:${server.port}/connection`;
+    const first = await fetch(`${base}/uni_http_stream`, {
+      method: "POST",
+      body: JSON.stringify({ token: await connectToken("first") }),
+      headers: { Origin: "http://app.example" },
+      signal: controller.signal,
+    });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("access-control-allow-origin"), "http://app.example");
+    assert.equal(first.headers.get("access-control-allow-credentials"), "true");
+    await eventually(() => server.server.node.hub.numClients === 1, "the first client");
+    const signal = AbortSignal.timeout(10_000);
+    assert.equal(
+      (await fetch(`${base}/uni_http_stream`, { method: "POST", body: "{}", signal })).status,
+      503,
+    );
+    assert.equal((await fetch(`${base}/uni_sse`, { signal })).status, 503);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/connection/uni_websocket`);
+    ws.on("error", () => undefined);
+    const status = await within(
+      new Promise<number>((resolve) =>
+        ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)),
+      ),
+      "the refused upgrade",
+    );
+    assert.equal(status, 503);
+    ws.terminate();
+    controller.abort();
+  });
+});
