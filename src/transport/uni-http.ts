@@ -178,7 +178,7 @@ class HttpStreamTransport implements Transport {
 
   /** A slow client's backlog is dropped with its connection; anything else ends the stream after it. */
   close(disconnect: Disconnect): void {
-    if (!this.opened) return;
+    if (!this.opened || this.res.destroyed) return;
     if (disconnect.code === DisconnectSlow.code) this.res.destroy();
     else this.res.end();
   }
