@@ -12,6 +12,7 @@ import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
 import type { PrometheusMetrics } from "../metrics/prometheus.js";
 import { originChecker } from "../transport/origin.js";
+import type { UniHttpOptions } from "../transport/uni-http.js";
 import { UniHttpStreamHandler } from "../transport/uni-http-stream.js";
 import { UniSseHandler } from "../transport/uni-sse.js";
 import { UniWebSocketHandler } from "../transport/uni-websocket.js";
@@ -94,22 +95,13 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       name: "uni_sse",
       enabled: config.uni_sse.enabled,
       external: true,
-      create: () => {
-        const sse = new UniSseHandler(parts.node, { ...config.uni_sse, kept_headers: parts.keptHeaders });
-        return uniStreamEndpoint("uni_sse", config, parts, limit, (req, res) => sse.handle(req, res));
-      },
+      create: () => uniStreamEndpoint("uni_sse", UniSseHandler, config, parts, limit),
     },
     {
       name: "uni_http_stream",
       enabled: config.uni_http_stream.enabled,
       external: true,
-      create: () => {
-        const options = { ...config.uni_http_stream, kept_headers: parts.keptHeaders };
-        const stream = new UniHttpStreamHandler(parts.node, options);
-        return uniStreamEndpoint("uni_http_stream", config, parts, limit, (req, res) =>
-          stream.handle(req, res),
-        );
-      },
+      create: () => uniStreamEndpoint("uni_http_stream", UniHttpStreamHandler, config, parts, limit),
     },
     {
       name: "init",
@@ -197,17 +189,23 @@ function upgradeEndpoint(
   };
 }
 
+/** What a streaming endpoint hands its requests to. */
+interface StreamHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
 /**
  * uni_sse and uni_http_stream: behind the connection guard and CORS, as upstream's connection middleware
  * chain (centrifugo internal/app/mux.go). A handler that fails unexpectedly answers 500, or drops a stream.
  */
 function uniStreamEndpoint(
   name: "uni_sse" | "uni_http_stream",
+  Handler: new (node: Node, options: UniHttpOptions) => StreamHandler,
   config: Config,
   parts: EndpointParts,
   limit: ConnectionLimit,
-  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
 ): Endpoint {
+  const handler = new Handler(parts.node, { ...config[name], kept_headers: parts.keptHeaders });
   const path = routePath(config[name].handler_prefix);
   const allowOrigin = originChecker(config.client.allowed_origins);
   return {
@@ -219,7 +217,7 @@ function uniStreamEndpoint(
         return true;
       }
       setCorsHeaders(req, res, allowOrigin);
-      handle(req, res).catch((err: unknown) => {
+      handler.handle(req, res).catch((err: unknown) => {
         parts.logger.error({ err, transport: name }, "error serving a unidirectional stream");
         if (res.headersSent) res.destroy();
         else reply(res, 500);
