@@ -85,7 +85,7 @@ export function connectRequestOrAnswer(
 }
 
 /** Upstream's streaming response headers (no caching, no proxy buffering). */
-export const streamHeaders: Readonly<Record<string, string>> = {
+const streamHeaders: Readonly<Record<string, string>> = {
   "X-Accel-Buffering": "no",
   "Cache-Control": "private, no-cache, no-store, must-revalidate, max-age=0",
   Pragma: "no-cache",
