@@ -95,6 +95,17 @@ for (const transport of uniTransports) {
       }
     });
 
+    it("gets the server API's subscribe as a subscribe push, then its publications", async () => {
+      const queue = await connected("gina", []);
+      await server.server.node.subscribeUser("gina", "news:gina");
+      const subscribe = await queue.nextMessage("the subscribe push");
+      assert.equal(subscribe.channel, "news:gina");
+      assert.equal(kindOf(subscribe), "subscribe");
+      await server.server.node.publish("news:gina", encoder.encode('{"hi":true}'));
+      const pub = await queue.nextMessage("the publication");
+      assert.deepEqual(jsonOf((pub.pub as { data: unknown }).data), { hi: true });
+    });
+
     it("pings with empty pushes and expects no pong", { timeout: 60_000 }, async () => {
       const queue = await connected("carol", []);
       // uni_grpc pings every 25 s whatever the config says, as upstream.
