@@ -202,7 +202,7 @@ export class GrpcApiServer {
     });
     let port: number;
     try {
-      port = await bind(server, config.address, config.port, credentials);
+      port = await bindGrpcServer(server, config.address, config.port, credentials);
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -301,7 +301,7 @@ export class GrpcApiServer {
  * Bind `address:port`. An empty address means every interface: the IPv6 wildcard (dual stack), or the IPv4 one
  * where the host has no IPv6.
  */
-async function bind(
+export async function bindGrpcServer(
   server: Server,
   address: string,
   port: number,

@@ -20,6 +20,10 @@ import { originChecker } from "../transport/origin.js";
 import { EmulationHandler } from "../transport/emulation.js";
 import { HttpStreamHandler } from "../transport/http-stream.js";
 import { SseHandler } from "../transport/sse.js";
+import type { UniHttpOptions } from "../transport/uni-http.js";
+import { UniHttpStreamHandler } from "../transport/uni-http-stream.js";
+import { UniSseHandler } from "../transport/uni-sse.js";
+import { UniWebSocketHandler } from "../transport/uni-websocket.js";
 import { WebSocketHandler } from "../transport/websocket.js";
 import { version } from "../version.js";
 import { ConnectionLimit } from "./connection-limit.js";
@@ -77,24 +81,6 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       create: () => websocketEndpoint(config, parts, limit),
     },
     {
-      name: "http_stream",
-      enabled: config.http_stream.enabled,
-      external: true,
-      create: () => streamEndpoint("http_stream", config.http_stream.handler_prefix, config, limit, parts),
-    },
-    {
-      name: "sse",
-      enabled: config.sse.enabled,
-      external: true,
-      create: () => streamEndpoint("sse", config.sse.handler_prefix, config, limit, parts),
-    },
-    {
-      name: "emulation",
-      enabled: config.sse.enabled || config.http_stream.enabled,
-      external: true,
-      create: () => emulationEndpoint(config, parts.node),
-    },
-    {
       name: "api",
       enabled: !config.http_api.disabled,
       external: config.http_api.external,
@@ -119,16 +105,52 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
       create: () => healthEndpoint(config.health.handler_prefix),
     },
     {
-      name: "swagger",
-      enabled: config.swagger.enabled,
-      external: false,
-      create: () => swaggerEndpoint(config),
+      name: "uni_websocket",
+      enabled: config.uni_websocket.enabled,
+      external: true,
+      create: () => uniWebsocketEndpoint(config, parts, limit),
+    },
+    {
+      name: "uni_sse",
+      enabled: config.uni_sse.enabled,
+      external: true,
+      create: () => uniStreamEndpoint("uni_sse", UniSseHandler, config, parts, limit),
+    },
+    {
+      name: "uni_http_stream",
+      enabled: config.uni_http_stream.enabled,
+      external: true,
+      create: () => uniStreamEndpoint("uni_http_stream", UniHttpStreamHandler, config, parts, limit),
+    },
+    {
+      name: "sse",
+      enabled: config.sse.enabled,
+      external: true,
+      create: () => streamEndpoint("sse", config.sse.handler_prefix, config, limit, parts),
+    },
+    {
+      name: "http_stream",
+      enabled: config.http_stream.enabled,
+      external: true,
+      create: () => streamEndpoint("http_stream", config.http_stream.handler_prefix, config, limit, parts),
+    },
+    {
+      name: "emulation",
+      enabled: config.sse.enabled || config.http_stream.enabled,
+      external: true,
+      create: () => emulationEndpoint(config, parts.node),
     },
     {
       name: "init",
       enabled: config.init.enabled,
       external: true,
       create: () => initEndpoint(config, limit),
+    },
+    {
+      name: "swagger",
+      enabled: config.swagger.enabled,
+      external: false,
+      create: () => swaggerEndpoint(config),
     },
   ];
 }
@@ -158,28 +180,93 @@ export function refuseUpgrade(socket: Duplex, status: number, text: string): voi
 }
 
 function websocketEndpoint(config: Config, parts: EndpointParts, limit: ConnectionLimit): Endpoint {
-  const path = routePath(config.websocket.handler_prefix);
   const websocket = new WebSocketHandler(parts.node, {
     ...config.websocket,
     allowed_origins: config.client.allowed_origins,
     kept_headers: parts.keptHeaders,
   });
+  return upgradeEndpoint("websocket", config.websocket.handler_prefix, limit, websocket);
+}
+
+function uniWebsocketEndpoint(config: Config, parts: EndpointParts, limit: ConnectionLimit): Endpoint {
+  const websocket = new UniWebSocketHandler(parts.node, {
+    ...config.uni_websocket,
+    allowed_origins: config.client.allowed_origins,
+    kept_headers: parts.keptHeaders,
+  });
+  return upgradeEndpoint("uni_websocket", config.uni_websocket.handler_prefix, limit, websocket);
+}
+
+/** What a WebSocket endpoint hands its upgrades to. */
+interface UpgradeHandler {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+/**
+ * A WebSocket endpoint behind the connection guard. A plain request gets gorilla/websocket's answer (400 with
+ * the version it speaks).
+ */
+function upgradeEndpoint(
+  name: string,
+  prefix: string,
+  limit: ConnectionLimit,
+  handler: UpgradeHandler,
+): Endpoint {
+  const path = routePath(prefix);
   return {
-    name: "websocket",
+    name,
     serve: (req, res) => {
       if (pathOf(req) !== path) return false;
-      // Not an upgrade: gorilla/websocket's answer (400 with the version it speaks).
       res.setHeader("Sec-Websocket-Version", "13");
       reply(res, 400, "Bad Request\n");
       return true;
     },
     upgrade: (req, socket, head) => {
       if (pathOf(req) !== path) return false;
-      if (limit.admit()) websocket.handleUpgrade(req, socket, head);
+      if (limit.admit()) handler.handleUpgrade(req, socket, head);
       else refuseUpgrade(socket, 503, "Service Unavailable");
       return true;
     },
-    close: () => websocket.close(),
+    close: () => handler.close(),
+  };
+}
+
+/** What a streaming endpoint hands its requests to. */
+interface StreamHandler {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/**
+ * uni_sse and uni_http_stream: behind the connection guard and CORS, as upstream's connection middleware
+ * chain (centrifugo internal/app/mux.go). A handler that fails unexpectedly answers 500, or drops a stream.
+ */
+function uniStreamEndpoint(
+  name: "uni_sse" | "uni_http_stream",
+  Handler: new (node: Node, options: UniHttpOptions) => StreamHandler,
+  config: Config,
+  parts: EndpointParts,
+  limit: ConnectionLimit,
+): Endpoint {
+  const handler = new Handler(parts.node, { ...config[name], kept_headers: parts.keptHeaders });
+  const path = routePath(config[name].handler_prefix);
+  const allowOrigin = originChecker(config.client.allowed_origins);
+  return {
+    name,
+    serve: (req, res) => {
+      if (pathOf(req) !== path) return false;
+      if (!limit.admit()) {
+        reply(res, 503);
+        return true;
+      }
+      setCorsHeaders(req, res, allowOrigin);
+      handler.handle(req, res).catch((err: unknown) => {
+        parts.logger.error({ err, transport: name }, "error serving a unidirectional stream");
+        if (res.headersSent) res.destroy();
+        else reply(res, 500);
+      });
+      return true;
+    },
   };
 }
 

@@ -6,11 +6,12 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
+import { UniGrpcServer } from "./uni-grpc.js";
 import type { Config } from "../config/index.js";
 import { Node } from "../core/node.js";
 import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
-import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
+import { createProxies, forwardedHeaderNames, forwardedMetadataKeys, type Proxies } from "../proxy/index.js";
 import { NO_TYPED_RPC, type RpcSchemaDocument, type TypedRpc } from "../admin/rpc.js";
 import { buildContract } from "../rpc/codegen/contract.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
@@ -37,6 +38,8 @@ export interface RunningServer {
   readonly grpcPort: number | undefined;
   /** What `/metrics` serves; present when `prometheus.enabled`. */
   readonly metrics: PrometheusMetrics | undefined;
+  /** The uni_grpc port actually bound; undefined when `uni_grpc.enabled` is false. */
+  readonly uniGrpcPort: number | undefined;
   /** Graceful stop: refuse new connections, close clients with 3001, stop the engine within `shutdown.timeout`. */
   close(): Promise<void>;
   /** SIGHUP: apply a newly loaded config's reloadable sections (see `reloadServer`); throws, keeping the old ones. */
@@ -84,6 +87,7 @@ export async function startServer(
   const keptHeaders = keptHeaderNames(config);
   const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics, rpc, apiTracer });
   let grpcApi: GrpcApiServer | undefined;
+  let uniGrpc: UniGrpcServer | undefined;
   let listeners: Listener[];
   try {
     await autocert?.start();
@@ -96,10 +100,14 @@ export async function startServer(
           apiTracer,
         )
       : undefined;
+    uniGrpc = config.uni_grpc.enabled
+      ? await UniGrpcServer.start(node, config.uni_grpc, forwardedMetadataKeys(config), logger)
+      : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
   } catch (err) {
     await autocert?.close();
     await grpcApi?.close(0);
+    await uniGrpc?.close(0);
     await node.shutdown(0);
     await tracing?.shutdown();
     proxies.close();
@@ -114,14 +122,16 @@ export async function startServer(
     internalPort: internal?.port ?? 0,
     grpcPort: grpcApi?.port,
     metrics,
+    uniGrpcPort: uniGrpc?.port,
     reload: (next) => reloadServer(node, config, next, logger),
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();
         infoMetrics?.close();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
+        const uniGrpcClosed = uniGrpc?.close(config.shutdown.timeout);
         await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
-        await grpcClosed;
+        await Promise.all([grpcClosed, uniGrpcClosed]);
         await tracing?.shutdown();
         proxies.close();
         for (const listener of listeners) listener.closeAllConnections();

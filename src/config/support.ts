@@ -48,8 +48,6 @@ function refused(reason: string): Support {
 const NO_MAP = "Turbine has no map subscriptions yet";
 const NO_SHARED_POLL = "Turbine has no shared poll subscriptions yet";
 const NO_SUBSCRIBE_STREAM = "Turbine has no subscribe stream proxy yet (such subscribes answer 108)";
-const NO_GRPC_TRANSPORT = "Turbine has no GRPC client transport to take metadata from";
-const NO_UNI = "Turbine has no unidirectional transports yet";
 const NO_REPLICAS = "Turbine's Redis engine does not read from replicas yet";
 const NO_HTTP3 = "Node.js has no stable HTTP/3 server";
 const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipped";
@@ -89,12 +87,9 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   ),
   shared_poll: warned(NO_SHARED_POLL),
   client: served(),
-  "client.proxy.*.grpc_metadata": warned(NO_GRPC_TRANSPORT),
   "client.token.insecure_skip_jwks_endpoint_safety_check": warned(NO_SKIP_JWKS_CHECK),
   "client.subscription_token.insecure_skip_jwks_endpoint_safety_check": warned(NO_SKIP_JWKS_CHECK),
-  "client.connect_code_to_unidirectional_disconnect": warned(NO_UNI),
   channel: served(),
-  "channel.proxy.*.grpc_metadata": warned(NO_GRPC_TRANSPORT),
   "channel.proxy.subscribe_stream": warned(NO_SUBSCRIBE_STREAM),
   "channel.proxy.map_publish": warned(NO_MAP),
   "channel.proxy.map_remove": warned(NO_MAP),
@@ -111,9 +106,7 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "channel.*.map": warned(NO_MAP),
   "channel.*.shared_poll": warned(NO_SHARED_POLL),
   rpc: served(),
-  "rpc.proxy.grpc_metadata": warned(NO_GRPC_TRANSPORT),
   proxies: served(),
-  "proxies[].grpc_metadata": warned(NO_GRPC_TRANSPORT),
   http_api: served(),
   grpc_api: served(),
   consumers: warned("Turbine has no async consumers yet"),
@@ -129,10 +122,17 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   http_stream: served(),
   webtransport: warned("WebTransport needs HTTP/3, which Turbine cannot serve"),
   "webtransport.enabled": refused(NO_HTTP3),
-  uni_sse: warned("Turbine has no unidirectional SSE transport yet"),
-  uni_http_stream: warned("Turbine has no unidirectional HTTP-streaming transport yet"),
-  uni_websocket: warned("Turbine has no unidirectional WebSocket transport yet"),
-  uni_grpc: warned("Turbine has no unidirectional GRPC transport yet; its port is not opened"),
+  uni_sse: served(),
+  uni_http_stream: served(),
+  uni_websocket: served(),
+  "uni_websocket.read_buffer_size": warned(GORILLA),
+  "uni_websocket.use_write_buffer_pool": warned(GORILLA),
+  "uni_websocket.write_buffer_size": warned(GORILLA),
+  "uni_websocket.write_timeout": warned(GORILLA),
+  "uni_websocket.decompressed_message_size_limit": warned(
+    "Turbine applies message_size_limit to the decompressed message",
+  ),
+  uni_grpc: served(),
   emulation: served(),
   admin: served("Turbine's own web UI (status, API actions, live channel tail, RPC playground)"),
   prometheus: served("Centrifugo's centrifugo_* families that apply to Turbine, and Node.js process metrics"),

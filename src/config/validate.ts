@@ -182,6 +182,26 @@ function checkPersonalChannel(report: Report, config: Config): void {
   }
 }
 
+/**
+ * The connect code mappings of the unidirectional transports (centrifugo internal/config/validate.go
+ * `validateCodeToUniDisconnectTransforms`, `validateConnectCodeTransforms`): codes set, reasons ASCII.
+ */
+function checkConnectCodeMappings(report: Report, config: Config): void {
+  const uni = "client.connect_code_to_unidirectional_disconnect.transforms";
+  config.client.connect_code_to_unidirectional_disconnect.transforms.forEach(({ code, to }, i) => {
+    if (code === 0) report(`${uni}[${i}].code`, "must be set");
+    if (to.code === 0) report(`${uni}[${i}].to.code`, "must be set");
+    if ([...to.reason].some((c) => c.charCodeAt(0) > 0x7f)) report(`${uni}[${i}].to.reason`, "must be ASCII");
+  });
+  for (const section of ["uni_sse", "uni_http_stream"] as const) {
+    const at = `${section}.connect_code_to_http_response.transforms`;
+    config[section].connect_code_to_http_response.transforms.forEach(({ code, to }, i) => {
+      if (code === 0) report(`${at}[${i}].code`, "must be set");
+      if (to.status_code === 0) report(`${at}[${i}].to.status_code`, "must be set");
+    });
+  }
+}
+
 /** Checks the cross-key rules of a resolved config; returns the problems as `key.path: reason`. */
 export function validateConfig(config: Config): string[] {
   const problems: string[] = [];
@@ -190,6 +210,7 @@ export function validateConfig(config: Config): string[] {
   checkChannels(report, config, proxyNames);
   checkRpc(report, config, proxyNames);
   checkClient(report, config);
+  checkConnectCodeMappings(report, config);
   problems.push(...checkTokens(config));
   return problems;
 }

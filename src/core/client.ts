@@ -33,18 +33,26 @@ import {
   ErrorInternal,
   ErrorTokenExpired,
 } from "../protocol/codes.js";
-import { type Command, type ConnectRequest, type RefreshRequest, ReplySchema } from "../protocol/index.js";
+import {
+  type Command,
+  type ConnectRequest,
+  type Push,
+  PushSchema,
+  type RefreshRequest,
+  ReplySchema,
+} from "../protocol/index.js";
 import { commandFrameType, replyFrameType } from "./frame-type.js";
 import type { HubClient } from "./hub.js";
 import type { ClientLabels, FrameType, TransportMetrics } from "./metrics.js";
 import type { Node } from "./node.js";
 import type { Requester } from "./permissions.js";
-import type { PreparedPublication, PreparedPush } from "./prepared.js";
+import { encodePush, type PreparedPublication, type PreparedPush } from "./prepared.js";
 import type { ProxyCaller } from "./proxy.js";
 import { onHistory, onPresence, onPresenceStats, onPublish, onRpc } from "./channel-commands.js";
 import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
 import { noHeaders, type Transport, type TransportRequest } from "./transport.js";
 import { type DeadlineKind, type DeadlineOwner, Deadlines } from "./deadlines.js";
+import { unidirectionalDisconnect } from "./unidirectional.js";
 import { ClientWriter } from "./writer.js";
 
 type ReplyInit = MessageInitShape<typeof ReplySchema>;
@@ -103,9 +111,14 @@ function keptHeaders(
  */
 export class Client implements HubClient, DeadlineOwner {
   readonly id = randomUUID();
-  /** The emulation session id `/emulation` requests name (centrifuge client.go); "" for other transports. */
+  /**
+   * The session id sent in the connect result (centrifuge client.go `NewClient`): what `/emulation` requests
+   * name, and a unidirectional connection's id; "" for other transports.
+   */
   readonly session: string;
   readonly codec: ProtocolCodec;
+  /** The transport only pushes (see `Transport.unidirectional`). */
+  readonly unidirectional: boolean;
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
   info: Uint8Array | undefined;
@@ -146,7 +159,8 @@ export class Client implements HubClient, DeadlineOwner {
     readonly request: TransportRequest,
   ) {
     this.codec = codecFor(transport.protocol);
-    this.session = transport.emulation === true ? randomUUID() : "";
+    this.unidirectional = transport.unidirectional === true;
+    this.session = this.unidirectional || transport.emulation === true ? randomUUID() : "";
     this.writer = new ClientWriter(
       transport,
       this.codec,
@@ -219,11 +233,44 @@ export class Client implements HubClient, DeadlineOwner {
     this.close(DisconnectConnectionClosed);
   }
 
+  /**
+   * Connect a unidirectional client with the request its transport read (centrifuge client.go
+   * `unidirectionalConnect`); the result goes out as a `connect` push. A refused connect closes the session
+   * with its disconnect (errors mapped by `unidirectionalDisconnect`), and a disconnect push when
+   * the transport sends them. With `answerRefusal` the session closes silently instead (code 3000) and the
+   * refusal is returned for the transport to answer itself (`connect_code_to_http_response`).
+   * @returns the refusal (a ClientError or Disconnect), undefined when connected.
+   */
+  async connectUnidirectional(
+    req: ConnectRequest,
+    answerRefusal = false,
+  ): Promise<ClientError | Disconnect | undefined> {
+    const started = performance.now();
+    let refusal: ClientError | Disconnect | undefined;
+    try {
+      await this.onConnect(0, req);
+    } catch (err) {
+      if (err instanceof ClientError || err instanceof Disconnect) refusal = err;
+      else {
+        this.logInternalError(err, "connect");
+        refusal = ErrorInternal;
+      }
+      if (refusal instanceof ClientError) this.node.metrics.replyError("connect", refusal.code);
+      const mapping = this.node.options.client.connect_code_to_unidirectional_disconnect;
+      this.close(answerRefusal ? DisconnectConnectionClosed : unidirectionalDisconnect(refusal, mapping));
+    }
+    this.node.metrics.command("connect", (performance.now() - started) / 1000);
+    return refusal;
+  }
+
   /** Close the session with a disconnect code; safe to call more than once. */
   close(disconnect: Disconnect): void {
     if (this.state === "closed") return;
     const wasConnected = this.state === "connected";
     this.state = "closed";
+    if (this.transport.disconnectPush === true && disconnect.code !== DisconnectConnectionClosed.code) {
+      this.queuePush({ disconnect: { code: disconnect.code, reason: disconnect.reason } });
+    }
     this.writer.flush();
     this.writer.close();
     this.deadlines.stop();
@@ -254,11 +301,16 @@ export class Client implements HubClient, DeadlineOwner {
     return this.subscriptions.pushesJoinLeave(channel) ? this.writeShared(prepared) : 0;
   }
 
-  /** Queue a reply (or push) for this client; `frame` is needed for error replies only. */
+  /**
+   * Queue a reply (or push) for this client; `frame` is needed for error replies only. A unidirectional client
+   * gets the push alone: its only replies are pings (empty), and its connect result is a push itself.
+   */
   write(reply: ReplyInit, frame: FrameType = replyFrameType(reply)): void {
     if (this.state === "closed") return;
     try {
-      const unit = this.codec.encodeReply(create(ReplySchema, reply));
+      const unit = this.unidirectional
+        ? this.encodeBarePush(create(PushSchema, reply.push))
+        : this.codec.encodeReply(create(ReplySchema, reply));
       this.writer.enqueue(unit);
       this.transportMetrics.sent(frame, 1, unit.byteLength);
     } catch (err) {
@@ -272,7 +324,21 @@ export class Client implements HubClient, DeadlineOwner {
    * @returns the bytes queued (0: none).
    */
   writeShared(prepared: PreparedPush): number {
-    return this.writeUnit(prepared.unit(this.transport.protocol));
+    return this.writeUnit(prepared.unit(this.transport.protocol, this.unidirectional));
+  }
+
+  private encodeBarePush(push: Push): Uint8Array {
+    const unit = encodePush(this.transport.protocol, true, push);
+    if (unit instanceof Error) throw unit;
+    return unit;
+  }
+
+  /** Queue a push while closing (the session no longer takes writes); an encoding error drops it. */
+  private queuePush(push: MessageInitShape<typeof PushSchema>): void {
+    const unit = encodePush(this.transport.protocol, this.unidirectional, create(PushSchema, push));
+    if (unit instanceof Error) return;
+    this.writer.enqueue(unit);
+    this.transportMetrics.sent(replyFrameType({ push }), 1, unit.byteLength);
   }
 
   /**
@@ -424,22 +490,22 @@ export class Client implements HubClient, DeadlineOwner {
     const pingSeconds = this.pingInterval > 0 ? Math.floor(this.pingInterval / 1000) : 0;
     // With a refresh proxy the server refreshes the connection itself, so the client is not told to.
     const clientRefresh = this.expireAt > 0 && !this.serverSideRefresh;
-    this.write({
-      id,
-      connect: {
-        client: this.id,
-        version: this.node.options.version,
-        expires: clientRefresh,
-        ttl: clientRefresh ? Math.floor(this.expireAt - now) : 0,
-        data: credentials.data,
-        ping: pingSeconds,
-        pong: pingSeconds > 0 && options.pong_timeout > 0,
-        subs: Object.fromEntries(subs.map((sub) => [sub.channel, sub.result])),
-        time: options.connect_include_server_time ? Date.now() : 0,
-        session: this.session,
-        node: this.session === "" ? "" : this.node.id,
-      },
-    });
+    const result = {
+      client: this.id,
+      version: this.node.options.version,
+      expires: clientRefresh,
+      ttl: clientRefresh ? Math.floor(this.expireAt - now) : 0,
+      data: credentials.data,
+      ping: pingSeconds,
+      pong: pingSeconds > 0 && options.pong_timeout > 0 && !this.unidirectional,
+      subs: Object.fromEntries(subs.map((sub) => [sub.channel, sub.result])),
+      session: this.session,
+      // Emulation requests name the node holding the session; a unidirectional session sends none.
+      node: this.transport.emulation === true ? this.node.id : "",
+      time: options.connect_include_server_time ? Date.now() : 0,
+    };
+    if (this.unidirectional) this.write({ push: { connect: result } });
+    else this.write({ id, connect: result });
     for (const sub of subs) sub.commit();
     this.deadlines.clear("stale");
     this.startTimers();
@@ -577,18 +643,20 @@ export class Client implements HubClient, DeadlineOwner {
 
   /** App-level ping period in ms; -1 when off or when the transport pings natively. */
   private get pingInterval(): number {
-    return this.transport.appLevelPing ? this.node.options.client.ping_interval : -1;
+    if (!this.transport.appLevelPing) return -1;
+    return this.transport.pingInterval ?? this.node.options.client.ping_interval;
   }
 
+  /** A unidirectional client cannot answer, so it is not asked to. */
   private sendPing(): void {
     const options = this.node.options.client;
     this.write({});
     this.pingSentAt = performance.now();
-    if (options.pong_timeout > 0) {
+    if (options.pong_timeout > 0 && !this.unidirectional) {
       this.awaitingPong = true;
       this.deadlines.set("pong", options.pong_timeout);
     }
-    this.deadlines.set("ping", options.ping_interval);
+    this.deadlines.set("ping", this.pingInterval);
   }
 
   /** The refresh proxy refreshes connections at expiry, instead of the client's `refresh` command. */
@@ -686,6 +754,7 @@ export class Client implements HubClient, DeadlineOwner {
       protocol: this.transport.protocol,
       headers: this.request.headers,
       emulatedHeaders: this.emulatedHeaders,
+      metadata: this.request.metadata,
       meta: this.meta,
     };
   }

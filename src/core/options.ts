@@ -104,6 +104,11 @@ export interface ClientConfig {
   recovery_max_publication_limit: number;
   user_id_http_header: string;
   subscribe_to_user_personal_channel: PersonalChannelConfig;
+  /** Disconnects that refused connects of unidirectional clients end with, by error code. */
+  connect_code_to_unidirectional_disconnect: {
+    enabled: boolean;
+    transforms: { code: number; to: { code: number; reason: string } }[];
+  };
 }
 
 /** `rpc` config section as far as the core uses it. */

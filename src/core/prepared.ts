@@ -1,7 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import type { ProtocolCodec, ProtocolType } from "../protocol/codec.js";
+import type { ProtocolType } from "../protocol/codec.js";
 import { codecFor } from "../protocol/codec.js";
 import {
+  encodeJsonMessage,
+  encodeProtobufMessage,
   type Publication as ProtoPublication,
   type Push,
   PushSchema,
@@ -14,19 +16,18 @@ import { deltaData, wireDeltaData } from "./delta.js";
  * fan-out to N subscribers costs one or two encodings, not N.
  */
 export class PreparedPush {
-  private json: Uint8Array | Error | undefined;
-  private protobuf: Uint8Array | Error | undefined;
+  /** By variant: JSON, Protobuf, then the bare-push ones of unidirectional clients (see `variant`). */
+  private readonly units: (Uint8Array | Error | undefined)[] = [undefined, undefined, undefined, undefined];
 
   constructor(readonly push: Push) {}
 
-  /** The encoded message for this protocol, or the error that encoding it raised (e.g. binary data to JSON). */
-  unit(protocol: ProtocolType): Uint8Array | Error {
-    if (protocol === "json") {
-      this.json ??= encode(codecFor("json"), this.push);
-      return this.json;
-    }
-    this.protobuf ??= encode(codecFor("protobuf"), this.push);
-    return this.protobuf;
+  /**
+   * The encoded message for this protocol (a bare Push for unidirectional clients), or the error that encoding
+   * it raised (e.g. binary data to JSON).
+   */
+  unit(protocol: ProtocolType, unidirectional = false): Uint8Array | Error {
+    const i = variant(protocol, unidirectional);
+    return (this.units[i] ??= encodePush(protocol, unidirectional, this.push));
   }
 }
 
@@ -56,23 +57,34 @@ export class PreparedPublication extends PreparedPush {
    * The message for a fossil-delta subscriber: a patch against the previous publication once the
    * subscriber holds that base (`hasBase`), otherwise the full data.
    */
-  deltaUnit(protocol: ProtocolType, hasBase: boolean): Uint8Array | Error {
+  deltaUnit(protocol: ProtocolType, hasBase: boolean, unidirectional = false): Uint8Array | Error {
     const usePatch = hasBase && this.prevData !== undefined;
-    const key = `${protocol}:${usePatch}`;
+    const key = `${variant(protocol, unidirectional)}:${usePatch}`;
     let unit = this.deltaVariants.get(key);
     if (unit === undefined) {
       const { data, delta } = deltaData(usePatch ? this.prevData : undefined, this.pub.data);
       const pub = { ...this.pub, data: wireDeltaData(protocol, data), delta };
-      unit = encode(codecFor(protocol), create(PushSchema, { channel: this.channel, pub }));
+      unit = encodePush(protocol, unidirectional, create(PushSchema, { channel: this.channel, pub }));
       this.deltaVariants.set(key, unit);
     }
     return unit;
   }
 }
 
-function encode(codec: ProtocolCodec, push: Push): Uint8Array | Error {
+function variant(protocol: ProtocolType, unidirectional: boolean): number {
+  return (protocol === "json" ? 0 : 1) + (unidirectional ? 2 : 0);
+}
+
+/**
+ * A push as a client's message unit: wrapped in a Reply for bidirectional clients, bare for unidirectional
+ * ones (centrifuge client.go `encodeReply`); an encoding error is returned, not thrown.
+ */
+export function encodePush(protocol: ProtocolType, unidirectional: boolean, push: Push): Uint8Array | Error {
   try {
-    return codec.encodeReply(create(ReplySchema, { push }));
+    if (!unidirectional) return codecFor(protocol).encodeReply(create(ReplySchema, { push }));
+    return protocol === "json"
+      ? encodeJsonMessage(PushSchema, push)
+      : encodeProtobufMessage(PushSchema, push);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }

@@ -20,6 +20,8 @@ export interface ProxyCaller {
   readonly headers: Readonly<Record<string, string>>;
   /** Headers the client sent in its connect command (`ConnectRequest.headers`). */
   readonly emulatedHeaders: Readonly<Record<string, string>>;
+  /** GRPC metadata of a GRPC client transport (lower-case keys); absent for HTTP ones. */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Connection meta (raw JSON) from the token or the connect proxy; sent with `include_connection_meta`. */
   readonly meta: Uint8Array | undefined;
 }

@@ -550,7 +550,10 @@ export class Subscriptions {
     }
     if (!passesFilter(sub, prepared.pub)) return FILTERED;
     if (!sub.delta) return this.client.writeShared(prepared);
-    const queued = this.client.writeUnit(prepared.deltaUnit(this.client.transport.protocol, sub.deltaBase));
+    const { protocol } = this.client.transport;
+    const queued = this.client.writeUnit(
+      prepared.deltaUnit(protocol, sub.deltaBase, this.client.unidirectional),
+    );
     sub.deltaBase = true;
     return queued;
   }

@@ -38,8 +38,9 @@ export class FlushScheduler {
 
 /**
  * One connection's outgoing queue. Messages queued until the scheduler flushes are written as one frame
- * (JSON: newline-joined; Protobuf: length-prefixed and concatenated), so a client pays one socket write per
- * flush however many publications reached it. The queue is bounded: when the bytes waiting here and in the
+ * (JSON: newline-joined; Protobuf: length-prefixed and concatenated), or handed over together to a transport
+ * that frames each itself (`Transport.writeMany`), so a client pays one socket write per flush however many
+ * publications reached it. The queue is bounded: when the bytes waiting here and in the
  * socket exceed `maxQueueBytes`, `onOverflow` fires (the client closes with 3008).
  */
 export class ClientWriter {
@@ -81,7 +82,9 @@ export class ClientWriter {
   flush(): void {
     const queue = this.queue;
     if (this.closed || queue.length === 0) return;
-    if (queue.length === 1) {
+    if (this.transport.writeMany !== undefined) {
+      this.transport.writeMany(queue);
+    } else if (queue.length === 1) {
       this.transport.write(queue[0] as Uint8Array);
     } else if (this.queuedBytes <= maxFrameBytes) {
       this.transport.write(this.codec.joinFrame(queue));

@@ -40,3 +40,14 @@ test("emulated headers listed only in http_headers are not forwarded", () => {
   assert.deepEqual(headers, { "x-token": "t" });
   assert.deepEqual(forwardedHeaders(config(["cookie"], []), { ...caller, headers: {} }, {}), {});
 });
+
+test("a GRPC client transport forwards the metadata keys grpc_metadata lists, not http_headers", () => {
+  const grpcConfig = {
+    http_headers: ["x-tenant"],
+    grpc_metadata: ["X-Tenant", "authorization"],
+    emulated_headers: [],
+  } as unknown as ProxyConfig;
+  const grpcCaller = { ...caller, headers: {}, metadata: { "x-tenant": "t1", "x-other": "no" } };
+  assert.deepEqual(forwardedHeaders(grpcConfig, grpcCaller, {}), { "x-tenant": "t1" });
+  assert.deepEqual(forwardedHeaders(grpcConfig, caller, {}), {});
+});

@@ -36,6 +36,11 @@ export function forwardedHeaderNames(config: Config): string[] {
   return lowerCaseNames(config, (proxy) => proxy.http_headers);
 }
 
+/** Lower-case GRPC metadata keys some proxy forwards (`grpc_metadata`): those a uni_grpc session keeps. */
+export function forwardedMetadataKeys(config: Config): string[] {
+  return lowerCaseNames(config, (proxy) => proxy.grpc_metadata);
+}
+
 /**
  * Lower-case names of the connect-command headers some proxy forwards (`emulated_headers`): the only ones a
  * session needs to keep.

@@ -83,7 +83,7 @@ export class WebSocketHandler {
     const query = queryOf(request);
     const framePings = query.get("cf_ws_frame_ping_pong") === "true";
     const transport = new WebSocketTransport(ws, request.socket, protocolOf(ws, query), !framePings);
-    if (framePings) this.pingFrames(ws);
+    if (framePings) pingFrames(ws, this.node);
     const client = this.node.createClient(transport, {
       headers: keptHeaders(request, this.options.kept_headers),
       remoteAddress: request.socket.remoteAddress ?? "",
@@ -93,34 +93,6 @@ export class WebSocketHandler {
     ws.on("error", (err) => this.node.logger.debug({ err, client: client.id }, "websocket error"));
   }
 
-  /**
-   * `?cf_ws_frame_ping_pong=true`: keep the connection alive with WebSocket ping frames instead of
-   * app-level pings; no pong frame within `client.pong_timeout` drops the connection.
-   */
-  private pingFrames(ws: WebSocket): void {
-    const { ping_interval: interval, pong_timeout: timeout } = this.node.options.client;
-    const pingEvery = interval > 0 ? interval : defaultFramePingInterval;
-    const pongWithin = timeout > 0 ? timeout : defaultFramePongTimeout;
-    let ponged = true;
-    ws.on("pong", () => {
-      ponged = true;
-    });
-    const ping = (): void => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      if (!ponged) {
-        ws.terminate();
-        return;
-      }
-      ponged = false;
-      ws.ping();
-      this.node.wheel.schedule(pongWithin, () => {
-        if (!ponged) ws.terminate();
-      });
-      this.node.wheel.schedule(pingEvery, ping);
-    };
-    this.node.wheel.schedule(pingEvery, ping);
-  }
-
   private onMessage(ws: WebSocket, client: Client, data: RawData): void {
     const pending = client.handleFrame(toBytes(data));
     if (pending > maxPendingFrames) {
@@ -128,6 +100,35 @@ export class WebSocketHandler {
       client.whenIdle().then(() => ws.resume());
     }
   }
+}
+
+/**
+ * Keep the connection alive with WebSocket ping frames instead of app-level pings (`?cf_ws_frame_ping_pong=true`,
+ * and always on uni_websocket): every `client.ping_interval` (25 s when off), and no pong frame within
+ * `client.pong_timeout` (10 s when off) drops the connection.
+ */
+export function pingFrames(ws: WebSocket, node: Node): void {
+  const { ping_interval: interval, pong_timeout: timeout } = node.options.client;
+  const pingEvery = interval > 0 ? interval : defaultFramePingInterval;
+  const pongWithin = timeout > 0 ? timeout : defaultFramePongTimeout;
+  let ponged = true;
+  ws.on("pong", () => {
+    ponged = true;
+  });
+  const ping = (): void => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (!ponged) {
+      ws.terminate();
+      return;
+    }
+    ponged = false;
+    ws.ping();
+    node.wheel.schedule(pongWithin, () => {
+      if (!ponged) ws.terminate();
+    });
+    node.wheel.schedule(pingEvery, ping);
+  };
+  node.wheel.schedule(pingEvery, ping);
 }
 
 class WebSocketTransport implements Transport {
@@ -162,15 +163,20 @@ class WebSocketTransport implements Transport {
   }
 
   close(disconnect: Disconnect): void {
-    if (disconnect.code === 3000) {
-      this.ws.terminate();
-      return;
-    }
-    // A server API disconnect may carry any code and reason; a close frame only takes 3000–4999 (and a few
-    // 1xxx codes) and 123 bytes of reason, so anything else becomes a plain terminal 3503.
-    const code = validCloseCode(disconnect.code) ? disconnect.code : DisconnectForceNoReconnect.code;
-    this.ws.close(code, truncateUtf8(disconnect.reason, maxCloseReasonBytes));
+    closeWebSocket(this.ws, disconnect);
   }
+}
+
+/** Close with the disconnect's code and reason in the close frame; code 3000 (the peer went away) drops it. */
+export function closeWebSocket(ws: WebSocket, disconnect: Disconnect): void {
+  if (disconnect.code === 3000) {
+    ws.terminate();
+    return;
+  }
+  // A server API disconnect may carry any code and reason; a close frame only takes 3000–4999 (and a few
+  // 1xxx codes) and 123 bytes of reason, so anything else becomes a plain terminal 3503.
+  const code = validCloseCode(disconnect.code) ? disconnect.code : DisconnectForceNoReconnect.code;
+  ws.close(code, truncateUtf8(disconnect.reason, maxCloseReasonBytes));
 }
 
 const opcodeText = 0x81;
@@ -220,11 +226,11 @@ function protocolOf(ws: WebSocket, query: URLSearchParams): ProtocolType {
   return format === "protobuf" ? "protobuf" : "json";
 }
 
-function queryOf(request: IncomingMessage): URLSearchParams {
+export function queryOf(request: IncomingMessage): URLSearchParams {
   return new URL(request.url ?? "/", "http://localhost").searchParams;
 }
 
-function toBytes(data: RawData): Uint8Array {
+export function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
