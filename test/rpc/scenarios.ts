@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,9 +65,9 @@ export function pythonScenario(server: TestServer): Promise<Record<string, unkno
 export function checkPythonScenario(out: Record<string, unknown>): void {
   assert.deepEqual(out.subscriptions, ["#42"]);
   assert.deepEqual(out.stats, [
-    "TasksGetStatsResult",
+    "TaskStatsResult",
     { user_id: "42", total: 3, completed: 1, pending: 2, by_priority: { low: 1, normal: 1, high: 1 } },
-    "TasksGetStatsResultByPriority",
+    "TaskStatsResultByPriority",
   ]);
   assert.deepEqual(out.list, [["t2", "t3"], "ActivityComment"]);
   assert.deepEqual(out.rpc_error, [404, "task nope not found"]);
@@ -79,51 +79,89 @@ export function checkPythonScenario(out: Record<string, unknown>): void {
   assert.deepEqual(out.connect_error, ["ConnectionError", 3500]);
 }
 
-/** The Go scenario built offline (GOPATH mode over Debian's /usr/share/gocode) into a temporary directory. */
+/**
+ * The Go scenario built offline in module mode: the generated module (its own go.mod) next to a main module
+ * that requires it by a replace, with gorilla/websocket replaced by Debian's copy in /usr/share/gocode and
+ * GOPROXY=off, so nothing is downloaded.
+ */
 export class GoScenario {
   private constructor(
-    private readonly gopath: string,
+    private readonly root: string,
+    private readonly modulePath: string,
     private readonly bin: string,
   ) {}
 
-  static async build(): Promise<GoScenario> {
-    const gopath = mkdtempSync(join(tmpdir(), "turbine-rpc-go-"));
-    const client = join(gopath, "src/rpcclient");
-    const main = join(gopath, "src/scenario");
-    mkdirSync(client, { recursive: true });
+  /** Build `mainGo` (default: test/rpc/go/main.go) against the generated client in `clientDir`. */
+  static async build(
+    mainGo = GO_SCENARIO,
+    clientDir = join(EXAMPLE_CLIENTS, "go/rpcclient"),
+  ): Promise<GoScenario> {
+    const root = mkdtempSync(join(tmpdir(), "turbine-rpc-go-"));
+    const client = join(root, "rpcclient");
+    const main = join(root, "scenario");
+    cpSync(clientDir, client, { recursive: true });
     mkdirSync(main, { recursive: true });
-    cpSync(join(EXAMPLE_CLIENTS, "go/rpcclient/client.go"), join(client, "client.go"));
-    cpSync(GO_SCENARIO, join(main, "main.go"));
-    const bin = join(gopath, "bin/scenario");
-    await run("go", ["build", "-o", bin, "scenario"], { cwd: main, env: goEnv(gopath), timeout: 150_000 });
-    return new GoScenario(gopath, bin);
+    cpSync(mainGo, join(main, "main.go"));
+    const modulePath = /^module (\S+)$/m.exec(readFileSync(join(client, "go.mod"), "utf8"))![1]!;
+    writeFileSync(
+      join(main, "go.mod"),
+      [
+        "module scenario",
+        "",
+        "go 1.18",
+        "",
+        `require ${modulePath} v0.0.0`,
+        "",
+        `replace ${modulePath} => ../rpcclient`,
+        "",
+        `replace github.com/gorilla/websocket => ${join(DEBIAN_GOPATH, "src/github.com/gorilla/websocket")}`,
+        "",
+      ].join("\n"),
+    );
+    const bin = join(root, "bin/scenario");
+    await run("go", ["build", "-o", bin, "."], { cwd: main, env: goEnv(root), timeout: 150_000 });
+    return new GoScenario(root, modulePath, bin);
   }
 
-  run(server: TestServer): Promise<Record<string, unknown>> {
-    return scenario(server, "go", this.bin, []);
+  run(server: TestServer, args: string[] = []): Promise<Record<string, unknown>> {
+    return scenario(server, "go", this.bin, args);
+  }
+
+  /** Run the program with URL and token and return what it printed. */
+  async output(server: TestServer): Promise<string> {
+    const token = await connectToken("42");
+    const { stdout } = await run(this.bin, [server.url, token], { timeout: 60_000 });
+    return stdout;
   }
 
   /** `go vet` of the generated client (errors if the generated code is suspicious); gofmt's list of unformatted files. */
   async vet(): Promise<string> {
-    await run("go", ["vet", "rpcclient"], { cwd: this.gopath, env: goEnv(this.gopath), timeout: 150_000 });
-    const { stdout } = await run("gofmt", ["-l", join(this.gopath, "src/rpcclient")]);
+    const env = goEnv(this.root);
+    await run("go", ["vet", "./...", this.modulePath], {
+      cwd: join(this.root, "scenario"),
+      env,
+      timeout: 150_000,
+    });
+    const { stdout } = await run("gofmt", ["-l", join(this.root, "rpcclient")]);
     return stdout;
   }
 
   remove(): void {
-    rmSync(this.gopath, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true });
   }
 }
 
-function goEnv(gopath: string): NodeJS.ProcessEnv {
+/** Module mode, offline: replaces point at local copies; -mod=mod lets go fill in go.sum-free requirements. */
+function goEnv(root: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    GOPATH: `${gopath}:${DEBIAN_GOPATH}`,
-    GO111MODULE: "off",
+    GOPATH: join(root, "gopath"),
+    GO111MODULE: "on",
     GOPROXY: "off",
-    GOFLAGS: "",
+    GOFLAGS: "-mod=mod",
+    GOSUMDB: "off",
   };
-  if (env.HOME === undefined) env.GOCACHE = join(gopath, "cache");
+  if (env.HOME === undefined) env.GOCACHE = join(root, "cache");
   return env;
 }
 
@@ -131,6 +169,9 @@ function goEnv(gopath: string): NodeJS.ProcessEnv {
 export function checkGoScenario(out: Record<string, unknown>): void {
   assert.deepEqual(out.subscriptions, ["#42"]);
   assert.deepEqual(out.stats, ["42", 3, 1, 2, 1]);
+  assert.equal(out.untyped_call, 2);
+  assert.equal(out.nil_slice, true);
+  assert.equal(out.after_disconnect, true);
   assert.deepEqual(out.list, [["t2", "t3"], true, true]);
   assert.deepEqual(out.rpc_error, [404, "task nope not found"]);
   assert.match(String(out.validation_error), /limit/);

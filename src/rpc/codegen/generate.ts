@@ -1,16 +1,29 @@
 /** Writing the contract and the clients of a registry into an output directory (`turbine gen-clients`). */
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import type { RpcRegistry } from "../registry.js";
 import { buildContract } from "./contract.js";
-import { goClient } from "./go.js";
-import { buildModel } from "./model.js";
+import { goClient, goModule, goPackageName } from "./go.js";
+import { type ApiModel, buildModel } from "./model.js";
 import { pythonClient } from "./python.js";
 import { typescriptClient } from "./typescript.js";
 
 export type Language = "typescript" | "python" | "go";
 
 export const LANGUAGES: readonly Language[] = ["typescript", "python", "go"];
+
+/** How the clients are packaged; every field has a default. */
+export interface GenerateOptions {
+  /** Per language: the npm package name, the Python package (import) name, the Go module path. */
+  packageNames?: Partial<Record<Language, string>>;
+}
+
+/** The package name each language gets when none is given. */
+export const DEFAULT_PACKAGE_NAMES: Readonly<Record<Language, string>> = {
+  typescript: "rpc-client",
+  python: "rpc_client",
+  go: "rpcclient",
+};
 
 /** Where each language's client goes, relative to the output directory. */
 export const CLIENT_PATHS: Readonly<Record<Language, string>> = {
@@ -22,13 +35,31 @@ export const CLIENT_PATHS: Readonly<Record<Language, string>> = {
 /** The contract file's path relative to the output directory. */
 export const CONTRACT_PATH = "rpc-schema.json";
 
-/** Every file to write (relative path → content): the contract, then one client per language. */
-export function generateFiles(registry: RpcRegistry, languages: readonly Language[]): Map<string, string> {
+type Renderer = (model: ApiModel, packageName: string) => Map<string, string>;
+
+const RENDERERS: Readonly<Record<Language, Renderer>> = {
+  typescript: (model) => new Map([[CLIENT_PATHS.typescript, typescriptClient(model)]]),
+  python: (model) => new Map([[CLIENT_PATHS.python, pythonClient(model)]]),
+  go: (model, modulePath) =>
+    new Map([
+      [CLIENT_PATHS.go, goClient(model, goPackageName(modulePath))],
+      [posix.join(posix.dirname(CLIENT_PATHS.go), "go.mod"), goModule(modulePath)],
+    ]),
+};
+
+/** Every file to write (relative path → content): the contract, then each language's package. */
+export function generateFiles(
+  registry: RpcRegistry,
+  languages: readonly Language[],
+  options: GenerateOptions = {},
+): Map<string, string> {
   const contract = buildContract(registry);
   const model = buildModel(contract);
   const files = new Map([[CONTRACT_PATH, `${JSON.stringify(contract, null, 2)}\n`]]);
-  const render = { typescript: typescriptClient, python: pythonClient, go: goClient };
-  for (const language of languages) files.set(CLIENT_PATHS[language], render[language](model));
+  for (const language of languages) {
+    const packageName = options.packageNames?.[language] ?? DEFAULT_PACKAGE_NAMES[language];
+    for (const [path, content] of RENDERERS[language](model, packageName)) files.set(path, content);
+  }
   return files;
 }
 

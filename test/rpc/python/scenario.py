@@ -20,7 +20,7 @@ async def main(url: str, token: str) -> dict:
     api = rc.APIClient(rpc)
     out["subscriptions"] = rpc.subscriptions
 
-    stats = await api.tasks_get_stats(rc.TasksGetStatsParams(user_id="42"))
+    stats = await api.tasks_get_stats(rc.TaskStatsParams(user_id="42"))
     out["stats"] = [type(stats).__name__, stats.to_dict(), type(stats.by_priority).__name__]
     listed = await api.tasks_list(rc.TasksListParams(limit=10, filter=rc.TasksListParamsFilter(status="open")))
     out["list"] = [[task.id for task in listed.tasks], type(listed.tasks[0].last_activity).__name__]
@@ -38,7 +38,7 @@ async def main(url: str, token: str) -> dict:
         out["validation_error"] = [err.code, "limit" in err.message]
 
     try:
-        rc.TasksGetStatsParams(user_id=5)  # type: ignore[arg-type]
+        rc.TaskStatsParams(user_id=5)  # type: ignore[arg-type]
     except rc.ValidationError as err:
         out["client_validation_error"] = str(err)
 
