@@ -24,9 +24,9 @@ const DEBIAN_GOPATH = "/usr/share/gocode";
 
 /** Why the Python scenario cannot run here, or false. */
 export const pythonMissing = toolMissing(
-  spawnSync(PYTHON, ["-c", "import websockets"], { stdio: "ignore" }).status === 0
+  spawnSync(PYTHON, ["-c", "import websockets, pydantic"], { stdio: "ignore" }).status === 0
     ? false
-    : "no python3-websockets (apt-get install python3 python3-websockets)",
+    : "no python3-websockets or python3-pydantic (apt-get install python3 python3-websockets python3-pydantic)",
 );
 
 /** Why the Go scenario cannot run here, or false. */
@@ -56,13 +56,18 @@ async function scenario(
   }
 }
 
-/** The Python scenario's report. */
-export function pythonScenario(server: TestServer): Promise<Record<string, unknown>> {
-  return scenario(server, "python", PYTHON, [PY_SCENARIO, EXAMPLE_CLIENTS + "python"]);
+/** The Python scenario's report, for the client package in `clients` (default: the example's, Pydantic models). */
+export function pythonScenario(
+  server: TestServer,
+  clients = join(EXAMPLE_CLIENTS, "python"),
+): Promise<Record<string, unknown>> {
+  return scenario(server, "python", PYTHON, [PY_SCENARIO, clients]);
 }
 
-/** What the Python scenario must report, whichever way the handlers are served. */
-export function checkPythonScenario(out: Record<string, unknown>): void {
+/** What the Python scenario must report, whichever way the handlers are served and the models are made. */
+export function checkPythonScenario(out: Record<string, unknown>, models: "pydantic" | "dataclasses"): void {
+  assert.equal(out.one_connection, true);
+  assert.equal(out.after_disconnect, "ConnectionError");
   assert.deepEqual(out.subscriptions, ["#42"]);
   assert.deepEqual(out.stats, [
     "TaskStatsResult",
@@ -72,7 +77,10 @@ export function checkPythonScenario(out: Record<string, unknown>): void {
   assert.deepEqual(out.list, [["t2", "t3"], "ActivityComment"]);
   assert.deepEqual(out.rpc_error, [404, "task nope not found"]);
   assert.deepEqual(out.validation_error, [422, true]);
-  assert.match(String(out.client_validation_error), /user_id: expected str/);
+  const [clientModels, errorModule, message] = out.client_validation_error as string[];
+  assert.equal(clientModels, models);
+  assert.equal(errorModule, models === "pydantic" ? "pydantic" : "rpc_client");
+  assert.match(message!, models === "pydantic" ? /user_id/ : /user_id: expected str/);
   assert.equal(out.timeout, "TimeoutError");
   assert.deepEqual(out.after_timeout, { url: "https://example.com/report.pdf", size: "unknown" });
   assert.deepEqual(out.publication, ["#42", { hello: "python" }]);

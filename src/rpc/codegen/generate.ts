@@ -1,11 +1,11 @@
 /** Writing the contract and the clients of a registry into an output directory (`turbine gen-clients`). */
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, posix } from "node:path";
+import { dirname, join } from "node:path";
 import type { RpcRegistry } from "../registry.js";
 import { buildContract } from "./contract.js";
 import { goClient, goModule, goPackageName } from "./go.js";
 import { type ApiModel, buildModel } from "./model.js";
-import { pythonClient } from "./python.js";
+import { pythonClient, type PythonModels } from "./python.js";
 import { typescriptClient } from "./typescript.js";
 
 export type Language = "typescript" | "python" | "go";
@@ -16,6 +16,8 @@ export const LANGUAGES: readonly Language[] = ["typescript", "python", "go"];
 export interface GenerateOptions {
   /** Per language: the npm package name, the Python package (import) name, the Go module path. */
   packageNames?: Partial<Record<Language, string>>;
+  /** Pydantic models (the default) or dataclasses in the Python client. */
+  pythonModels?: PythonModels;
 }
 
 /** The package name each language gets when none is given. */
@@ -25,7 +27,7 @@ export const DEFAULT_PACKAGE_NAMES: Readonly<Record<Language, string>> = {
   go: "rpcclient",
 };
 
-/** Where each language's client goes, relative to the output directory. */
+/** Where each language's client goes, relative to the output directory, with the default package names. */
 export const CLIENT_PATHS: Readonly<Record<Language, string>> = {
   typescript: "typescript/client.ts",
   python: "python/rpc_client/__init__.py",
@@ -35,16 +37,19 @@ export const CLIENT_PATHS: Readonly<Record<Language, string>> = {
 /** The contract file's path relative to the output directory. */
 export const CONTRACT_PATH = "rpc-schema.json";
 
-type Renderer = (model: ApiModel, packageName: string) => Map<string, string>;
+type Renderer = (model: ApiModel, packageName: string, options: GenerateOptions) => Map<string, string>;
 
 const RENDERERS: Readonly<Record<Language, Renderer>> = {
-  typescript: (model) => new Map([[CLIENT_PATHS.typescript, typescriptClient(model)]]),
-  python: (model) => new Map([[CLIENT_PATHS.python, pythonClient(model)]]),
-  go: (model, modulePath) =>
-    new Map([
-      [CLIENT_PATHS.go, goClient(model, goPackageName(modulePath))],
-      [posix.join(posix.dirname(CLIENT_PATHS.go), "go.mod"), goModule(modulePath)],
-    ]),
+  typescript: (model) => new Map([["typescript/client.ts", typescriptClient(model)]]),
+  python: (model, packageName, options) =>
+    new Map([[`python/${packageName}/__init__.py`, pythonClient(model, options.pythonModels)]]),
+  go: (model, modulePath) => {
+    const dir = `go/${goPackageName(modulePath)}`;
+    return new Map([
+      [`${dir}/client.go`, goClient(model, goPackageName(modulePath))],
+      [`${dir}/go.mod`, goModule(modulePath)],
+    ]);
+  },
 };
 
 /** Every file to write (relative path → content): the contract, then each language's package. */
@@ -58,7 +63,7 @@ export function generateFiles(
   const files = new Map([[CONTRACT_PATH, `${JSON.stringify(contract, null, 2)}\n`]]);
   for (const language of languages) {
     const packageName = options.packageNames?.[language] ?? DEFAULT_PACKAGE_NAMES[language];
-    for (const [path, content] of RENDERERS[language](model, packageName)) files.set(path, content);
+    for (const [path, content] of RENDERERS[language](model, packageName, options)) files.set(path, content);
   }
   return files;
 }

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
-from dataclasses import dataclass, fields as _dataclass_fields
-from typing import Callable, ClassVar, Dict, List, Literal, Optional, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, List, Literal, Optional, Tuple, Union
 
 import websockets
 
@@ -27,13 +26,6 @@ class RPCError(ValueError):
         self.message = message
 
 
-class ValidationError(RPCError):
-    """Params (or a result) that do not match the schema, found here or by the server (code 422)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(VALIDATION_ERROR_CODE, message)
-
-
 class ConnectionError(builtins.ConnectionError):
     """Connecting failed, or the connection is gone; `code` is the disconnect code when there is one."""
 
@@ -45,13 +37,70 @@ class ConnectionError(builtins.ConnectionError):
 class TimeoutError(builtins.TimeoutError):
     """No answer within the call's timeout."""
 
+try:
+    import pydantic
+    from pydantic import Field, StrictBool, StrictInt, StrictStr, ValidationError
+except ImportError as _err:  # pragma: no cover
+    raise ImportError(
+        "this client was generated with --python-models pydantic: install pydantic (Debian: python3-pydantic)"
+        " or generate it with --python-models dataclasses"
+    ) from _err
+
+MODELS = "pydantic"
+"""How this client declares its types (gen-clients --python-models)."""
+
+_PYDANTIC_V2 = int(str(pydantic.VERSION).split(".")[0]) >= 2
+
+
+class SchemaError(RPCError):
+    """Params refused by the server as invalid (code 422), or a value this client cannot encode or decode.
+
+    Building a model from wrong values raises pydantic's ValidationError, as usual.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(VALIDATION_ERROR_CODE, message)
+
+
+_INVALID: Tuple[type, ...] = (SchemaError, ValidationError)
+
+if _PYDANTIC_V2:
+
+    class _Model(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(populate_by_name=True)
+
+    def _validate(cls: Any, data: object) -> object:
+        return cls.model_validate(data)
+
+    def _rebuild(*models: Any) -> None:
+        for model in models:
+            model.model_rebuild()
+
+else:
+
+    class _Model(pydantic.BaseModel):  # type: ignore[no-redef]
+        class Config:
+            allow_population_by_field_name = True
+
+    def _validate(cls: Any, data: object) -> object:
+        return cls.parse_obj(data)
+
+    def _rebuild(*models: Any) -> None:
+        for model in models:
+            model.update_forward_refs(**globals())
+
+
+def _from_dict(cls: type, data: object, path: str) -> object:
+    if not isinstance(data, dict):
+        raise _fail(path, f"a {cls.__name__} object", data)
+    return _validate(cls, data)
 
 _Field = Tuple[str, str, tuple, bool]
 _TYPES: Dict[str, tuple] = {}
 
 
-def _fail(path: str, expected: str, value: object) -> ValidationError:
-    return ValidationError(f"{path or 'value'}: expected {expected}, got {type(value).__name__} {value!r:.60}")
+def _fail(path: str, expected: str, value: object) -> SchemaError:
+    return SchemaError(f"{path or 'value'}: expected {expected}, got {type(value).__name__} {value!r:.60}")
 
 
 def _is_json(value: object) -> bool:
@@ -65,7 +114,7 @@ def _is_json(value: object) -> bool:
 
 
 def _check(desc: tuple, value: object, path: str) -> None:
-    """Raise ValidationError unless `value` (Python side: dataclass instances) fits `desc`."""
+    """Raise SchemaError unless `value` (Python side: dataclass instances) fits `desc`."""
     kind = desc[0]
     if kind == "str":
         ok = isinstance(value, str)
@@ -108,7 +157,7 @@ def _check(desc: tuple, value: object, path: str) -> None:
                 try:
                     _check(variant, value, path)
                     return
-                except ValidationError:
+                except _INVALID:
                     pass
             ok = False
         if not ok:
@@ -153,14 +202,17 @@ def _decode_union(named: tuple, value: object, path: str) -> object:
     for variant in variants:
         try:
             return _decode(variant, value, path)
-        except ValidationError:
+        except _INVALID:
             pass
     raise _fail(path, "one of the union's types", value)
 
 
 def _encode(desc: tuple, value: object, path: str) -> JSON:
-    """JSON from a Python value, checked against `desc` first."""
-    _check(desc, value, path)
+    """JSON from a Python value, checked against `desc` first; plain dicts stand for models."""
+    try:
+        _check(desc, value, path)
+    except SchemaError:
+        value = _decode(desc, _to_json(value), path)
     return _to_json(value)
 
 
@@ -174,14 +226,6 @@ def _to_json(value: object) -> JSON:
     return value  # type: ignore[return-value]
 
 
-def _check_fields(obj: object) -> None:
-    for attr, name, desc, required in type(obj)._fields:  # type: ignore[attr-defined]
-        value = getattr(obj, attr)
-        if value is None and not required:
-            continue
-        _check(desc, value, f"{type(obj).__name__}.{name}")
-
-
 def _to_dict(obj: object) -> Dict[str, JSON]:
     out: Dict[str, JSON] = {}
     for attr, name, _desc, required in type(obj)._fields:  # type: ignore[attr-defined]
@@ -192,29 +236,18 @@ def _to_dict(obj: object) -> Dict[str, JSON]:
     return out
 
 
-def _from_dict(cls: type, data: object, path: str) -> object:
-    if not isinstance(data, dict):
-        raise _fail(path, f"a {cls.__name__} object", data)
-    kwargs: Dict[str, object] = {}
-    for attr, name, desc, required in cls._fields:  # type: ignore[attr-defined]
-        where = f"{path}.{name}" if path else name
-        if name not in data:
-            if required:
-                raise ValidationError(f"{where}: missing")
-            continue
-        value = data[name]
-        kwargs[attr] = None if value is None and not required else _decode(desc, value, where)
-    return cls(**kwargs)
-
-
 class CentrifugoRPCClient:
     """A connection to Centrifugo (or Turbine) that calls RPC methods with the native `rpc` command."""
 
-    def __init__(self, url: str, token: str, user_id: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, token: str, user_id: str, timeout: float = 30.0, connect_timeout: float = 10.0
+    ) -> None:
         self.url = url
         self.token = token
         self.user_id = user_id
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._connection: Optional[asyncio.Future[None]] = None
         self.client_id = ""
         self.subscriptions: List[str] = []
         self._ws: Optional[websockets.WebSocketClientProtocol] = None
@@ -228,20 +261,37 @@ class CentrifugoRPCClient:
         self._handlers.append(handler)
 
     async def connect(self) -> None:
-        """Connect and complete the handshake (server-side subscriptions such as the personal channel come with it)."""
+        """Connect and complete the handshake (server-side subscriptions such as the personal channel come with it).
+
+        A second call while connecting or connected waits for the same connection rather than opening another.
+        """
+        if self._connection is None:
+            self._connection = asyncio.ensure_future(self._open())
+        connection = self._connection
         try:
-            self._ws = await asyncio.wait_for(websockets.connect(self.url, max_size=None), self.timeout)
+            await asyncio.shield(connection)
+        except BaseException:
+            if self._connection is connection:
+                self._connection = None
+            raise
+
+    async def _open(self) -> None:
+        try:
+            self._ws = await asyncio.wait_for(websockets.connect(self.url, max_size=None), self.connect_timeout)
         except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as err:
             raise ConnectionError(f"cannot connect to {self.url}: {err}") from err
         self._reader = asyncio.create_task(self._read(self._ws))
         try:
-            reply = await self._command({"connect": {"token": self.token, "name": "python"}}, self.timeout)
+            reply = await self._command({"connect": {"token": self.token, "name": "python"}}, self.connect_timeout)
         except RPCError as err:
-            await self.disconnect()
+            await self._close()
             raise ConnectionError(f"connect refused: {err.message}", err.code) from err
         except TimeoutError as err:
-            await self.disconnect()
-            raise ConnectionError(f"no connect reply within {self.timeout} s") from err
+            await self._close()
+            raise ConnectionError(f"no connect reply within {self.connect_timeout} s") from err
+        except ConnectionError:
+            await self._close()
+            raise
         result = reply.get("connect")
         result = result if isinstance(result, dict) else {}
         self.client_id = str(result.get("client", ""))
@@ -249,6 +299,11 @@ class CentrifugoRPCClient:
         self.subscriptions = list(subs.keys()) if isinstance(subs, dict) else []
 
     async def disconnect(self) -> None:
+        """Close the connection; calls fail with ConnectionError until the next connect()."""
+        self._connection = None
+        await self._close()
+
+    async def _close(self) -> None:
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
@@ -257,7 +312,7 @@ class CentrifugoRPCClient:
             self._reader = None
 
     async def call(self, method: str, params: JSON, timeout: Optional[float] = None) -> JSON:
-        """Call `method`; raises RPCError, ValidationError, TimeoutError or ConnectionError."""
+        """Call `method`; raises RPCError (SchemaError for code 422), TimeoutError or ConnectionError."""
         reply = await self._command({"rpc": {"method": method, "data": params}}, timeout or self.timeout)
         result = reply.get("rpc")
         return result.get("data") if isinstance(result, dict) else None
@@ -265,7 +320,7 @@ class CentrifugoRPCClient:
     async def _command(self, body: Dict[str, JSON], timeout: float) -> Dict[str, JSON]:
         ws = self._ws
         if ws is None:
-            raise ConnectionError("not connected")
+            raise ConnectionError("not connected (call connect() first)")
         self._next_id += 1
         command_id = self._next_id
         future: asyncio.Future[Dict[str, JSON]] = asyncio.get_running_loop().create_future()
@@ -283,7 +338,7 @@ class CentrifugoRPCClient:
         if isinstance(error, dict):
             code = int(error.get("code", 0))  # type: ignore[arg-type]
             message = str(error.get("message", ""))
-            raise ValidationError(message) if code == VALIDATION_ERROR_CODE else RPCError(code, message)
+            raise SchemaError(message) if code == VALIDATION_ERROR_CODE else RPCError(code, message)
         return reply
 
     async def _read(self, ws: websockets.WebSocketClientProtocol) -> None:
@@ -296,6 +351,9 @@ class CentrifugoRPCClient:
         except websockets.exceptions.ConnectionClosed:
             pass
         finally:
+            if self._ws is ws:  # closed by the server: the next connect() opens a new connection
+                self._ws = None
+                self._connection = None
             error = ConnectionError(f"connection closed: {ws.close_code} {ws.close_reason}", ws.close_code)
             for future in self._pending.values():
                 if not future.done():
@@ -320,247 +378,197 @@ class CentrifugoRPCClient:
 # The hash of the RPC contract (rpc-schema.json) this client was generated from.
 CONTRACT_HASH = "1f0b73478d2df1003fae28e14ad8e8edfb66a9387807d260e00a56db2fd46459"
 
-@dataclass
-class ReportsExportParams:
-    delay_ms: int
+class ReportsExportParams(_Model):
+    delay_ms: StrictInt
     format: ReportsExportParamsFormat
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("delay_ms", "delay_ms", ("int",), True), ("format", "format", ("ref", "ReportsExportParamsFormat"), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "ReportsExportParams":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class ReportsExportResult:
-    url: str
+class ReportsExportResult(_Model):
+    url: StrictStr
     size: ReportsExportResultSize
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("url", "url", ("str",), True), ("size", "size", ("ref", "ReportsExportResultSize"), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "ReportsExportResult":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TasksGetParams:
-    id: str
+class TasksGetParams(_Model):
+    id: StrictStr
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("id", "id", ("str",), True),)
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TasksGetParams":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class Task:
+class Task(_Model):
     """A task as clients see it."""
 
-    id: str
-    title: str
+    id: StrictStr
+    title: StrictStr
     status: Status
     priority: Priority
-    tags: List[str]
+    tags: List[StrictStr]
     assignee: Optional[Person]
-    due_date: Optional[str] = None
+    due_date: Optional[StrictStr] = None
     last_activity: Optional[Activity] = None
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("id", "id", ("str",), True), ("title", "title", ("str",), True), ("status", "status", ("ref", "Status"), True), ("priority", "priority", ("ref", "Priority"), True), ("tags", "tags", ("list", ("str",)), True), ("assignee", "assignee", ("opt", ("ref", "Person")), True), ("due_date", "due_date", ("str",), False), ("last_activity", "last_activity", ("ref", "Activity"), False))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "Task":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class Person:
-    id: str
-    name: str
+class Person(_Model):
+    id: StrictStr
+    name: StrictStr
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("id", "id", ("str",), True), ("name", "name", ("str",), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "Person":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class ActivityComment:
+class ActivityComment(_Model):
     kind: Literal["comment"]
-    author: str
-    text: str
+    author: StrictStr
+    text: StrictStr
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("kind", "kind", ("lit", "comment"), True), ("author", "author", ("str",), True), ("text", "text", ("str",), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "ActivityComment":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class ActivityStatusChange:
+class ActivityStatusChange(_Model):
     kind: Literal["status_change"]
-    from_: Status
+    from_: Status = Field(..., alias="from")
     to: Status
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("kind", "kind", ("lit", "status_change"), True), ("from_", "from", ("ref", "Status"), True), ("to", "to", ("ref", "Status"), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "ActivityStatusChange":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TaskStatsParams:
-    user_id: str
-    include_completed: Optional[bool] = None
-    include_archived: Optional[bool] = None
+class TaskStatsParams(_Model):
+    user_id: StrictStr
+    include_completed: Optional[StrictBool] = None
+    include_archived: Optional[StrictBool] = None
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("user_id", "user_id", ("str",), True), ("include_completed", "include_completed", ("bool",), False), ("include_archived", "include_archived", ("bool",), False))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TaskStatsParams":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TaskStatsResult:
-    user_id: str
-    total: int
-    completed: int
-    pending: int
+class TaskStatsResult(_Model):
+    user_id: StrictStr
+    total: StrictInt
+    completed: StrictInt
+    pending: StrictInt
     by_priority: TaskStatsResultByPriority
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("user_id", "user_id", ("str",), True), ("total", "total", ("int",), True), ("completed", "completed", ("int",), True), ("pending", "pending", ("int",), True), ("by_priority", "by_priority", ("ref", "TaskStatsResultByPriority"), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TaskStatsResult":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TaskStatsResultByPriority:
-    low: int
-    normal: int
-    high: int
+class TaskStatsResultByPriority(_Model):
+    low: StrictInt
+    normal: StrictInt
+    high: StrictInt
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("low", "low", ("int",), True), ("normal", "normal", ("int",), True), ("high", "high", ("int",), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TaskStatsResultByPriority":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TasksListParams:
-    limit: int
+class TasksListParams(_Model):
+    limit: StrictInt
     filter: TasksListParamsFilter
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("limit", "limit", ("int",), True), ("filter", "filter", ("ref", "TasksListParamsFilter"), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TasksListParams":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TasksListParamsFilter:
+class TasksListParamsFilter(_Model):
     status: Optional[Status] = None
     priority: Optional[Priority] = None
-    tag: Optional[str] = None
+    tag: Optional[StrictStr] = None
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("status", "status", ("ref", "Status"), False), ("priority", "priority", ("ref", "Priority"), False), ("tag", "tag", ("str",), False))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TasksListParamsFilter":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
-@dataclass
-class TasksListResult:
+class TasksListResult(_Model):
     tasks: List[Task]
-    total: int
+    total: StrictInt
 
     _fields: ClassVar[Tuple[_Field, ...]] = (("tasks", "tasks", ("list", ("ref", "Task")), True), ("total", "total", ("int",), True))
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
 
     def to_dict(self) -> Dict[str, JSON]:
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: JSON) -> "TasksListResult":
-        return _from_dict(cls, data, "")
+        return _from_dict(cls, data, "")  # type: ignore[return-value]
 
 ReportsExportParamsFormat = Literal["csv", "pdf"]
-ReportsExportResultSize = Union[int, str]
+ReportsExportResultSize = Union[StrictInt, StrictStr]
 Status = Literal["open", "done", "archived"]
 Priority = Literal["low", "normal", "high"]
 Activity = Union[ActivityComment, ActivityStatusChange]
+
+_rebuild(ReportsExportParams, ReportsExportResult, TasksGetParams, Task, Person, ActivityComment, ActivityStatusChange, TaskStatsParams, TaskStatsResult, TaskStatsResultByPriority, TasksListParams, TasksListParamsFilter, TasksListResult)
 
 _TYPES.update({
     "ReportsExportParams": ("object", ReportsExportParams),
