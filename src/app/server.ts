@@ -13,6 +13,7 @@ import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, type Proxies } from "../proxy/index.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
 import { loadRpcRegistry } from "../rpc/load.js";
+import type { RpcRegistry } from "../rpc/registry.js";
 import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
@@ -46,6 +47,8 @@ export interface NodeTuning {
   nodeInfoTtlMs?: number;
   /** ACME directory of `tls_autocert` instead of Let's Encrypt's, and the PEM CA it is trusted by (tests). */
   acme?: { directoryUrl: string; caCertificates?: string };
+  /** Typed RPC methods answered in-process, as `rpc.handlers_module` does from a module (not both). */
+  rpc?: RpcRegistry;
 }
 
 export async function startServer(
@@ -54,13 +57,14 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
-  const { acme, ...nodeTuning } = tuning;
+  const { acme, rpc, ...nodeTuning } = tuning;
   const autocert = config.http_server.tls_autocert.enabled
     ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
   const metrics = configuredMetrics(config);
-  const { node, proxies } = await startNode(config, logger, engine, nodeTuning, metrics);
+  const rpcHandler = await configuredRpcHandler(config, logger, rpc);
+  const { node, proxies } = await startNode(config, logger, engine, nodeTuning, metrics, rpcHandler);
   metrics?.observeNode(node);
   const executor = new ApiExecutor(node, metrics?.api("http"));
   const keptHeaders = keptHeaderNames(config);
@@ -126,10 +130,10 @@ async function startNode(
   config: Config,
   logger: Logger,
   engine: Engine | undefined,
-  tuning: Omit<NodeTuning, "acme">,
+  tuning: Omit<NodeTuning, "acme" | "rpc">,
   metrics: PrometheusMetrics | undefined,
+  rpcHandler: RpcHandler | undefined,
 ): Promise<{ node: Node; proxies: Proxies }> {
-  const rpcHandler = await configuredRpcHandler(config, logger);
   const proxies = createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
   let chosen: Engine;
@@ -168,17 +172,27 @@ function mainTls(config: Config, autocert: Autocert | undefined): ServerTls | un
   return tls.enabled ? staticTls(tls, "http_server.tls") : undefined;
 }
 
-/** `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process. */
-async function configuredRpcHandler(config: Config, logger: Logger): Promise<RpcHandler | undefined> {
+/** `rpc.handlers_module` (a Turbine extension) or an embedder's registry: typed RPC handlers in-process. */
+async function configuredRpcHandler(
+  config: Config,
+  logger: Logger,
+  given: RpcRegistry | undefined,
+): Promise<RpcHandler | undefined> {
   const modulePath = config.rpc.handlers_module;
-  if (modulePath === "") return undefined;
-  try {
-    const registry = await loadRpcRegistry(modulePath);
-    logger.info({ module: modulePath, methods: registry.list().length }, "RPC handlers loaded");
-    return new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
-  } catch (err) {
-    throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+  if (given !== undefined && modulePath !== "") {
+    throw new Error("rpc.handlers_module: set, and a registry is passed too: serve one of them");
   }
+  let registry = given;
+  if (modulePath !== "") {
+    try {
+      registry = await loadRpcRegistry(modulePath);
+    } catch (err) {
+      throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (registry === undefined) return undefined;
+  logger.info({ module: modulePath || undefined, methods: registry.list().length }, "RPC handlers loaded");
+  return new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
 }
 
 /** The upgrade headers a session keeps: those proxies forward, and `client.user_id_http_header`. */
