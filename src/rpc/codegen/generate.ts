@@ -3,10 +3,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RpcRegistry } from "../registry.js";
 import { buildContract } from "./contract.js";
-import { goClient, goModule, goPackageName } from "./go.js";
-import { type ApiModel, buildModel } from "./model.js";
+import { exported, goClient, goModule, goPackageName } from "./go.js";
+import { type ApiModel, buildModel, words } from "./model.js";
+import { goReadme, pythonPackageFiles, typescriptPackageFiles } from "./package-files.js";
 import { pythonClient, type PythonModels } from "./python.js";
-import { typescriptClient } from "./typescript.js";
+import { camel, typescriptClient } from "./typescript.js";
 
 export type Language = "typescript" | "python" | "go";
 
@@ -40,14 +41,24 @@ export const CONTRACT_PATH = "rpc-schema.json";
 type Renderer = (model: ApiModel, packageName: string, options: GenerateOptions) => Map<string, string>;
 
 const RENDERERS: Readonly<Record<Language, Renderer>> = {
-  typescript: (model) => new Map([["typescript/client.ts", typescriptClient(model)]]),
-  python: (model, packageName, options) =>
-    new Map([[`python/${packageName}/__init__.py`, pythonClient(model, options.pythonModels)]]),
+  typescript: (model, packageName) =>
+    new Map([
+      ["typescript/client.ts", typescriptClient(model)],
+      ...typescriptPackageFiles(model, packageName, camel),
+    ]),
+  python: (model, packageName, options) => {
+    const models = options.pythonModels ?? "pydantic";
+    return new Map([
+      [`python/${packageName}/__init__.py`, pythonClient(model, models)],
+      ...pythonPackageFiles(model, packageName, models, (name) => words(name).join("_")),
+    ]);
+  },
   go: (model, modulePath) => {
     const dir = `go/${goPackageName(modulePath)}`;
     return new Map([
       [`${dir}/client.go`, goClient(model, goPackageName(modulePath))],
       [`${dir}/go.mod`, goModule(modulePath)],
+      [`${dir}/README.md`, goReadme(model, modulePath, exported)],
     ]);
   },
 };

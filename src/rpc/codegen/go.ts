@@ -62,7 +62,7 @@ export function goPackageName(modulePath: string): string {
  * "tasks.get_stats" → "TasksGetStats", "user_id" → "UserId": every word capitalised, initialisms included, as
  * the field names users of the Python/TS clients' guides expect (`TaskStatsParams{UserId: "123"}`).
  */
-function exported(name: string): string {
+export function exported(name: string): string {
   const joined = pascal(name);
   return /^[0-9]/.test(joined) ? `X${joined}` : joined || "X";
 }

@@ -37,7 +37,7 @@ export function typescriptClient(model: ApiModel): string {
   return out.join("\n");
 }
 
-function camel(name: string): string {
+export function camel(name: string): string {
   return words(name)
     .map((word, i) => (i === 0 ? word : word[0]!.toUpperCase() + word.slice(1)))
     .join("");
