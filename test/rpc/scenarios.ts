@@ -135,11 +135,12 @@ export class GoScenario {
     return scenario(server, "go", this.bin, args);
   }
 
-  /** Run the program with URL and token and return what it printed. */
-  async output(server: TestServer): Promise<string> {
-    const token = await connectToken("42");
-    const { stdout } = await run(this.bin, [server.url, token], { timeout: 60_000 });
-    return stdout;
+  /** Run the program with `args`; its exit code and output (a non-zero exit is no error here). */
+  outputOf(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return run(this.bin, args, { timeout: 60_000 }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
   }
 
   /** `go vet` of the generated client (errors if the generated code is suspicious); gofmt's list of unformatted files. */
