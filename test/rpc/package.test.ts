@@ -17,6 +17,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -137,7 +138,7 @@ describe("the packed package in fresh projects", { timeout: 300_000 }, () => {
     const tarball = join(root, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
     await run("tar", ["-xzf", tarball, "-C", root]);
     unpacked = join(root, NAME);
-    await run("mv", [join(root, "package"), unpacked]);
+    renameSync(join(root, "package"), unpacked);
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
