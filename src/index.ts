@@ -6,6 +6,8 @@ import type { Logger } from "pino";
 import { type Engine, type NodeTuning, type RunningServer, startServer } from "./app/server.js";
 import { loadConfig } from "./config/index.js";
 import { createLogger } from "./log/logger.js";
+import type { RpcMethod } from "./rpc/define.js";
+import { isRpcRegistry, RpcRegistry } from "./rpc/registry.js";
 
 export type { Engine, NodeTuning, RunningServer } from "./app/server.js";
 export type * from "./engine/types.js";
@@ -25,6 +27,11 @@ export interface StartOptions {
   engine?: Engine;
   /** Node settings without a config key, such as the node announcement interval. */
   tuning?: NodeTuning;
+  /**
+   * Typed RPC methods to answer in-process: a registry, or an array of `defineRpc` methods (instead of
+   * `rpc.handlers_module`, which names a module).
+   */
+  rpc?: RpcRegistry | readonly RpcMethod[];
 }
 
 /** Validate the config (throws ConfigError naming each bad key), then start serving. */
@@ -33,5 +40,7 @@ export async function startTurbine(options: StartOptions = {}): Promise<RunningS
   const logger =
     options.logger ?? createLogger({ level: config.log.level, file: config.log.file || undefined });
   for (const warning of warnings) logger.warn(warning);
-  return startServer(config, logger, options.engine, options.tuning);
+  const rpc =
+    options.rpc === undefined || isRpcRegistry(options.rpc) ? options.rpc : new RpcRegistry(options.rpc);
+  return startServer(config, logger, options.engine, { ...options.tuning, rpc });
 }

@@ -12,7 +12,8 @@ const Status = z.enum(["open", "done", "archived"]).meta({ id: "Status" });
 
 const Person = z.object({ id: z.string(), name: z.string() }).meta({ id: "Person" });
 
-// `meta({ id })` names a schema in the contract's $defs, so generated clients share one Task type.
+// `meta({ id })` names a schema in the contract's $defs, so generated clients share one Task type; the stats
+// method's params and result are named as the typed-RPC guide's examples name them (TaskStatsParams).
 
 /** What happened to a task last: a comment, or a status change. */
 const Activity = z
@@ -62,17 +63,30 @@ export const getStats = defineRpc(
   "tasks.get_stats",
   {
     description: "Task counts for a user, by status and priority.",
-    params: z.object({ user_id: z.string().min(1), include_archived: z.boolean().optional() }),
-    result: z.object({
-      user_id: z.string(),
-      total: z.number().int(),
-      completed: z.number().int(),
-      pending: z.number().int(),
-      by_priority: z.object({ low: z.number().int(), normal: z.number().int(), high: z.number().int() }),
-    }),
+    params: z
+      .object({
+        user_id: z.string().min(1),
+        /** Count done tasks too (the default); false leaves them out. */
+        include_completed: z.boolean().optional(),
+        include_archived: z.boolean().optional(),
+      })
+      .meta({ id: "TaskStatsParams" }),
+    result: z
+      .object({
+        user_id: z.string(),
+        total: z.number().int(),
+        completed: z.number().int(),
+        pending: z.number().int(),
+        by_priority: z.object({ low: z.number().int(), normal: z.number().int(), high: z.number().int() }),
+      })
+      .meta({ id: "TaskStatsResult" }),
   },
-  ({ user_id, include_archived }) => {
-    const counted = tasks.filter((task) => include_archived === true || task.status !== "archived");
+  ({ user_id, include_completed, include_archived }) => {
+    const counted = tasks.filter(
+      (task) =>
+        (include_archived === true || task.status !== "archived") &&
+        (include_completed !== false || task.status !== "done"),
+    );
     const count = (priority: z.infer<typeof Priority>) =>
       counted.filter((task) => task.priority === priority).length;
     return {

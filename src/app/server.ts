@@ -56,6 +56,8 @@ export interface NodeTuning {
   nodeInfoTtlMs?: number;
   /** ACME directory of `tls_autocert` instead of Let's Encrypt's, and the PEM CA it is trusted by (tests). */
   acme?: { directoryUrl: string; caCertificates?: string };
+  /** Typed RPC methods answered in-process, as `rpc.handlers_module` does from a module (not both). */
+  rpc?: RpcRegistry;
 }
 
 export async function startServer(
@@ -64,7 +66,7 @@ export async function startServer(
   engine?: Engine,
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
-  const { acme, ...nodeTuning } = tuning;
+  const { acme, rpc: givenRpc, ...nodeTuning } = tuning;
   const autocert = config.http_server.tls_autocert.enabled
     ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
     : undefined;
@@ -78,6 +80,7 @@ export async function startServer(
     engine,
     { ...nodeTuning, infoMetrics },
     metrics,
+    givenRpc,
   );
   metrics?.observeNode(node);
   await infoMetrics?.start();
@@ -184,11 +187,12 @@ async function startNode(
   config: Config,
   logger: Logger,
   engine: Engine | undefined,
-  tuning: Omit<NodeTuning, "acme"> & { infoMetrics?: InfoMetricsAggregator },
+  tuning: Omit<NodeTuning, "acme" | "rpc"> & { infoMetrics?: InfoMetricsAggregator },
   metrics: PrometheusMetrics | undefined,
+  givenRpc: RpcRegistry | undefined,
 ): Promise<{ node: Node; proxies: Proxies; rpc: TypedRpc | undefined }> {
   const { infoMetrics, ...nodeTuning } = tuning;
-  const rpc = await configuredRpc(config, logger);
+  const rpc = await configuredRpc(config, logger, givenRpc);
   const proxies = createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
   let chosen: Engine;
@@ -229,20 +233,30 @@ function mainTls(config: Config, autocert: Autocert | undefined): ServerTls | un
 }
 
 /**
- * `rpc.handlers_module` (a Turbine extension): typed RPC handlers answered in-process, with their contract
- * (JSON Schemas) for the admin UI's playground.
+ * `rpc.handlers_module` (a Turbine extension) or an embedder's registry: typed RPC handlers answered
+ * in-process, with their contract (JSON Schemas) for the admin UI's playground.
  */
-async function configuredRpc(config: Config, logger: Logger): Promise<TypedRpc | undefined> {
+async function configuredRpc(
+  config: Config,
+  logger: Logger,
+  given: RpcRegistry | undefined,
+): Promise<TypedRpc | undefined> {
   const modulePath = config.rpc.handlers_module;
-  if (modulePath === "") return undefined;
-  try {
-    const registry = await loadRpcRegistry(modulePath);
-    logger.info({ module: modulePath, methods: registry.list().length }, "RPC handlers loaded");
-    const handler = new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
-    return { handler, schema: playgroundSchema(registry, logger) };
-  } catch (err) {
-    throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+  if (given !== undefined && modulePath !== "") {
+    throw new Error("rpc.handlers_module: set, and a registry is passed too: serve one of them");
   }
+  let registry = given;
+  if (modulePath !== "") {
+    try {
+      registry = await loadRpcRegistry(modulePath);
+    } catch (err) {
+      throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (registry === undefined) return undefined;
+  logger.info({ module: modulePath || undefined, methods: registry.list().length }, "RPC handlers loaded");
+  const handler = new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
+  return { handler, schema: playgroundSchema(registry, logger) };
 }
 
 /** The contract of the handlers; a schema JSON Schema cannot express leaves the playground empty, with a warning. */

@@ -1,5 +1,12 @@
 /** `turbine gen-clients`: the RPC contract and typed clients (TypeScript, Python, Go) of a handlers module. */
-import { generateFiles, type Language, LANGUAGES, writeFiles } from "../rpc/codegen/generate.js";
+import {
+  type GenerateOptions,
+  generateFiles,
+  type Language,
+  LANGUAGES,
+  writeFiles,
+} from "../rpc/codegen/generate.js";
+import { PYTHON_MODELS, type PythonModels } from "../rpc/codegen/python.js";
 import { loadRpcRegistry } from "../rpc/load.js";
 import { fail, messageOf } from "./output.js";
 
@@ -11,6 +18,29 @@ export interface GenClientsFlags {
   python?: boolean;
   go?: boolean;
   verbose?: boolean;
+  /** "pydantic" (default) or "dataclasses". */
+  pythonModels?: string;
+  /** `language=name` items: npm package name, Python package name, Go module path. */
+  packageName?: string[];
+}
+
+/** The generator options the flags ask for; throws naming a bad flag value. */
+export function generateOptions(flags: GenClientsFlags): GenerateOptions {
+  const models = flags.pythonModels ?? "pydantic";
+  if (!PYTHON_MODELS.includes(models as PythonModels)) {
+    throw new Error(`--python-models must be one of ${PYTHON_MODELS.join(", ")}, not "${models}"`);
+  }
+  const packageNames: Partial<Record<Language, string>> = {};
+  for (const item of flags.packageName ?? []) {
+    const [language, name] = item.split(/=(.*)/s) as [string, string | undefined];
+    if (!LANGUAGES.includes(language as Language) || name === undefined || name === "") {
+      throw new Error(
+        `--package-name takes language=name with a language of ${LANGUAGES.join(", ")}: "${item}"`,
+      );
+    }
+    packageNames[language as Language] = name;
+  }
+  return { pythonModels: models as PythonModels, packageNames };
 }
 
 /** Languages chosen by the flags; none chosen means all, as `--all`. */
@@ -26,7 +56,7 @@ export async function genClients(flags: GenClientsFlags): Promise<void> {
     if (flags.verbose) {
       for (const method of registry.list()) process.stdout.write(`method ${method.name}\n`);
     }
-    files = generateFiles(registry, chosenLanguages(flags));
+    files = generateFiles(registry, chosenLanguages(flags), generateOptions(flags));
   } catch (err) {
     fail(`gen-clients: ${messageOf(err)}`);
   }

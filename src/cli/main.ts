@@ -182,6 +182,12 @@ function buildProgram(): Command {
     .option("--typescript", "generate the TypeScript client")
     .option("--python", "generate the Python client")
     .option("--go", "generate the Go client")
+    .option("--python-models <kind>", "Python models: pydantic (default) or dataclasses")
+    .option(
+      "--package-name <language=name>",
+      "package name per language (typescript=npm name, python=package, go=module path); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--verbose", "verbose output")
     .action((o: GenClientsFlags) => genClients(o));
   return program;

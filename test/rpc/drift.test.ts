@@ -62,6 +62,36 @@ describe("gen-clients", () => {
     }
   });
 
+  it("one type for a schema several methods use; zod ids name types; --package-name per language", () => {
+    const page = z.object({ limit: z.number().int(), cursor: z.string().optional() });
+    const registry = new RpcRegistry([
+      defineRpc("a.list", { params: page, result: z.null() }, () => null),
+      defineRpc("b.list", { params: page, result: z.object({ page }) }, (p) => ({ page: p })),
+      defineRpc(
+        "c.get",
+        { params: z.object({ id: z.string() }).meta({ id: "GetParams" }), result: z.null() },
+        () => null,
+      ),
+    ]);
+    const files = generateFiles(registry, LANGUAGES, {
+      packageNames: { typescript: "@acme/sdk", python: "acme_sdk", go: "example.com/acme/sdk" },
+    });
+    const ts = files.get("typescript/client.ts")!;
+    assert.match(ts, /^export interface AListParams \{/m);
+    assert.match(ts, /^ {2}page: AListParams;$/m, "the result's page is the params' type");
+    assert.match(ts, /bList\(params: AListParams,/);
+    assert.match(ts, /^export interface GetParams \{/m);
+    assert.doesNotMatch(ts, /BListParams|BListResultPage|CGetParams/);
+    assert.match(files.get("python/acme_sdk/__init__.py")!, /class GetParams\(_Model\):/);
+    assert.match(files.get("go/sdk/client.go")!, /^package sdk$/m);
+    assert.match(files.get("go/sdk/go.mod")!, /^module example\.com\/acme\/sdk$/m);
+    assert.equal(JSON.parse(files.get("typescript/package.json")!).name, "@acme/sdk");
+    assert.match(files.get("python/pyproject.toml")!, /^name = "acme_sdk"$/m);
+    for (const readme of ["typescript/README.md", "python/README.md", "go/sdk/README.md"]) {
+      assert.match(files.get(readme)!, /c\.get/, readme);
+    }
+  });
+
   it("refuses schemas without a faithful rendering, naming the method and path", () => {
     const cases: [z.ZodType, RegExp][] = [
       [z.object({ pair: z.tuple([z.string(), z.number()]) }), /bad params at \.pair: tuples/],

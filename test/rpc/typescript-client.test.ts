@@ -8,10 +8,12 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import {
   APIClient,
   CentrifugoRPCClient,
@@ -21,6 +23,7 @@ import {
   TimeoutError,
   ValidationError,
 } from "../../examples/tasks/clients/typescript/client.js";
+import { freePort } from "../helpers/redis.js";
 import type { TestServer } from "../helpers/server.js";
 import { within } from "../helpers/sessions.js";
 import { connectToken } from "../helpers/tokens.js";
@@ -36,9 +39,8 @@ for (const mode of SERVING_MODES)
 
     before(async () => {
       server = await startRpcServer(mode);
-      rpc = new CentrifugoRPCClient(server.url, await connectToken("42"), "42", {
-        centrifuge: { websocket: WebSocket },
-      });
+      // No `websocket` option: Node 20 has no global WebSocket, so the client finds the ws package itself.
+      rpc = new CentrifugoRPCClient(server.url, await connectToken("42"), "42");
       await rpc.connect();
       api = new APIClient(rpc);
     });
@@ -104,12 +106,89 @@ for (const mode of SERVING_MODES)
       const bad = new CentrifugoRPCClient(server.url, "not-a-jwt", "42", {
         centrifuge: { websocket: WebSocket },
       });
-      const err = await bad.connect().catch((e: unknown) => e);
+      const err = await within(
+        bad.connect().catch((e: unknown) => e),
+        "the refused connect",
+      );
       bad.disconnect();
       assert.ok(err instanceof ConnectionError);
       assert.equal(err.code, 3500);
+      assert.equal(err.cause, "invalid token");
+    });
+
+    it("a wrong path fails the connect with the server's answer as the cause", async () => {
+      const wrong = new CentrifugoRPCClient(server.url.replace("/connection/websocket", "/nope"), "t", "42");
+      const err = await within(
+        wrong.connect().catch((e: unknown) => e),
+        "the connect to a wrong path",
+      );
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.match(String(err.cause), /404/);
+    });
+
+    it("a second connect() returns the same connection, and it keeps working", async () => {
+      const again = rpc.connect();
+      assert.equal(again, rpc.connect());
+      await within(again, "the second connect");
+      assert.equal((await api.tasksGetStats({ user_id: "42" })).total, 3);
+    });
+
+    it("a call after disconnect() is a ConnectionError at once; connect() again works", async () => {
+      const own = new CentrifugoRPCClient(server.url, await connectToken("42"), "42");
+      const ownApi = new APIClient(own);
+      assert.equal(own.connect(), own.connect());
+      await within(own.connect(), "connect");
+      own.disconnect();
+      const err = await within(
+        ownApi.tasksGetStats({ user_id: "42" }).catch((e: unknown) => e),
+        "the call after disconnect (before the 30 s call timeout)",
+      );
+      assert.ok(err instanceof ConnectionError, String(err));
+      await within(own.connect(), "connect after disconnect");
+      assert.equal((await ownApi.tasksGetStats({ user_id: "42" })).total, 3);
+      own.disconnect();
     });
   });
+
+describe("generated TypeScript client without a server", () => {
+  it("an unreachable server fails the connect with the transport's error as the cause", async () => {
+    const port = await freePort();
+    const rpc = new CentrifugoRPCClient(`ws://127.0.0.1:${port}/connection/websocket`, "t", "42");
+    const err = await within(
+      rpc.connect().catch((e: unknown) => e),
+      "the connect to a closed port",
+    );
+    assert.ok(err instanceof ConnectionError, String(err));
+    assert.match(String(err.cause), /ECONNREFUSED/);
+  });
+
+  it("a server that never answers the handshake fails within the connect timeout, saying so", async () => {
+    const silent = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    await once(silent, "listening");
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const rpc = new CentrifugoRPCClient(`ws://127.0.0.1:${port}/connection/websocket`, "t", "42", {
+        connectTimeoutMs: 300,
+      });
+      const err = await within(
+        rpc.connect().catch((e: unknown) => e),
+        "the connect to a silent server",
+      );
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.match(err.message, /not connected within 300 ms/);
+      assert.equal(err.cause, "no handshake reply");
+    } finally {
+      for (const socket of silent.clients) socket.terminate();
+      silent.close();
+    }
+  });
+
+  it("a call before connect() is a ConnectionError at once", async () => {
+    const rpc = new CentrifugoRPCClient("ws://127.0.0.1:1/connection/websocket", "t", "42");
+    const err = await new APIClient(rpc).tasksGetStats({ user_id: "1" }).catch((e: unknown) => e);
+    assert.ok(err instanceof ConnectionError, String(err));
+  });
+});
 
 describe("generated TypeScript client types", () => {
   it("tsc: the generated types accept right calls and refuse wrong ones", { timeout: 120_000 }, async () => {

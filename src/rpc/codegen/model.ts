@@ -90,6 +90,8 @@ export function buildModel(contract: RpcContract): ApiModel {
 
 class ModelBuilder {
   private readonly named = new Map<string, { type: NamedType; source: string }>();
+  /** Unnamed object and enum schemas already declared, by their structure: one type for a schema used twice. */
+  private readonly structural = new Map<string, TypeRef>();
   private defs: Record<string, JsonSchema> = {};
   private where = "";
 
@@ -180,7 +182,11 @@ class ModelBuilder {
     if (!values.every((value): value is string => typeof value === "string")) {
       this.fail(path, "only string enums are supported");
     }
-    return this.declare({ kind: "enum", name, description: text(schema.description), values }, path);
+    const known = this.structural.get(structureOf(schema));
+    if (known !== undefined) return known;
+    const ref = this.declare({ kind: "enum", name, description: text(schema.description), values }, path);
+    this.structural.set(structureOf(schema), ref);
+    return ref;
   }
 
   private object(schema: JsonSchema, name: string, path: string): TypeRef {
@@ -190,10 +196,13 @@ class ModelBuilder {
       const values = typeof extra === "object" && extra !== null ? (extra as JsonSchema) : {};
       return { kind: "map", values: this.ref(values, `${name}Value`, `${path}{}`) };
     }
+    const known = this.structural.get(structureOf(schema));
+    if (known !== undefined) return known;
     const required = new Set((schema.required ?? []) as string[]);
     // Declared before the fields, so a recursive reference finds the name.
     const type: NamedType = { kind: "object", name, description: text(schema.description), fields: [] };
     const ref = this.declare(type, path);
+    this.structural.set(structureOf(schema), ref);
     for (const [property, propSchema] of Object.entries(properties)) {
       type.fields.push({
         name: property,
@@ -275,8 +284,20 @@ function variantSuffix(variant: JsonSchema, index: number): string {
 
 /** Output schemas close objects (additionalProperties: false), input schemas do not; otherwise equal. */
 function sameIgnoringClosedness(a: string, b: string): boolean {
-  const strip = (s: string) => s.replaceAll(',"additionalProperties":false', "");
-  return strip(a) === strip(b);
+  return withoutClosedness(a) === withoutClosedness(b);
+}
+
+function withoutClosedness(source: string): string {
+  return source.replaceAll(',"additionalProperties":false', "");
+}
+
+/**
+ * The structure of an unnamed schema (as an input and as an output schema alike). $refs inside name their
+ * targets within the method's own $defs, whose ids are global names, so equal text means an equal type.
+ */
+function structureOf(schema: JsonSchema): string {
+  const { $schema: _dialect, $defs: _definitions, ...structure } = schema;
+  return withoutClosedness(JSON.stringify(structure));
 }
 
 function text(value: unknown): string | undefined {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"rpcclient"
@@ -31,7 +32,7 @@ func main() {
 func run(url, token string) (map[string]any, error) {
 	out := map[string]any{}
 	ctx := context.Background()
-	rpc := rpcclient.NewCentrifugoRPCClient(url, token, "42")
+	rpc := rpcclient.NewAPIClient(url, token, "42")
 	rpc.Timeout = 10 * time.Second
 	publications := make(chan publication, 16)
 	rpc.OnPublication = func(channel string, data json.RawMessage) {
@@ -43,38 +44,55 @@ func run(url, token string) (map[string]any, error) {
 	if err := rpc.Connect(ctx); err != nil {
 		return nil, err
 	}
-	api := rpcclient.NewAPIClient(rpc)
+	if err := rpc.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("a second Connect: %w", err)
+	}
+	api := rpc
 	out["subscriptions"] = rpc.Subscriptions
 
-	stats, err := api.TasksGetStats(ctx, rpcclient.TasksGetStatsParams{UserID: "42"})
+	stats, err := api.TasksGetStats(ctx, rpcclient.TaskStatsParams{UserId: "42"})
 	if err != nil {
 		return nil, err
 	}
-	out["stats"] = []any{stats.UserID, stats.Total, stats.Completed, stats.Pending, stats.ByPriority.High}
+	out["stats"] = []any{stats.UserId, stats.Total, stats.Completed, stats.Pending, stats.ByPriority.High}
 
-	open := rpcclient.StatusOpen
-	listed, err := api.TasksList(ctx, rpcclient.TasksListParams{Limit: 10, Filter: rpcclient.TasksListParamsFilter{Status: &open}})
+	listed, err := api.TasksList(ctx, rpcclient.TasksListParams{Limit: 10, Filter: rpcclient.TasksListParamsFilter{Status: rpcclient.StatusOpen}})
 	if err != nil {
 		return nil, err
 	}
 	ids := []string{}
 	for _, task := range listed.Tasks {
-		ids = append(ids, task.ID)
+		ids = append(ids, task.Id)
 	}
 	first := listed.Tasks[0]
 	out["list"] = []any{ids, first.LastActivity.Comment != nil && first.LastActivity.Comment.Author == "Ada", first.Assignee == nil}
 
-	_, err = api.TasksGet(ctx, rpcclient.TasksGetParams{ID: "nope"})
+	_, err = api.TasksGet(ctx, rpcclient.TasksGetParams{Id: "nope"})
 	var rpcErr *rpcclient.RPCError
 	if errors.As(err, &rpcErr) {
 		out["rpc_error"] = []any{rpcErr.Code, rpcErr.Message}
 	}
 
 	_, err = api.TasksList(ctx, rpcclient.TasksListParams{Limit: 1000})
-	var validationErr *rpcclient.ValidationError
-	if errors.As(err, &validationErr) {
+	if validationErr, ok := err.(*rpcclient.RPCError); ok && validationErr.IsValidation() {
 		out["validation_error"] = validationErr.Message
 	}
+
+	raw, err := api.Call(ctx, "tasks.get_stats", map[string]any{"user_id": "42", "include_completed": false})
+	if err != nil {
+		return nil, err
+	}
+	var untyped map[string]any
+	if err := json.Unmarshal(raw, &untyped); err != nil {
+		return nil, err
+	}
+	out["untyped_call"] = untyped["total"]
+
+	encoded, err := json.Marshal(rpcclient.Task{Id: "t9"})
+	if err != nil {
+		return nil, err
+	}
+	out["nil_slice"] = strings.Contains(string(encoded), `"tags":[]`)
 
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	_, err = api.ReportsExport(short, rpcclient.ReportsExportParams{DelayMs: 1500, Format: rpcclient.ReportsExportParamsFormatCsv})
@@ -85,7 +103,7 @@ func run(url, token string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out["after_timeout"] = []any{report.URL, report.Size.String != nil && *report.Size.String == "unknown"}
+	out["after_timeout"] = []any{report.Url, report.Size.String != nil && *report.Size.String == "unknown"}
 	csv, err := api.ReportsExport(ctx, rpcclient.ReportsExportParams{Format: rpcclient.ReportsExportParamsFormatCsv})
 	if err != nil {
 		return nil, err
@@ -99,8 +117,11 @@ func run(url, token string) (map[string]any, error) {
 		return nil, errors.New("no publication on the personal channel")
 	}
 	rpc.Disconnect()
+	var afterErr *rpcclient.ConnectionError
+	_, err = api.TasksGetStats(ctx, rpcclient.TaskStatsParams{UserId: "42"})
+	out["after_disconnect"] = errors.As(err, &afterErr)
 
-	bad := rpcclient.NewCentrifugoRPCClient(url, "not-a-jwt", "42")
+	bad := rpcclient.NewAPIClient(url, "not-a-jwt", "42")
 	var connErr *rpcclient.ConnectionError
 	if errors.As(bad.Connect(ctx), &connErr) {
 		out["connect_error"] = connErr.Code

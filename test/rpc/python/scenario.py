@@ -16,13 +16,17 @@ async def main(url: str, token: str) -> dict:
     rpc = rc.CentrifugoRPCClient(url, token, "42", timeout=10.0)
     publications: asyncio.Queue = asyncio.Queue()
     rpc.on_publication(lambda channel, data: publications.put_nowait([channel, data]))
+    await asyncio.gather(rpc.connect(), rpc.connect())
+    first_client = rpc.client_id
     await rpc.connect()
+    out["one_connection"] = rpc.client_id == first_client != ""
     api = rc.APIClient(rpc)
     out["subscriptions"] = rpc.subscriptions
 
-    stats = await api.tasks_get_stats(rc.TasksGetStatsParams(user_id="42"))
+    stats = await api.tasks_get_stats(rc.TaskStatsParams(user_id="42"))
     out["stats"] = [type(stats).__name__, stats.to_dict(), type(stats.by_priority).__name__]
-    listed = await api.tasks_list(rc.TasksListParams(limit=10, filter=rc.TasksListParamsFilter(status="open")))
+    # A nested model given as a plain dict.
+    listed = await api.tasks_list(rc.TasksListParams(limit=10, filter={"status": "open"}))
     out["list"] = [[task.id for task in listed.tasks], type(listed.tasks[0].last_activity).__name__]
 
     try:
@@ -34,13 +38,13 @@ async def main(url: str, token: str) -> dict:
 
     try:
         await api.tasks_list(rc.TasksListParams(limit=1000, filter=rc.TasksListParamsFilter()))
-    except rc.ValidationError as err:
+    except rc.RPCError as err:  # dataclasses: rc.ValidationError; pydantic: rc.SchemaError
         out["validation_error"] = [err.code, "limit" in err.message]
 
     try:
-        rc.TasksGetStatsParams(user_id=5)  # type: ignore[arg-type]
-    except rc.ValidationError as err:
-        out["client_validation_error"] = str(err)
+        rc.TaskStatsParams(user_id=5)  # type: ignore[arg-type]
+    except rc.ValidationError as err:  # pydantic's, with pydantic models
+        out["client_validation_error"] = [rc.MODELS, type(err).__module__.split(".")[0], str(err)]
 
     try:
         await api.reports_export(rc.ReportsExportParams(delay_ms=1500, format="csv"), timeout=0.2)
@@ -51,6 +55,10 @@ async def main(url: str, token: str) -> dict:
 
     out["publication"] = await asyncio.wait_for(publications.get(), 10)
     await rpc.disconnect()
+    try:
+        await api.tasks_get_stats(rc.TaskStatsParams(user_id="42"))
+    except ConnectionError as err:
+        out["after_disconnect"] = type(err).__name__
 
     bad = rc.CentrifugoRPCClient(url, "not-a-jwt", "42", timeout=10.0)
     try:
