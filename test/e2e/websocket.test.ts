@@ -68,7 +68,8 @@ describe("WebSocket endpoint", () => {
 
   it("keeps a ?cf_ws_frame_ping_pong=true connection alive with ping frames instead of app-level pings", async () => {
     const pinging = await startTestServer({
-      client: { insecure: true, ping_interval: "300ms", pong_timeout: "200ms" },
+      // pong_timeout is the window for the pong frame: a second, not 200 ms, for a loaded machine.
+      client: { insecure: true, ping_interval: "1500ms", pong_timeout: "1s" },
     });
     const url = `${pinging.url}?cf_ws_frame_ping_pong=true`;
     const answering = await RawClient.open(url);
