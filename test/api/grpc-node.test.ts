@@ -88,11 +88,12 @@ describe("GRPC API through proto-loader stubs of proto/api.proto", () => {
     const metadata = new Metadata();
     metadata.set("authorization", `apikey ${grpcApiKey}`);
     for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
-    return new Promise<Reply>((resolve, reject) => {
+    const answered = new Promise<Reply>((resolve, reject) => {
       (stub[method] as Unary).call(stub, request, metadata, (err, reply) =>
         err ? reject(err) : resolve(reply),
       );
     });
+    return within(answered, `the answer to ${String(method)}`);
   }
 
   async function subscribed(channel: string): Promise<Subscription> {

@@ -61,12 +61,13 @@ function rawCall(
 ): Promise<Buffer | ServiceError> {
   const client = new Client(`127.0.0.1:${port}`, creds);
   rawClients.push(client);
-  return new Promise((resolve) => {
+  const answered = new Promise<Buffer | ServiceError>((resolve) => {
     client.makeUnaryRequest(path, raw, raw, Buffer.from(bytes), metadata, (err, res) => {
       client.close();
       resolve(err ?? (res as Buffer));
     });
   });
+  return within(answered, `the answer to ${path}`);
 }
 
 function metadataOf(entries: Record<string, string>): Metadata {
@@ -397,7 +398,7 @@ describe("GRPC reflection", () => {
     );
     rawClients.push(client);
     const stream = client.ServerReflectionInfo();
-    return new Promise((resolve, reject) => {
+    const answered = new Promise<ReflectionResponse>((resolve, reject) => {
       stream.on("data", (message) => {
         stream.end();
         resolve(message);
@@ -405,6 +406,7 @@ describe("GRPC reflection", () => {
       stream.on("error", reject);
       stream.write(request);
     });
+    return within(answered, "a reflection answer");
   }
 
   let server: TestServer;

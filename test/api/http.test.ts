@@ -259,7 +259,7 @@ describe("HTTP API edge", () => {
     ]);
     const res = await rawRequest(server.port, "/api/publish", { headers: withKey, body: invalidUtf8 });
     assert.equal(res.status, 200);
-    await new Promise<void>((resolve) => {
+    const truncated = new Promise<void>((resolve) => {
       const socket = connect(server.port, "127.0.0.1", () => {
         socket.end(
           `POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: ${apiKey}\r\nContent-Length: 1000\r\n\r\n{"channel"`,
@@ -269,6 +269,7 @@ describe("HTTP API edge", () => {
       socket.on("error", () => resolve());
       socket.resume();
     });
+    await within(truncated, "the server to close a connection whose body was cut short");
     await stillServing();
   });
 

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { startTurbine } from "../../src/index.js";
-import { newClient, once } from "../helpers/clients.js";
+import { newClient } from "../helpers/clients.js";
+import { nextEvent } from "../helpers/wait.js";
 import { Pebble, pebbleMissing } from "../helpers/pebble.js";
 import { freePort } from "../helpers/redis.js";
 
@@ -61,7 +62,8 @@ describe("tls_autocert served by Turbine", { skip: pebbleMissing }, () => {
       websocket: PebbleTrustingWebSocket,
     });
     client.connect();
-    await once(client, "connected");
+    // The first handshake waits for a certificate from pebble: a bound of a minute, not the default.
+    await nextEvent(client, "connected", "the wss:// connect that obtains the certificate", 60_000);
     client.disconnect();
   });
 });

@@ -16,6 +16,7 @@ import { pino } from "pino";
 import { Autocert, type AutocertOptions } from "../../src/app/autocert.js";
 import { Pebble, pebbleMissing } from "../helpers/pebble.js";
 import { freePort } from "../helpers/redis.js";
+import { within } from "../helpers/wait.js";
 
 const HOST = "ws.turbine.test";
 
@@ -66,7 +67,7 @@ function closeServer(server: http.Server): Promise<void> {
 
 /** Handshakes with `servername` (none when empty) and returns the server's leaf certificate. */
 function handshake(port: number, servername: string, ca?: string): Promise<X509Certificate> {
-  return new Promise((resolve, reject) => {
+  const leaf = new Promise<X509Certificate>((resolve, reject) => {
     const socket = tls.connect(
       {
         host: "127.0.0.1",
@@ -83,6 +84,7 @@ function handshake(port: number, servername: string, ca?: string): Promise<X509C
     );
     socket.on("error", reject);
   });
+  return within(leaf, `a TLS handshake for "${servername}"`, 30_000);
 }
 
 function get(
@@ -90,7 +92,7 @@ function get(
   path: string,
   host: string,
 ): Promise<{ status: number; body: string; location?: string }> {
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<{ status: number; body: string; location?: string }>((resolve, reject) => {
     http
       .get({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
         let body = "";
@@ -99,6 +101,7 @@ function get(
       })
       .on("error", reject);
   });
+  return within(answered, `the answer to GET ${path} for ${host}`);
 }
 
 /** An ACME "directory" that only counts requests: proves the ACME server is not contacted. */

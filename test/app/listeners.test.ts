@@ -14,6 +14,7 @@ import { apiKey, rawRequest } from "../helpers/api.js";
 import { newClient, once } from "../helpers/clients.js";
 import { freePort } from "../helpers/redis.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { within } from "../helpers/wait.js";
 
 const GET = { method: "GET" };
 
@@ -29,7 +30,7 @@ function capturingLogger(lines: Record<string, unknown>[]) {
 }
 
 function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve) => {
+  const status = new Promise<number>((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
     ws.on("open", () => {
       ws.close();
@@ -41,6 +42,7 @@ function upgradeStatus(port: number, path: string, headers: Record<string, strin
     });
     ws.on("error", () => resolve(0));
   });
+  return within(status, `the answer to an upgrade on ${path}`);
 }
 
 describe("external and internal listeners", () => {
@@ -169,7 +171,7 @@ describe("client.connection_rate_limit", () => {
 
 /** Sends an upgrade request, waits for the first bytes of the answer, then resets the connection. */
 function upgradeThenReset(port: number, path: string, headers: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+  const firstLine = new Promise<string>((resolve, reject) => {
     const socket: Socket = connect(port, "127.0.0.1", () => {
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
@@ -182,6 +184,7 @@ function upgradeThenReset(port: number, path: string, headers: string): Promise<
     });
     socket.once("error", reject);
   });
+  return within(firstLine, `the status line of a refused upgrade on ${path}`);
 }
 
 describe("refused upgrades followed by a client reset", () => {
@@ -227,11 +230,10 @@ describe("server timeouts", () => {
       await once(socket, "connect");
       socket.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
       const trickle = setInterval(() => socket.write("X-Slow: 1\r\n"), 1000);
-      const answer = await new Promise<string>((resolve) => {
-        let text = "";
-        socket.on("data", (data) => (text += data.toString()));
-        socket.on("close", () => resolve(text));
-      });
+      let text = "";
+      socket.on("data", (data) => (text += data.toString()));
+      const closed = new Promise<string>((resolve) => socket.on("close", () => resolve(text)));
+      const answer = await within(closed, "the server to drop a trickling request head", 30_000, () => text);
       clearInterval(trickle);
       assert.match(answer, /^HTTP\/1\.1 408/);
     } finally {

@@ -17,6 +17,7 @@ import { makeCertificates, type TestCertificates } from "../helpers/certificates
 import { newClient, once } from "../helpers/clients.js";
 import { freePort } from "../helpers/redis.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { within } from "../helpers/wait.js";
 
 const dir = mkdtempSync(join(tmpdir(), "turbine-tls-"));
 const certs: TestCertificates = makeCertificates(dir);
@@ -30,7 +31,7 @@ function httpsRequest(
   path: string,
   options: { method?: string; body?: string; cert?: Buffer; key?: Buffer } = {},
 ): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(
       {
         host: "127.0.0.1",
@@ -53,6 +54,7 @@ function httpsRequest(
     req.on("error", reject);
     req.end(options.body);
   });
+  return within(answered, `the HTTPS answer to ${path}`);
 }
 
 /** `curl` to the API: its exit code and the HTTP status it printed ("000" when there was no response). */
@@ -60,12 +62,13 @@ function curl(port: number, withClientCert: boolean): Promise<{ code: number; st
   const args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", certs.caFile];
   if (withClientCert) args.push("--cert", certs.clientCertFile, "--key", certs.clientKeyFile);
   args.push("-H", `X-API-Key: ${apiKey}`, "-d", "{}", `https://localhost:${port}/api/info`);
-  return new Promise((resolve) => {
+  const done = new Promise<{ code: number; status: string }>((resolve) => {
     execFile("curl", args, (err, stdout) => {
       const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
       resolve({ code, status: stdout.trim() });
     });
   });
+  return within(done, "curl to exit");
 }
 
 /** The `centrifuge` client over wss://, trusting the test CA. */
@@ -117,7 +120,10 @@ describe("http_server.tls", () => {
     // SECLEVEL=0 lets this client offer TLS 1.1 at all; the server must still say no.
     const offer = { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" } as const;
     const socket = tlsConnect({ port: server.port, host: "127.0.0.1", ca: ca(), ...offer });
-    await assert.rejects(onceEvent(socket, "secureConnect"), /version|protocol/i);
+    await assert.rejects(
+      within(onceEvent(socket, "secureConnect"), "the TLS 1.1 handshake to fail"),
+      /version|protocol/i,
+    );
   });
 });
 

@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { servingPort } from "../helpers/process.js";
 import { start, tempDir } from "./run.js";
+import { within } from "../helpers/wait.js";
 
 type Line = Record<string, unknown>;
 
@@ -55,7 +56,7 @@ function zerologLines(lines: string[]): Line[] {
 
 async function stop(child: ChildProcess): Promise<number | null> {
   child.kill("SIGTERM");
-  const [code] = (await once(child, "exit")) as [number | null];
+  const [code] = (await within(once(child, "exit"), "the server to exit on SIGTERM")) as [number | null];
   return code;
 }
 

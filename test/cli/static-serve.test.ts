@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { staticServer } from "../../src/cli/static-server.js";
 import { freePort, start, stdoutContaining, tempDir } from "./run.js";
+import { within } from "../helpers/wait.js";
 
 interface Response {
   status: number;
@@ -21,7 +22,7 @@ interface Response {
 
 /** A request with `path` sent exactly as given (no client-side normalisation of `..`). */
 function get(port: number, path: string, method = "GET"): Promise<Response> {
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<Response>((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, method }, (res) => {
       let body = "";
       res.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -30,6 +31,7 @@ function get(port: number, path: string, method = "GET"): Promise<Response> {
     req.on("error", reject);
     req.end();
   });
+  return within(answered, `the answer to ${method} ${path}`);
 }
 
 /** `get`, retried while the server is not listening yet (it announces itself just before, as upstream). */
@@ -153,6 +155,6 @@ test("turbine serve -d DIR -p PORT -a ADDRESS says what it serves and serves it"
     assert.equal(res.headers["content-type"], "application/json");
   } finally {
     child.kill("SIGTERM");
-    await once(child, "exit");
+    await within(once(child, "exit"), "the static server to exit on SIGTERM");
   }
 });

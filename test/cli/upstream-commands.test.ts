@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { freePort, run, start, stdoutContaining, tempDir } from "./run.js";
+import { within } from "../helpers/wait.js";
 
 test("an unknown command is named, in cobra's words, with a non-zero exit", () => {
   const { code, stdout, stderr } = run(["foo"], tempDir());
@@ -83,6 +84,6 @@ test("configdoc without --markdown serves the documentation as HTML on --port", 
     assert.match(html, /CENTRIFUGO_HTTP_SERVER_PORT/);
   } finally {
     child.kill("SIGTERM");
-    await once(child, "exit");
+    await within(once(child, "exit"), "the docs server to exit on SIGTERM");
   }
 });

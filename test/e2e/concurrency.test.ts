@@ -11,6 +11,7 @@ import { RawClient } from "../helpers/raw.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
 import { connectToken } from "../helpers/tokens.js";
 import { Backend, type BackendReply, type ProxyCall } from "../proxy/backend.js";
+import { within } from "../helpers/wait.js";
 
 const encodings: Encoding[] = ["json", "protobuf"];
 
@@ -29,7 +30,13 @@ class HeldBackend {
   /** Resolves once the call for `key` reached the backend. */
   arrived(key: string): Promise<void> {
     if (this.releases.has(key)) return Promise.resolve();
-    return new Promise((resolve) => this.arrivals.set(key, resolve));
+    const arrived = new Promise<void>((resolve) => this.arrivals.set(key, resolve));
+    return within(
+      arrived,
+      `the ${key} call to reach the backend`,
+      undefined,
+      () => `held: ${[...this.releases.keys()].join(", ")}`,
+    );
   }
 
   /** Let the call for `key` answer. */

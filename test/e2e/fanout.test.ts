@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { collect, decoded, type Encoding, newClient, once } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { within } from "../helpers/wait.js";
 
 const insecure = {
   client: { insecure: true },
@@ -30,7 +31,7 @@ describe("fan-out delivery", () => {
   it("coalesces one turn's publications into fewer frames, in order", async () => {
     const ws = new WebSocket(plain.url, "centrifuge-json");
     const frames: string[] = [];
-    await new Promise<void>((resolve, reject) => {
+    const subscribed = new Promise<void>((resolve, reject) => {
       ws.once("open", () => ws.send('{"id":1,"connect":{}}\n{"id":2,"subscribe":{"channel":"turn"}}'));
       ws.on("message", (data: Buffer) => {
         const text = data.toString();
@@ -39,6 +40,12 @@ describe("fan-out delivery", () => {
       });
       ws.once("error", reject);
     });
+    await within(
+      subscribed,
+      "the subscribe reply on a raw socket",
+      undefined,
+      () => `frames: ${frames.join(" | ")}`,
+    );
     const count = 50;
     const published = Array.from({ length: count }, (_, i) =>
       plain.server.node.publish("turn", new TextEncoder().encode(`{"n":${i}}`)),

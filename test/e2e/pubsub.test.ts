@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Centrifuge, PublicationContext, SubscribedContext, Subscription } from "centrifuge";
+import type {
+  Centrifuge,
+  JoinContext,
+  PublicationContext,
+  SubscribedContext,
+  Subscription,
+} from "centrifuge";
 import { collect, decoded, type Encoding, newClient, once, payload } from "../helpers/clients.js";
 import { hmacSecret, startTestServer, type TestServer } from "../helpers/server.js";
 import { connectToken, subscriptionToken } from "../helpers/tokens.js";
+import { eventMatching } from "../helpers/wait.js";
 
 const encoder = new TextEncoder();
 
@@ -173,10 +180,6 @@ for (const encoding of ["json", "protobuf"] as Encoding[]) {
 }
 
 /** Resolves on the first join (or leave) event of `user`: a subscriber also sees its own join. */
-function joinOf(sub: Subscription, event: "join" | "leave", user: string): Promise<void> {
-  return new Promise((resolve) => {
-    sub.on(event, (ctx) => {
-      if (ctx.info.user === user) resolve();
-    });
-  });
+async function joinOf(sub: Subscription, event: "join" | "leave", user: string): Promise<void> {
+  await eventMatching<JoinContext>(sub, event, (ctx) => ctx.info.user === user, `${user}'s ${event}`);
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Centrifuge, PublicationContext } from "centrifuge";
 import { collect, newClient } from "../helpers/clients.js";
 import { servingPort } from "../helpers/process.js";
+import { within } from "../helpers/wait.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const cli = "dist/cli/main.js";
@@ -20,7 +21,7 @@ let port: number;
 
 before(async () => {
   server = spawn(process.execPath, [cli, "-c", "config.sample.json", "-p", "0"], { cwd: root });
-  port = await new Promise<number>((resolve, reject) => {
+  const serving = new Promise<number>((resolve, reject) => {
     const output: string[] = [];
     createInterface({ input: server.stderr }).on("line", (line) => {
       output.push(line);
@@ -29,11 +30,13 @@ before(async () => {
     });
     server.once("exit", (code) => reject(new Error(`server exited with ${code}: ${output.join("\n")}`)));
   });
+  port = await within(serving, "the sample config's server to log its port");
 });
 
 after(async () => {
   server.kill("SIGTERM");
-  await once(server, "exit");
+  if (server.exitCode === null)
+    await within(once(server, "exit"), "the sample config's server to exit on SIGTERM");
 });
 
 test("the sample config serves chat with presence and history to the official client", async () => {

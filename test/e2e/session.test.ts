@@ -58,7 +58,9 @@ describe("connection and subscription expiry", { timeout: 30_000, concurrency: t
 
   before(async () => {
     server = await startTestServer(
-      serverConfig({ expired_close_delay: "500ms", expired_sub_close_delay: "500ms" }),
+      // The close delays are the SDK's window to refresh after its token's expiry: seconds, so that a refresh
+      // on a loaded machine still lands in time (the control without a refresh is closed after them).
+      serverConfig({ expired_close_delay: "2s", expired_sub_close_delay: "2s" }),
     );
   });
   after(async () => {
@@ -202,7 +204,8 @@ describe("ping, pong and stale connections", { timeout: 30_000, concurrency: tru
 
   before(async () => {
     server = await startTestServer(
-      serverConfig({ ping_interval: "1s", pong_timeout: "500ms", stale_close_delay: "300ms" }),
+      // pong_timeout is the SDK's window to answer a ping: 1.5 s, not a few hundred ms, for a loaded machine.
+      serverConfig({ ping_interval: "2s", pong_timeout: "1500ms", stale_close_delay: "1s" }),
     );
   });
   after(async () => {
@@ -212,7 +215,8 @@ describe("ping, pong and stale connections", { timeout: 30_000, concurrency: tru
   });
 
   async function open(protocol: Protocol = "json"): Promise<RawClient> {
-    const client = await RawClient.open(server.url, { protocol });
+    // A ping comes every 2 s and the no-pong close 1.5 s later: wait longer than RawClient's default.
+    const client = await RawClient.open(server.url, { protocol, timeoutMs: 15_000 });
     raws.push(client);
     return client;
   }
@@ -236,7 +240,7 @@ describe("ping, pong and stale connections", { timeout: 30_000, concurrency: tru
 
       const silent = await open(encoding);
       const reply = await silent.connect(await connectToken(`silent-${encoding}`));
-      assert.equal((reply.connect as { ping?: number }).ping, 1);
+      assert.equal((reply.connect as { ping?: number }).ping, 2);
       assert.equal((reply.connect as { pong?: boolean }).pong, true);
       assert.deepEqual(await silent.expectClose(), { code: 3012, reason: "no pong" });
       assert.ok(silent.replies.some(isPing), "the silent client was pinged");
@@ -319,7 +323,8 @@ describe("client.write_delay", { timeout: 30_000 }, () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer(serverConfig({ write_delay: "200ms" }));
+    // Far longer than the five publications take, even on a loaded machine: they always share one window.
+    server = await startTestServer(serverConfig({ write_delay: "1s" }));
   });
   after(async () => {
     await server.close();

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { RawClient } from "../helpers/raw.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { events, nextEvent, within } from "../helpers/wait.js";
 
 /** Open a plain `ws` socket and report what was negotiated. */
 function negotiate(
@@ -10,13 +11,14 @@ function negotiate(
   subprotocols: string[] = [],
 ): Promise<{ protocol: string; extensions: string }> {
   const ws = new WebSocket(url, subprotocols);
-  return new Promise((resolve, reject) => {
+  const opened = new Promise<{ protocol: string; extensions: string }>((resolve, reject) => {
     ws.once("open", () => {
       resolve({ protocol: ws.protocol, extensions: ws.extensions });
       ws.terminate();
     });
     ws.once("error", reject);
   });
+  return within(opened, `the WebSocket handshake with ${url}`);
 }
 
 describe("WebSocket endpoint", () => {
@@ -66,23 +68,19 @@ describe("WebSocket endpoint", () => {
 
   it("keeps a ?cf_ws_frame_ping_pong=true connection alive with ping frames instead of app-level pings", async () => {
     const pinging = await startTestServer({
-      client: { insecure: true, ping_interval: "300ms", pong_timeout: "200ms" },
+      // pong_timeout is the window for the pong frame: a second, not 200 ms, for a loaded machine.
+      client: { insecure: true, ping_interval: "1500ms", pong_timeout: "1s" },
     });
     const url = `${pinging.url}?cf_ws_frame_ping_pong=true`;
     const answering = await RawClient.open(url);
-    const pings = new Promise<void>((resolve) => {
-      let count = 0;
-      answering.ws.on("ping", () => {
-        if (++count === 3) resolve();
-      });
-    });
+    const pings = events(answering.ws, "ping", 3);
     const reply = await answering.connect("");
     assert.equal((reply.connect as { ping?: number }).ping, undefined);
     await pings;
     assert.equal(answering.isOpen, true);
 
     const silent = new WebSocket(url, ["centrifuge-json"], { autoPong: false });
-    const closed = new Promise<number>((resolve) => silent.once("close", resolve));
+    const closed = nextEvent<number>(silent, "close", "the drop of a socket that never answers pings");
     silent.once("open", () => silent.send('{"id":1,"connect":{}}'));
     assert.equal(await closed, 1006, "dropped without a close frame");
     await answering.terminate();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { ClientInfo, PresenceManager } from "../../src/engine/types.js";
+import { until } from "../helpers/wait.js";
 import { decode, encode, sleep, uniqueChannel } from "./recording-handler.js";
 
 /** Makes a fresh presence manager whose entries expire `ttlMs` after their last add. */
@@ -111,19 +112,21 @@ export function runPresenceContract(name: string, makePresence: PresenceFactory)
       const presence = await open(200);
       const ch = uniqueChannel("expire");
       await presence.addPresence(ch, "c1", info("alice", "c1"));
-      await sleep(500);
-      assert.deepEqual(await presence.presence(ch), {});
+      await until(async () => Object.keys(await presence.presence(ch)).length === 0, "the entry to expire");
       assert.deepEqual(await presence.presenceStats(ch), { numClients: 0, numUsers: 0 });
     });
 
     it("keeps entries alive while they are re-added", async () => {
-      const presence = await open(600);
+      // Re-added every ~50 ms against a 1 s ttl: only a stall of a whole second could let "kept" expire.
+      const presence = await open(1000);
       const ch = uniqueChannel("refresh");
       await presence.addPresence(ch, "kept", info("alice", "kept"));
       await presence.addPresence(ch, "dropped", info("bob", "dropped"));
-      await sleep(400);
-      await presence.addPresence(ch, "kept", info("alice", "kept"));
-      await sleep(400);
+      await until(async () => {
+        await presence.addPresence(ch, "kept", info("alice", "kept"));
+        await sleep(50);
+        return !("dropped" in (await presence.presence(ch)));
+      }, "the entry that was not re-added to expire");
       assert.deepEqual(Object.keys(await presence.presence(ch)), ["kept"]);
       assert.deepEqual(await presence.presenceStats(ch), { numClients: 1, numUsers: 1 });
     });

@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import type { TestServer } from "./server.js";
+import { WAIT_MS, within } from "./wait.js";
 
 /** API key of the test servers' HTTP API. */
 export const apiKey = "test-api-key";
@@ -43,7 +44,7 @@ export function rawRequest(
   path: string,
   options: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {},
 ): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
+  const answered = new Promise<RawResponse>((resolve, reject) => {
     const req = httpRequest(
       {
         host: "127.0.0.1",
@@ -69,6 +70,7 @@ export function rawRequest(
     req.on("error", reject);
     req.end(options.body);
   });
+  return within(answered, `the answer to ${options.method ?? "POST"} ${path}`, 3 * WAIT_MS);
 }
 
 /** The HTTP API at `/api/<method>` with the `X-API-Key` header. */

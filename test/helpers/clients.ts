@@ -1,6 +1,7 @@
 import { Centrifuge, type Options } from "centrifuge";
 import { Centrifuge as ProtobufCentrifuge } from "centrifuge/build/protobuf";
 import WebSocket from "ws";
+import { type Emitter, events, nextEvent } from "./wait.js";
 
 export type Encoding = "json" | "protobuf";
 
@@ -20,25 +21,15 @@ export function decoded(encoding: Encoding, data: unknown): unknown {
   return encoding === "json" ? data : JSON.parse(new TextDecoder().decode(data as Uint8Array));
 }
 
-/** Resolve with the first emitted event's argument (of an EventEmitter-like). */
-export function once<T>(
-  emitter: { once(event: string, fn: (ctx: T) => void): unknown },
-  event: string,
-): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve));
+/**
+ * The first `event`'s argument (of a centrifuge client or subscription, or any emitter), within 10 s; a
+ * timeout names the event and the emitter's state then.
+ */
+export function once<T>(emitter: Emitter, event: string, what?: string): Promise<T> {
+  return nextEvent<T>(emitter, event, what);
 }
 
-/** Collect events until `count` arrived. */
-export function collect<T>(
-  emitter: { on(event: string, fn: (ctx: T) => void): unknown },
-  event: string,
-  count: number,
-): Promise<T[]> {
-  const items: T[] = [];
-  return new Promise((resolve) => {
-    emitter.on(event, (ctx) => {
-      items.push(ctx);
-      if (items.length === count) resolve(items);
-    });
-  });
+/** The first `count` `event`s' arguments, within 10 s; a timeout says how many arrived. */
+export function collect<T>(emitter: Emitter, event: string, count: number): Promise<T[]> {
+  return events<T>(emitter, event, count);
 }

@@ -8,6 +8,7 @@
 import { fromBinary, fromJson, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import WebSocket from "ws";
 import { CommandSchema, ReplySchema } from "../../src/protocol/index.js";
+import { within } from "./wait.js";
 
 export type Protocol = "json" | "protobuf";
 
@@ -181,12 +182,12 @@ export class RawClient {
     const waiting = new Promise<RawReply>((resolve, reject) => {
       this.waiters.add({ match, resolve, reject });
     });
-    return withTimeout(waiting, this.timeoutMs, what);
+    return within(waiting, what, this.timeoutMs, () => this.seenSoFar());
   }
 
   /** Wait for the server to close the socket. */
   expectClose(): Promise<CloseInfo> {
-    return withTimeout(this.closed, this.timeoutMs, "the socket to close");
+    return within(this.closed, "the socket to close", this.timeoutMs, () => this.seenSoFar());
   }
 
   /** Whether the socket is still open. */
@@ -198,6 +199,12 @@ export class RawClient {
   async terminate(): Promise<void> {
     if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
     await this.closed;
+  }
+
+  /** What arrived so far, for timeout messages: the count and the last few replies. */
+  private seenSoFar(): string {
+    const last = this.replies.slice(-3).map((reply) => JSON.stringify(reply, bytesAsLength));
+    return `${this.replies.length} replies${last.length > 0 ? `, last: ${last.join(" ")}` : ""}`;
   }
 
   private record(reply: RawReply): void {
@@ -295,6 +302,10 @@ function bytesFromBase64(value: unknown): unknown {
   return out;
 }
 
+function bytesAsLength(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? `<${value.length} bytes>` : value;
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((size, part) => size + part.length, 0));
   let pos = 0;
@@ -303,12 +314,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     pos += part.length;
   }
   return out;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -555,7 +555,7 @@ const cases: Case[] = [
         assert.equal(result.expires, undefined);
         assert.equal(result.ttl, undefined);
         raw.send({ id: raw.id(), refresh: { token: "anything" } });
-        assert.equal((await raw.closed).code, 3501);
+        assert.equal((await raw.expectClose()).code, 3501);
       } finally {
         raw.ws.terminate();
       }
