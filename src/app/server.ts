@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
 import type { Config } from "../config/index.js";
+import { type Consumers, startConsumers } from "../consuming/index.js";
 import { Node } from "../core/node.js";
 import type { RpcHandler } from "../core/rpc.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
@@ -66,14 +67,22 @@ export async function startServer(
   const keptHeaders = keptHeaderNames(config);
   const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics });
   let grpcApi: GrpcApiServer | undefined;
-  let listeners: Listener[];
+  let listeners: Listener[] = [];
+  let consumers: Consumers | undefined;
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
       ? await GrpcApiServer.start(new ApiExecutor(node, metrics?.api("grpc")), config.grpc_api, logger)
       : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
+    consumers = await startConsumers(config.consumers, {
+      executor: new ApiExecutor(node, metrics?.api("consuming")),
+      logger,
+      metrics: metrics?.consumers,
+      nodeId: node.id,
+    });
   } catch (err) {
+    for (const listener of listeners) listener.close();
     await autocert?.close();
     await grpcApi?.close(0);
     await node.shutdown(0);
@@ -92,6 +101,8 @@ export async function startServer(
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();
+        // Consumers stop first: what they are dispatching still reaches the node.
+        await consumers?.stop();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         await Promise.all([node.shutdown(config.shutdown.timeout), autocert?.close()]);
         await grpcClosed;

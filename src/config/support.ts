@@ -53,6 +53,7 @@ const NO_UNI = "Turbine has no unidirectional transports yet";
 const NO_REPLICAS = "Turbine's Redis engine does not read from replicas yet";
 const NO_HTTP3 = "Node.js has no stable HTTP/3 server";
 const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipped";
+const NO_STREAM_SHARDS = "Turbine's redis_stream consumer connects to one Redis server by its address";
 // centrifugo internal/app/mux.go passes these to gorilla/websocket; ws sizes its own buffers and writes.
 const GORILLA = "gorilla/websocket tuning; Turbine's ws library manages its own buffers and writes";
 
@@ -116,7 +117,12 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "proxies[].grpc_metadata": warned(NO_GRPC_TRANSPORT),
   http_api: served(),
   grpc_api: served(),
-  consumers: warned("Turbine has no async consumers yet"),
+  consumers: served(
+    '"postgresql" and "redis_stream"; kafka, nats_jetstream, google_pub_sub, aws_sqs and azure_service_bus are refused at start',
+  ),
+  "consumers[].redis_stream.cluster_address": refused(NO_STREAM_SHARDS),
+  "consumers[].redis_stream.sentinel_address": refused(NO_STREAM_SHARDS),
+  "consumers[].redis_stream.replica_client": refused(NO_REPLICAS),
   websocket: served(),
   "websocket.read_buffer_size": warned(GORILLA),
   "websocket.use_write_buffer_pool": warned(GORILLA),
