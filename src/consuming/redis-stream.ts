@@ -53,6 +53,7 @@ export class RedisStreamConsumer implements RunningConsumer {
     if (config.address.length !== 1)
       throw new Error(`expected a single Redis shard, got ${config.address.length}`);
     const redis = connect(config, `consumers.${common.name}.redis_stream`);
+    quietErrors(redis, common);
     try {
       await redis.connect();
       await redis.ping();
@@ -83,6 +84,7 @@ export class RedisStreamConsumer implements RunningConsumer {
   private async poll(stream: string): Promise<void> {
     const { signal } = this.stopping;
     const reader = this.redis.duplicate({ commandTimeout: undefined });
+    quietErrors(reader, this.common);
     this.readers.push(reader);
     while (!signal.aborted) {
       let entries: Entry[];
@@ -218,6 +220,11 @@ class FieldValues implements Properties {
   entries(): Iterable<[string, string]> {
     return this.map.entries();
   }
+}
+
+/** Connection errors surface as failed commands, which are logged; the error events only go to debug. */
+function quietErrors(redis: Redis, common: ConsumerCommon): void {
+  redis.on("error", (err: Error) => common.logger.debug({ err }, "redis stream consumer connection error"));
 }
 
 /** XGROUP CREATE … $ MKSTREAM; a group that exists already is fine. */
