@@ -136,5 +136,43 @@ describe(
         rows.map((r) => r.data),
       );
     });
+
+    it("SIGTERM mid-batch: each row is either published and deleted, or left unpublished", async () => {
+      const name = await table();
+      const prefix = uniquePrefix("outbox-term");
+      const total = 3000;
+      // No idempotency keys: a row published and then left in the table would reach the client twice.
+      const rows = Array.from({ length: total }, (_, i) => ({ channel: "stopped", data: { i } }));
+      for (let i = 0; i < total; i += 500) await insertPublishes(pg, name, rows.slice(i, i + 500));
+      const receiver = await node(nodeConfig(prefix, []));
+      const sub = await Subscriber.connect(receiver.url, ["stopped"]);
+      cleanups.push(() => sub.close());
+      const consumerConfig = nodeConfig(prefix, [outboxConsumer(pg, name, { partition_select_limit: 100 })]);
+      const stopping = await TurbineProcess.start(consumerConfig);
+      cleanups.push(() => stopping.stop("SIGKILL"));
+      await until(() => sub.total >= 250, "some publications before the stop", 60_000);
+      assert.equal(await stopping.stop("SIGTERM"), 0, "a clean exit");
+      const left = await rowsLeft(name);
+      assert.ok(left > 0, "the process stopped before the outbox drained");
+      await until(() => sub.total === total - left, "the publications of the deleted rows", 20_000);
+      assert.deepEqual(
+        sub.of("stopped"),
+        rows.slice(0, total - left).map((r) => r.data),
+        "exactly the deleted rows were published, in order",
+      );
+
+      const restarted = await TurbineProcess.start(consumerConfig);
+      cleanups.push(() => restarted.stop());
+      await eventually(
+        async () => (await rowsLeft(name)) === 0,
+        "the restarted node to drain the outbox",
+        60_000,
+      );
+      await until(() => sub.total >= total, `${total} publications`, 20_000);
+      assert.deepEqual(
+        sub.of("stopped"),
+        rows.map((r) => r.data),
+      );
+    });
   },
 );
