@@ -118,11 +118,15 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   http_api: served(),
   grpc_api: served(),
   consumers: served(
-    '"postgresql" and "redis_stream"; kafka, nats_jetstream, google_pub_sub, aws_sqs and azure_service_bus are refused at start',
+    '"postgresql", "redis_stream" and "nats_jetstream"; kafka, google_pub_sub, aws_sqs and azure_service_bus are refused at start',
   ),
   "consumers[].redis_stream.cluster_address": refused(NO_STREAM_SHARDS),
   "consumers[].redis_stream.sentinel_address": refused(NO_STREAM_SHARDS),
   "consumers[].redis_stream.replica_client": refused(NO_REPLICAS),
+  "consumers[].nats_jetstream.tls": refused("Turbine's JetStream consumer cannot connect over TLS yet"),
+  "consumers[].nats_jetstream.credentials_file": refused(
+    "Turbine's JetStream consumer authenticates with username/password or token only",
+  ),
   websocket: served(),
   "websocket.read_buffer_size": warned(GORILLA),
   "websocket.use_write_buffer_pool": warned(GORILLA),

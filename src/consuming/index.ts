@@ -8,6 +8,7 @@ import type { ApiExecutor } from "../api/executor.js";
 import type { Config } from "../config/index.js";
 import { type ConsumersMetrics, noConsumersMetrics } from "../core/metrics.js";
 import { Dispatcher } from "./dispatcher.js";
+import { NatsJetStreamConsumer } from "./nats-jetstream.js";
 import { PostgresConsumer } from "./postgresql.js";
 import { RedisStreamConsumer } from "./redis-stream.js";
 import type { ConsumerCommon, RunningConsumer } from "./types.js";
@@ -79,6 +80,8 @@ function startConsumer(
       return PostgresConsumer.start(config.postgresql, dispatcher, common);
     case "redis_stream":
       return RedisStreamConsumer.start(config.redis_stream, dispatcher, common);
+    case "nats_jetstream":
+      return NatsJetStreamConsumer.start(config.nats_jetstream, dispatcher, common);
     default:
       throw new Error(`consumer type ${JSON.stringify(config.type)} is not supported by Turbine`);
   }

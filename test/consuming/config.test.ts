@@ -35,7 +35,7 @@ describe("consumers config", () => {
     assert.equal(config.consumers[0]?.postgresql.num_partitions, 4);
   });
 
-  for (const type of ["kafka", "google_pub_sub", "aws_sqs", "azure_service_bus", "nats_jetstream"]) {
+  for (const type of ["kafka", "google_pub_sub", "aws_sqs", "azure_service_bus"]) {
     it(`refuses an enabled ${type} consumer, naming it`, () => {
       const problems = problemsOf(consumer({ name: "queue_1", enabled: true, type }));
       assert.equal(problems.length, 1);
@@ -91,6 +91,23 @@ describe("consumers config", () => {
         consumer({ name: "rs", enabled: true, type: "redis_stream", redis_stream: { streams: ["s"] } }),
       ),
       ["consumers[0]: in consumer rs (redis_stream): consumer_group is required"],
+    );
+  });
+
+  it("needs a nats_jetstream consumer's stream and durable consumer name", () => {
+    assert.deepEqual(problemsOf(consumer({ name: "js", enabled: true, type: "nats_jetstream" })), [
+      "consumers[0]: in consumer js (nats_jetstream): stream_name is required",
+    ]);
+    assert.deepEqual(
+      problemsOf(
+        consumer({
+          name: "js",
+          enabled: true,
+          type: "nats_jetstream",
+          nats_jetstream: { stream_name: "S", durable_consumer_name: "d", deliver_policy: "last" },
+        }),
+      ),
+      ["consumers[0]: in consumer js (nats_jetstream): deliver_policy must be either 'new' or 'all'"],
     );
   });
 
