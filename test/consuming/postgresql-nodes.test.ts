@@ -174,5 +174,35 @@ describe(
         rows.map((r) => r.data),
       );
     });
+
+    it("retries a row that failed with an internal error (Redis down) until it publishes", async () => {
+      const name = await table();
+      const prefix = uniquePrefix("outbox-retry");
+      const server = await node(nodeConfig(prefix, [outboxConsumer(pg, name)]));
+      const sub = await Subscriber.connect(server.url, ["retried"]);
+      cleanups.push(() => sub.close());
+      const errors = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+        return counter(text, "centrifugo_consumers_errors_total");
+      };
+      await redis.stop();
+      try {
+        await insertPublishes(
+          pg,
+          name,
+          [1, 2].map((n) => ({ channel: "retried", data: { n } })),
+        );
+        await eventually(async () => (await errors()) >= 2, "failed attempts to be counted");
+        assert.equal(await rowsLeft(name), 2, "rows that failed stay in the outbox");
+      } finally {
+        await redis.restart();
+      }
+      await eventually(
+        async () => (await rowsLeft(name)) === 0,
+        "the rows to be published once Redis is back",
+      );
+      await until(() => sub.total === 2, "both publications", 20_000);
+      assert.deepEqual(sub.of("retried"), [{ n: 1 }, { n: 2 }]);
+    });
   },
 );
