@@ -4,7 +4,7 @@
  * thrown as {@link RetryableError} so that the consumer retries the message, every other outcome is final:
  * logged when it is an error, and the message is acknowledged.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { ApiErrorInternal } from "../api/errors.js";
 import type { ApiExecutor } from "../api/executor.js";
@@ -103,7 +103,7 @@ export class Dispatcher {
       this.logger.info({ method: name }, "skip unsupported API command method");
       return;
     }
-    let request;
+    let request: Message;
     try {
       request = decodeRequest(method.request, payload);
     } catch (err) {
@@ -114,7 +114,8 @@ export class Dispatcher {
       );
       return;
     }
-    return this.settle(name, (await method.run(this.executor, request)) as Outcome);
+    // The decoder built a message of the method's own request type.
+    return this.settle(name, (await method.run(this.executor, request as never)) as Outcome);
   }
 
   /** Throws for an internal error (of the call, or of any channel of a broadcast); logs any other error. */
@@ -138,7 +139,7 @@ export class Dispatcher {
 }
 
 /** A request as upstream's JSON decoder reads one: a top-level `null` is an empty request. */
-function decodeRequest(desc: Parameters<typeof create>[0], payload: Uint8Array) {
+function decodeRequest(desc: DescMessage, payload: Uint8Array): Message {
   const text = decoder.decode(payload).trim();
   return text === "null" ? create(desc) : readJsonDocument(payload, desc);
 }

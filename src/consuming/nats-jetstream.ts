@@ -14,7 +14,7 @@ import {
 } from "@nats-io/transport-node";
 import type { Config } from "../config/index.js";
 import { nextBackoffMs, pause } from "./backoff.js";
-import { type Dispatcher, RetryableError } from "./dispatcher.js";
+import type { Dispatcher } from "./dispatcher.js";
 import { consumedPublication, InvalidPropertyError, type Properties } from "./publication.js";
 import type { ConsumerCommon, RunningConsumer } from "./types.js";
 
@@ -26,6 +26,8 @@ const ACK_WAIT_NS = 30e9;
 const PULL_EXPIRES_MS = 5000;
 /** Longest time a JetStream API request may take (upstream's create timeout). */
 const API_TIMEOUT_MS = 10_000;
+/** How much longer than its expiry a pull may stay silent before it is taken as lost. */
+const PULL_GRACE_MS = 2000;
 /** Pause after a pull ended with an error status (409) or the connection failed. */
 const PULL_ERROR_DELAY_MS = 1000;
 const MS_NS = 1e6;
@@ -83,12 +85,16 @@ export class NatsJetStreamConsumer implements RunningConsumer {
     await this.nc.drain().catch(() => {});
   }
 
-  /** Pull requests one after another; each one's messages are dispatched in order as they arrive. */
+  /**
+   * Pull requests one after another; each one's messages are dispatched in order as they arrive. A pull that
+   * neither delivers nor ends in time (the server forgot it across a reconnect) is replaced by a new one.
+   */
   private async pullLoop(): Promise<void> {
     const { signal } = this.stopping;
     const messages = this.inbox[Symbol.asyncIterator]();
     const batch = Math.max(1, Math.min(this.config.max_ack_pending, 100));
     const next = `$JS.API.CONSUMER.MSG.NEXT.${this.config.stream_name}.${this.config.durable_consumer_name}`;
+    let arriving = messages.next();
     while (!signal.aborted) {
       try {
         this.nc.publish(next, JSON.stringify({ batch, expires: PULL_EXPIRES_MS * MS_NS }), {
@@ -100,8 +106,11 @@ export class NatsJetStreamConsumer implements RunningConsumer {
         continue;
       }
       for (let received = 0; received < batch && !signal.aborted;) {
-        const { value: msg, done } = await messages.next();
-        if (done === true) return;
+        const result = await within(arriving, PULL_EXPIRES_MS + PULL_GRACE_MS);
+        if (result === undefined) break;
+        if (result.done === true) return;
+        arriving = messages.next();
+        const msg = result.value;
         const status = msg.headers?.code ?? 0;
         // 404 (no messages) and 408 (request expired) end a pull; others (409) are worth a log line.
         if (status === 404 || status === 408) break;
@@ -116,19 +125,21 @@ export class NatsJetStreamConsumer implements RunningConsumer {
     }
   }
 
-  /** Dispatches one message and acknowledges it, or (internal error) asks for its redelivery later. */
+  /**
+   * Dispatches one message and acknowledges it. A message whose headers do not parse is acknowledged too (it
+   * would never parse); any other failure asks for redelivery after a delay growing with its delivery count.
+   */
   private async process(msg: Msg): Promise<void> {
     try {
       await this.dispatch(msg);
     } catch (err) {
       this.common.metrics.error();
       this.common.logger.error({ err }, "processing message failed");
-      if (err instanceof RetryableError) {
+      if (!(err instanceof InvalidPropertyError)) {
         const delay = nextBackoffMs(0, Math.min(deliveries(msg.reply ?? ""), 10));
         msg.respond(`-NAK ${JSON.stringify({ delay: delay * MS_NS })}`);
         return;
       }
-      if (!(err instanceof InvalidPropertyError)) throw err;
     }
     msg.respond("+ACK");
     this.common.metrics.processed(1);
@@ -153,6 +164,17 @@ export class NatsJetStreamConsumer implements RunningConsumer {
       return;
     }
     return this.dispatcher.dispatchPublication(channels, publication);
+  }
+}
+
+/** `promise`'s value, or undefined when it has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -207,8 +207,7 @@ export class PostgresConsumer implements RunningConsumer {
     const { signal } = this.stopping;
     while (!signal.aborted) {
       try {
-        const closed = await this.listenOnce();
-        await closed;
+        await this.listenUntilClosed();
       } catch (err) {
         if (!signal.aborted) this.common.logger.error({ err }, "error listening outbox notifications");
       }
@@ -216,12 +215,11 @@ export class PostgresConsumer implements RunningConsumer {
     }
   }
 
-  /** Connects and LISTENs; resolves with a promise of the connection's end. */
-  private async listenOnce(): Promise<Promise<void>> {
+  /** Connects, LISTENs, and resolves once the connection ends (an error, or {@link stop}). */
+  private async listenUntilClosed(): Promise<void> {
     const dsn = this.config.partition_notification_dsn || this.config.dsn;
-    const client = new pg.Client(
-      connectionOptions(dsn, this.config.tls, `consumers.${this.common.name}.postgresql.tls`),
-    );
+    const key = `consumers.${this.common.name}.postgresql.tls`;
+    const client = new pg.Client(connectionOptions(dsn, this.config.tls, key));
     const ended = new Promise<void>((resolve) => {
       client.once("end", resolve);
       client.on("error", (err) => {
@@ -232,12 +230,9 @@ export class PostgresConsumer implements RunningConsumer {
     client.on("notification", (message) => this.notified(message.payload));
     this.listener = client;
     await client.connect();
-    if (this.stopping.signal.aborted) {
-      await client.end();
-      return ended;
-    }
-    await client.query(`LISTEN ${client.escapeIdentifier(this.config.partition_notification_channel)}`);
-    return ended;
+    if (this.stopping.signal.aborted) await client.end();
+    else await client.query(`LISTEN ${client.escapeIdentifier(this.config.partition_notification_channel)}`);
+    await ended;
   }
 
   private notified(payload: string | undefined): void {
