@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PostgresServer, postgresMissing } from "../helpers/postgres.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { until } from "../helpers/sessions.js";
+import { until, within } from "../helpers/sessions.js";
 import {
   clientConfig,
   eventually,
@@ -89,6 +89,21 @@ describe("postgresql outbox consumer", { skip: postgresMissing, timeout: 120_000
     await until(() => sub.total === 3, "the three good rows");
     assert.deepEqual(sub.of("ok"), [{ n: 1 }, { n: 2 }, { n: 3 }]);
     await eventually(async () => (await rowsLeft(name)) === 0, "malformed rows to be deleted too");
+  });
+
+  it("runs broadcast and disconnect rows too", async () => {
+    const name = await table();
+    const server = await node({ consumers: [outboxConsumer(pg, name)] });
+    const sub = await subscriber(server, ["b1", "b2"]);
+    const disconnected = new Promise<void>((resolve) => sub.client.once("disconnected", () => resolve()));
+    await pg.query(
+      `INSERT INTO ${name} (method, payload) VALUES
+        ('broadcast', '{"channels": ["b1", "b2"], "data": {"to": "both"}}'),
+        ('disconnect', '{"user": "consumer-test"}')`,
+    );
+    await until(() => sub.total === 2, "the broadcast in both channels");
+    assert.deepEqual([sub.of("b1"), sub.of("b2")], [[{ to: "both" }], [{ to: "both" }]]);
+    await within(disconnected, "the user to be disconnected");
   });
 
   it("never publishes a row of a rolled-back transaction", async () => {
