@@ -8,6 +8,7 @@ import { ApiExecutor } from "../api/executor.js";
 import { GrpcApiServer } from "../api/grpc.js";
 import { UniGrpcServer } from "./uni-grpc.js";
 import type { Config } from "../config/index.js";
+import { type Consumers, startConsumers } from "../consuming/index.js";
 import { Node } from "../core/node.js";
 import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
@@ -91,7 +92,8 @@ export async function startServer(
   const rows = endpointTable(config, { node, executor, logger, keptHeaders, metrics, rpc, apiTracer });
   let grpcApi: GrpcApiServer | undefined;
   let uniGrpc: UniGrpcServer | undefined;
-  let listeners: Listener[];
+  let listeners: Listener[] = [];
+  let consumers: Consumers | undefined;
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
@@ -107,7 +109,14 @@ export async function startServer(
       ? await UniGrpcServer.start(node, config.uni_grpc, forwardedMetadataKeys(config), logger)
       : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
+    consumers = await startConsumers(config.consumers, {
+      executor: new ApiExecutor(node, metrics?.api("consuming")),
+      logger,
+      metrics: metrics?.consumers,
+      nodeId: node.id,
+    });
   } catch (err) {
+    for (const listener of listeners) listener.close();
     await autocert?.close();
     await grpcApi?.close(0);
     await uniGrpc?.close(0);
@@ -130,6 +139,8 @@ export async function startServer(
     close: () => {
       closing ??= (async () => {
         for (const listener of listeners) listener.close();
+        // Consumers stop first: what they are dispatching still reaches the node.
+        await consumers?.stop();
         infoMetrics?.close();
         const grpcClosed = grpcApi?.close(config.shutdown.timeout);
         const uniGrpcClosed = uniGrpc?.close(config.shutdown.timeout);

@@ -51,6 +51,7 @@ const NO_SUBSCRIBE_STREAM = "Turbine has no subscribe stream proxy yet (such sub
 const NO_REPLICAS = "Turbine's Redis engine does not read from replicas yet";
 const NO_HTTP3 = "Node.js has no stable HTTP/3 server";
 const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipped";
+const NO_STREAM_SHARDS = "Turbine's redis_stream consumer connects to one Redis server by its address";
 // centrifugo internal/app/mux.go passes these to gorilla/websocket; ws sizes its own buffers and writes.
 const GORILLA = "gorilla/websocket tuning; Turbine's ws library manages its own buffers and writes";
 
@@ -109,7 +110,16 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   proxies: served(),
   http_api: served(),
   grpc_api: served(),
-  consumers: warned("Turbine has no async consumers yet"),
+  consumers: served(
+    '"postgresql", "redis_stream" and "nats_jetstream"; kafka, google_pub_sub, aws_sqs and azure_service_bus are refused at start',
+  ),
+  "consumers[].redis_stream.cluster_address": refused(NO_STREAM_SHARDS),
+  "consumers[].redis_stream.sentinel_address": refused(NO_STREAM_SHARDS),
+  "consumers[].redis_stream.replica_client": refused(NO_REPLICAS),
+  "consumers[].nats_jetstream.tls": refused("Turbine's JetStream consumer cannot connect over TLS yet"),
+  "consumers[].nats_jetstream.credentials_file": refused(
+    "Turbine's JetStream consumer authenticates with username/password or token only",
+  ),
   websocket: served(),
   "websocket.read_buffer_size": warned(GORILLA),
   "websocket.use_write_buffer_pool": warned(GORILLA),
@@ -144,8 +154,9 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   debug: warned("Go's pprof endpoints have no Node.js equivalent"),
   init: served(),
   opentelemetry: served(
-    "OTLP traces of HTTP and GRPC API calls (http/protobuf or grpc by OTEL_EXPORTER_OTLP_PROTOCOL); consumers trace through the same port",
+    "OTLP traces of HTTP and GRPC API calls (http/protobuf or grpc by OTEL_EXPORTER_OTLP_PROTOCOL)",
   ),
+  "opentelemetry.consuming": warned("Turbine's consumers start no spans yet"),
   "opentelemetry.google_cloud_adc_auth": refused("Turbine has no Google Cloud credentials support"),
   graphite: warned("Turbine exports no metrics to Graphite"),
   usage_stats: served("Turbine never sends usage statistics"),

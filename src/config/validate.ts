@@ -5,6 +5,7 @@
 
 import { validateTokenVerifierConfig } from "../auth/index.js";
 import { compileGoRegex } from "../util/go-regex.js";
+import { CONSUMER_TYPES } from "./schema/consumers.js";
 import type { Config } from "./schema/index.js";
 
 type ChannelOptions = Config["channel"]["without_namespace"];
@@ -202,6 +203,80 @@ function checkConnectCodeMappings(report: Report, config: Config): void {
   }
 }
 
+type Consumer = Config["consumers"][number];
+
+/** centrifugo internal/config/validate.go `consumerNamePattern`. */
+const CONSUMER_NAME = /^[a-zA-Z0-9_]{2,}$/;
+
+/**
+ * Consumer types Turbine refuses at start: no broker or emulator for them can be run where Turbine is built and
+ * tested, so they could not be tested for real.
+ */
+const UNTESTABLE_CONSUMER_TYPES: ReadonlySet<string> = new Set([
+  "kafka",
+  "google_pub_sub",
+  "aws_sqs",
+  "azure_service_bus",
+]);
+
+/** The required keys of an enabled consumer, by type (centrifugo internal/configtypes/types.go `Validate`). */
+function consumerProblem(c: Consumer): string | undefined {
+  switch (c.type) {
+    case "postgresql":
+      if (c.postgresql.dsn === "") return "no Postgres DSN provided";
+      if (c.postgresql.outbox_table_name === "") return "no Postgres outbox table name provided";
+      return undefined;
+    case "redis_stream": {
+      const r = c.redis_stream;
+      if (r.address.length === 0) return "redis address is required";
+      if (r.streams.length === 0) return "streams can't be empty";
+      if (r.consumer_group === "") return "consumer_group is required";
+      if (r.publication_data_mode.enabled && r.publication_data_mode.channels_value === "")
+        return "channels_value is required when publication data mode is enabled";
+      return undefined;
+    }
+    case "nats_jetstream": {
+      const n = c.nats_jetstream;
+      if (n.url === "") return "url is required";
+      if (n.stream_name === "") return "stream_name is required";
+      if (n.durable_consumer_name === "") return "durable_consumer_name is required for consumer";
+      if (!n.use_existing_consumer && n.deliver_policy !== "new" && n.deliver_policy !== "all")
+        return "deliver_policy must be either 'new' or 'all'";
+      if (n.publication_data_mode.enabled && n.publication_data_mode.channels_header === "")
+        return "channels_header is required for publication data mode";
+      return undefined;
+    }
+    default:
+      return UNTESTABLE_CONSUMER_TYPES.has(c.type)
+        ? "not supported by Turbine: no broker or emulator for it can be run where Turbine is built, " +
+            "so it cannot be tested for real"
+        : undefined;
+  }
+}
+
+/** Consumer names, types, and the keys each enabled consumer needs (centrifugo internal/config/validate.go). */
+function checkConsumers(report: Report, config: Config): void {
+  const seen = new Set<string>();
+  config.consumers.forEach((c, i) => {
+    const at = `consumers[${i}]`;
+    if (!CONSUMER_NAME.test(c.name)) {
+      report(
+        `${at}.name`,
+        `invalid consumer name ${JSON.stringify(c.name)} (must match ${CONSUMER_NAME.source})`,
+      );
+    } else if (seen.has(c.name)) {
+      report(`${at}.name`, `invalid consumer name ${JSON.stringify(c.name)}, must be unique`);
+    }
+    seen.add(c.name);
+    if (!(CONSUMER_TYPES as readonly string[]).includes(c.type)) {
+      report(`${at}.type`, `unknown consumer type ${JSON.stringify(c.type)}`);
+      return;
+    }
+    const problem = c.enabled ? consumerProblem(c) : undefined;
+    if (problem !== undefined) report(at, `in consumer ${c.name} (${c.type}): ${problem}`);
+  });
+}
+
 /** Checks the cross-key rules of a resolved config; returns the problems as `key.path: reason`. */
 export function validateConfig(config: Config): string[] {
   const problems: string[] = [];
@@ -211,6 +286,7 @@ export function validateConfig(config: Config): string[] {
   checkRpc(report, config, proxyNames);
   checkClient(report, config);
   checkConnectCodeMappings(report, config);
+  checkConsumers(report, config);
   problems.push(...checkTokens(config));
   return problems;
 }

@@ -117,6 +117,20 @@ export interface ApiMetrics {
   error(method: string, code: number | string): void;
 }
 
+/** One consumer's counters, bound once by name (centrifugo internal/consuming/*). */
+export interface ConsumerMetrics {
+  /** `count` messages were dispatched (whatever the API answered) and acknowledged. */
+  processed(count: number): void;
+  /** A message or batch failed and will be retried. */
+  error(): void;
+}
+
+/** Consumer counters by consumer name. */
+export interface ConsumersMetrics {
+  /** Binds one consumer's counters; its series exist from then on, at zero (upstream InitConsumerMetrics). */
+  consumer(name: string): ConsumerMetrics;
+}
+
 /** One proxy of one kind, bound once (centrifugo internal/proxy/*_handler.go). */
 export interface ProxyCallMetrics {
   /** A call started (one more in flight). */
@@ -157,6 +171,11 @@ export const noMetrics: NodeMetrics = {
 
 /** Server API metrics off. */
 export const noApiMetrics: ApiMetrics = { command: () => {}, error: () => {} };
+
+const noConsumer: ConsumerMetrics = { processed: () => {}, error: () => {} };
+
+/** Consumer metrics off. */
+export const noConsumersMetrics: ConsumersMetrics = { consumer: () => noConsumer };
 
 const noProxyCall: ProxyCallMetrics = { started: () => {}, finished: () => {} };
 

@@ -2,7 +2,7 @@
  * Centrifugo's metric families, declared as upstream declares them: names, help texts, label names and buckets
  * of centrifuge metrics.go (node, client, transport) and centrifugo internal/metrics/metrics.go (proxy, API,
  * connection limit, HTTP requests). Families upstream declares but Turbine has nothing to count for (survey,
- * map and shared-poll subscriptions, Redis PUB/SUB processing, consumers, Postgres) are left out, as are
+ * map and shared-poll subscriptions, Redis PUB/SUB processing, Postgres) are left out, as are
  * `client_subscriptions_accepted` (registered upstream, never counted, so client_golang never exposes it).
  */
 import type { Registry } from "prom-client";
@@ -275,6 +275,19 @@ export function apiFamilies(f: Families) {
       "method",
       "status",
     ]),
+  };
+}
+
+/** centrifugo internal/metrics/metrics.go: async consumers. */
+export function consumerFamilies(f: Families) {
+  return {
+    processed: f.counter(
+      "consumers",
+      "messages_processed_total",
+      "Total number of processed messages in consumer",
+      ["consumer_name"],
+    ),
+    errors: f.counter("consumers", "errors_total", "Total number of errors in consumer", ["consumer_name"]),
   };
 }
 

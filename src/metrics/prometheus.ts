@@ -10,6 +10,7 @@ import type {
   ApiMetrics,
   BrokerMessageType,
   ClientLabels,
+  ConsumersMetrics,
   FrameType,
   NodeAction,
   NodeMetrics,
@@ -21,6 +22,7 @@ import type { Node } from "../core/node.js";
 import {
   apiFamilies,
   clientFamilies,
+  consumerFamilies,
   Families,
   handlerFamilies,
   nodeFamilies,
@@ -75,6 +77,8 @@ export class PrometheusMetrics implements NodeMetrics {
   readonly registry = new Registry();
   /** Proxy call metrics (centrifugo internal/proxy/*_handler.go). */
   readonly proxies: ProxyMetrics;
+  /** Async consumer counters (centrifugo internal/consuming/*). */
+  readonly consumers: ConsumersMetrics;
   private node: Node | undefined;
   private readonly nodeSeries: ReturnType<typeof nodeFamilies>;
   private readonly clientSeries: ReturnType<typeof clientFamilies>;
@@ -100,6 +104,7 @@ export class PrometheusMetrics implements NodeMetrics {
     const transports = transportFamilies(f);
     this.proxies = proxyMetrics(proxyFamilies(f));
     this.apiSeries = apiFamilies(f);
+    this.consumers = consumersMetrics(consumerFamilies(f));
     this.handlerSeries = handlerFamilies(this.registry);
 
     const { actions, messagesSent, messagesReceived } = this.nodeSeries;
@@ -154,8 +159,8 @@ export class PrometheusMetrics implements NodeMetrics {
     }
   }
 
-  /** The server API metrics of one protocol (`http`, `grpc`). */
-  api(protocol: "http" | "grpc"): ApiMetrics {
+  /** The server API metrics of one protocol (`http`, `grpc`, `consuming`). */
+  api(protocol: "http" | "grpc" | "consuming"): ApiMetrics {
     return this.apis(protocol);
   }
 
@@ -304,6 +309,17 @@ function transportMetrics(
     },
     outgoingClose: (code) => outgoingClose.child(transport, String(code)).inc(),
     pingPong: (seconds) => pingPong().observe(seconds),
+  };
+}
+
+/** Consumer handles whose two series are made, at zero, when a consumer starts. */
+function consumersMetrics(families: ReturnType<typeof consumerFamilies>): ConsumersMetrics {
+  return {
+    consumer: (name) => {
+      const processed = families.processed.child(name);
+      const errors = families.errors.child(name);
+      return { processed: (count) => processed.inc(count), error: () => errors.inc() };
+    },
   };
 }
 

@@ -28,7 +28,10 @@ test("env vars of each value kind", () => {
   assert.deepEqual(config.channel.proxy.publish.http.static_headers, { "X-A": "1" });
   assert.equal(config.channel.namespaces[0]?.name, "ns1");
   assert.equal(config.channel.namespaces[0]?.presence, true);
-  assert.deepEqual(config.consumers, [{ name: "kafka1", type: "kafka" }]);
+  assert.deepEqual(
+    config.consumers.map(({ name, type, enabled }) => ({ name, type, enabled })),
+    [{ name: "kafka1", type: "kafka", enabled: false }],
+  );
 });
 
 test("ParseBool spellings", () => {

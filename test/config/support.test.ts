@@ -189,13 +189,11 @@ describe("loadConfig and the support table", () => {
             { name: "maps", subscription_type: "map" },
           ],
         },
-        consumers: [{ name: "k", type: "kafka" }],
       },
     });
     assert.deepEqual(warnings, [
       "channel.namespaces[1].subscription_type: not supported by Turbine, ignored: " +
         "Turbine has no map or shared poll subscriptions yet (such subscribes answer 103)",
-      "consumers: not supported by Turbine, ignored: Turbine has no async consumers yet",
       "websocket.write_timeout: not supported by Turbine, ignored: " +
         "gorilla/websocket tuning; Turbine's ws library manages its own buffers and writes",
     ]);

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Daemon, findBinary } from "./daemon.js";
 import { freePort } from "./redis.js";
 import { toolMissing } from "./tools.js";
@@ -14,12 +17,17 @@ export const natsMissing: string | false = toolMissing(
 export class NatsServer {
   private process: Daemon | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** With JetStream (`-js`), storing in this temp dir; undefined without. */
+    private readonly storeDir: string | undefined,
+  ) {}
 
-  /** Starts a server on a free port and waits until it greets clients. */
-  static async start(): Promise<NatsServer> {
+  /** Starts a server on a free port (with JetStream when asked) and waits until it greets clients. */
+  static async start(options: { jetstream?: boolean } = {}): Promise<NatsServer> {
     for (let attempt = 0; ; attempt++) {
-      const server = new NatsServer(await freePort());
+      const storeDir = options.jetstream ? mkdtempSync(join(tmpdir(), "turbine-nats-")) : undefined;
+      const server = new NatsServer(await freePort(), storeDir);
       try {
         await server.restart();
         return server;
@@ -40,7 +48,16 @@ export class NatsServer {
     if (binary === undefined) throw new Error("nats-server is not installed");
     if (this.process !== undefined) throw new Error("nats-server is already running");
     const port = this.port;
-    this.process = await Daemon.start(binary, ["-a", "127.0.0.1", "-p", String(port)], () => greets(port));
+    const jetstream = this.storeDir === undefined ? [] : ["-js", "-sd", this.storeDir];
+    this.process = await Daemon.start(binary, ["-a", "127.0.0.1", "-p", String(port), ...jetstream], () =>
+      greets(port),
+    );
+  }
+
+  /** Stops the server and removes its JetStream store. */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.storeDir !== undefined) rmSync(this.storeDir, { recursive: true, force: true });
   }
 
   /** Stops the server by pid (SIGKILL: abrupt, as a crash) and waits for it to exit. Keeps the port. */

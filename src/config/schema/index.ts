@@ -2,9 +2,10 @@
  * The one schema of Turbine's configuration: every key Centrifugo v6 knows, with its default, doc line, v5
  * aliases and CLI flag. Env var names are derived from key paths (`CENTRIFUGO_` + path upper-cased, `.` → `_`).
  */
-import { bool, choice, dur, int, jsonList, obj, str, strs, type TypeOf } from "../spec.js";
+import { bool, choice, dur, int, obj, str, strs, type TypeOf } from "../spec.js";
 import { channel, proxies, rpc } from "./channel.js";
 import { client } from "./client.js";
+import { consumers } from "./consumers.js";
 import { broker, controller, engine, mapBroker, presenceManager } from "./engine.js";
 import { endpoint, tls, v5 } from "./shared.js";
 import {
@@ -142,7 +143,7 @@ export const schema = obj("Turbine configuration (Centrifugo v6 compatible).", {
   proxies,
   http_api: httpApi,
   grpc_api: grpcApi,
-  consumers: jsonList("Queue consumers that feed API commands (kept as given)."),
+  consumers,
   websocket,
   sse,
   http_stream: httpStream,
