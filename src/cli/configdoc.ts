@@ -55,7 +55,6 @@ function typeOf(key: string, spec: AnySpec): string {
     case "object":
       return typeName(key);
     case "list":
-    case "json_list":
       return `[]${typeName(key)}`;
     default:
       return spec.kind;
@@ -65,7 +64,6 @@ function typeOf(key: string, spec: AnySpec): string {
 function defaultOf(spec: AnySpec): string {
   switch (spec.kind) {
     case "list":
-    case "json_list":
       return "[]";
     case "map":
       return "{}";
@@ -109,7 +107,7 @@ function documentObject(spec: ObjectSpec, parent: string, level: number, namedLi
       type: typeOf(key, field),
       default: defaultOf(field),
       comment: field.doc,
-      complex: field.kind === "object" || field.kind === "list" || field.kind === "json_list",
+      complex: field.kind === "object" || field.kind === "list",
       env: envOf(path, field, namedList),
       children,
     };

@@ -52,8 +52,6 @@ function printed(spec: LeafSpec, value: unknown): string {
       return quotedJson(value);
     case "list":
       return spec.named ? itemNames(value as unknown[]) : quotedJson(value);
-    case "json_list":
-      return itemNames(value as unknown[]);
     default:
       // Booleans, numbers, and durations already in Go's notation ("25s").
       return String(value);

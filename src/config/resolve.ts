@@ -148,8 +148,6 @@ function resolvePresent(spec: AnySpec, raw: unknown, path: string, ctx: ResolveC
         : reject(`expected object, got ${describe(raw)}`);
     case "list":
       return resolveObjectList(raw, path, (item, at) => resolveObject(spec.item, item, at, ctx));
-    case "json_list":
-      return resolveObjectList(raw, path, (item) => item);
   }
 }
 
@@ -165,7 +163,6 @@ function defaultOf(spec: AnySpec, path: string, ctx: ResolveContext): unknown {
     case "object":
       return resolveObject(spec, {}, path, ctx);
     case "list":
-    case "json_list":
       return [];
     default:
       return spec.def;

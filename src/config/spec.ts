@@ -62,21 +62,10 @@ export interface ListSpec extends Base<"list"> {
   /** Items have a `name`, and env vars `<LIST>_<NAME>_<OPTION>` patch existing items. */
   readonly named: boolean;
 }
-/** An array of objects kept as given (consumers): only its shape (array of objects) is checked. */
-export type JsonListSpec = Base<"json_list">;
 
 /** Any key description. */
 export type AnySpec =
-  | BoolSpec
-  | IntSpec
-  | NumberSpec
-  | StringSpec
-  | DurationSpec
-  | StringsSpec
-  | MapSpec
-  | ObjectSpec
-  | ListSpec
-  | JsonListSpec;
+  BoolSpec | IntSpec | NumberSpec | StringSpec | DurationSpec | StringsSpec | MapSpec | ObjectSpec | ListSpec;
 
 /** A key that is set as one value (everything but objects). */
 export type LeafSpec = Exclude<AnySpec, ObjectSpec>;
@@ -158,12 +147,4 @@ export function list<F extends Fields>(
 ): Typed<ListSpec, Resolved<F>[]> {
   const { named = false, ...common } = opts;
   return { kind: "list", doc, item: obj(doc, fields), named, ...common };
-}
-
-/** An array of objects accepted as given. */
-export function jsonList(
-  doc: string,
-  opts: CommonOptions = {},
-): Typed<JsonListSpec, Record<string, unknown>[]> {
-  return { kind: "json_list", doc, ...opts };
 }

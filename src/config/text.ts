@@ -77,8 +77,6 @@ export function parseText(spec: LeafSpec, text: string): unknown {
       return parseMap(text);
     case "list":
       return parseObjectArray(text, spec.named);
-    case "json_list":
-      return parseObjectArray(text, false);
     default:
       return parseScalar(spec, text);
   }

@@ -58,7 +58,6 @@ function sample(path: string, spec: LeafSpec): unknown {
       return ["x"];
     case "map":
       return { x: "y" };
-    case "json_list":
     case "list":
       return [{ type: "x" }];
   }

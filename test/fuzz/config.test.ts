@@ -72,8 +72,6 @@ function ofKind(spec: AnySpec, depth: number): fc.Arbitrary<unknown> {
       return fc.array(text, { maxLength: 3 });
     case "map":
       return fc.dictionary(fc.string({ maxLength: 5 }), text, { maxKeys: 3 });
-    case "json_list":
-      return fc.array(anyJson, { maxLength: 2 });
     case "list":
       return depth <= 0 ? fc.constant([]) : fc.array(objectFor(spec.item, depth - 1), { maxLength: 2 });
     case "object":
