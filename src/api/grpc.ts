@@ -164,6 +164,21 @@ function reflectionService(): ReflectionService {
   );
 }
 
+/** Stop taking calls and wait for the running ones, at most `timeoutMs` milliseconds; then drop the rest. */
+export function shutdownGrpcServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** The running GRPC API server of a node. */
 export class GrpcApiServer {
   private readonly matches: (given: string | Uint8Array) => boolean;
@@ -228,17 +243,7 @@ export class GrpcApiServer {
    * left. Safe to call more than once.
    */
   close(timeoutMs: number): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, timeoutMs);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    this.closing ??= shutdownGrpcServer(this.server, timeoutMs);
     return this.closing;
   }
 

@@ -5,7 +5,7 @@
  */
 import { Server } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { bindGrpcServer } from "../api/grpc.js";
+import { bindGrpcServer, shutdownGrpcServer } from "../api/grpc.js";
 import { grpcServerCredentials } from "../api/grpc-tls.js";
 import type { Config } from "../config/index.js";
 import type { Node } from "../core/node.js";
@@ -49,17 +49,7 @@ export class UniGrpcServer {
 
   /** Stop accepting; streams still open after `timeoutMs` are cut (the node closes its sessions meanwhile). */
   close(timeoutMs: number): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, timeoutMs);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    this.closing ??= shutdownGrpcServer(this.server, timeoutMs);
     return this.closing;
   }
 }
