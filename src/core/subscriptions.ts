@@ -46,8 +46,8 @@ import {
   subscriptionFlags,
 } from "./permissions.js";
 import type { PreparedPublication } from "./prepared.js";
-import type { SessionContext, SubscriptionServices } from "./session.js";
 import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.js";
+import type { SessionContext, SubscriptionServices } from "./session.js";
 import { filterProblem, matchesFilter } from "./tags-filter.js";
 
 type SubscribeResultInit = MessageInitShape<typeof SubscribeResultSchema>;
