@@ -16,12 +16,17 @@ import type {
   PublishRequest,
   RPCRequest,
 } from "../protocol/index.js";
-import type { Client } from "./client.js";
 import { checkHistory, checkPresence, checkPublicationData, checkPublish } from "./permissions.js";
+import type { ChannelServices, CommandSession } from "./session.js";
 
-export async function onPublish(client: Client, id: number, req: PublishRequest): Promise<void> {
+export async function onPublish(
+  client: CommandSession,
+  services: ChannelServices,
+  id: number,
+  req: PublishRequest,
+): Promise<void> {
   if (req.channel === "" || req.data.length === 0) throw DisconnectBadRequest;
-  const resolved = client.node.rules.resolveForClient(req.channel);
+  const resolved = services.rules.resolveForClient(req.channel);
   checkPublicationData(req.data, resolved.publicationDataFormat);
   const subscription = client.subscriptions.get(req.channel);
   const info = client.clientInfo(subscription?.info);
@@ -29,48 +34,63 @@ export async function onPublish(client: Client, id: number, req: PublishRequest)
   // Bidirectional subscribe streams are not supported, so that route answers 108 as with no proxy.
   if (route === "subscribe_stream") throw ErrorNotAvailable;
   if (route === "publish_proxy") {
-    const proxy = client.node.proxies.publish(resolved.options.publish_proxy_name);
+    const proxy = services.proxies.publish(resolved.options.publish_proxy_name);
     if (proxy === undefined) throw ErrorNotAvailable;
     const verdict = await proxy(client.proxyCaller, req.channel, req.data);
     const { data = req.data, ...options } = verdict;
-    await client.node.publish(resolved, data, { ...options, info });
+    await services.publish(resolved, data, { ...options, info });
   } else {
-    await client.node.publish(resolved, req.data, { info });
+    await services.publish(resolved, req.data, { info });
   }
   client.write({ id, publish: {} });
 }
 
-export async function onPresence(client: Client, id: number, req: PresenceRequest): Promise<void> {
-  checkPresenceCommand(client, req.channel);
-  const presence = await client.node.presence(req.channel);
+export async function onPresence(
+  client: CommandSession,
+  services: ChannelServices,
+  id: number,
+  req: PresenceRequest,
+): Promise<void> {
+  checkPresenceCommand(client, services, req.channel);
+  const presence = await services.presence(req.channel);
   const protoPresence = Object.fromEntries(
     Object.entries(presence).map(([client, info]) => [client, toProtoClientInfo(info)]),
   );
   client.write({ id, presence: { presence: protoPresence } });
 }
 
-export async function onPresenceStats(client: Client, id: number, req: PresenceStatsRequest): Promise<void> {
-  checkPresenceCommand(client, req.channel);
-  const stats = await client.node.presenceStats(req.channel);
+export async function onPresenceStats(
+  client: CommandSession,
+  services: ChannelServices,
+  id: number,
+  req: PresenceStatsRequest,
+): Promise<void> {
+  checkPresenceCommand(client, services, req.channel);
+  const stats = await services.presenceStats(req.channel);
   client.write({ id, presenceStats: { numClients: stats.numClients, numUsers: stats.numUsers } });
 }
 
-function checkPresenceCommand(client: Client, channel: string): void {
+function checkPresenceCommand(client: CommandSession, services: ChannelServices, channel: string): void {
   if (channel === "") throw DisconnectBadRequest;
-  const resolved = client.node.rules.resolveForClient(channel);
+  const resolved = services.rules.resolveForClient(channel);
   checkPresence(resolved.options, client.requester, client.subscriptions.has(channel));
 }
 
-export async function onHistory(client: Client, id: number, req: HistoryRequest): Promise<void> {
+export async function onHistory(
+  client: CommandSession,
+  services: ChannelServices,
+  id: number,
+  req: HistoryRequest,
+): Promise<void> {
   if (req.channel === "") throw DisconnectBadRequest;
-  const resolved = client.node.rules.resolveForClient(req.channel);
+  const resolved = services.rules.resolveForClient(req.channel);
   checkHistory(resolved.options, client.requester, client.subscriptions.has(req.channel));
-  const maxLimit = client.node.options.client.history_max_publication_limit;
+  const maxLimit = services.options.client.history_max_publication_limit;
   const limit = req.limit < 0 || (maxLimit > 0 && req.limit > maxLimit) ? maxLimit : req.limit;
   const since =
     req.since === undefined ? undefined : { offset: Number(req.since.offset), epoch: req.since.epoch };
   if (req.reverse && since !== undefined && since.offset === 0) throw ErrorBadRequest;
-  const history = await client.node.history(req.channel, { since, limit, reverse: req.reverse });
+  const history = await services.history(req.channel, { since, limit, reverse: req.reverse });
   client.write({
     id,
     history: {
@@ -85,13 +105,18 @@ export async function onHistory(client: Client, id: number, req: HistoryRequest)
  * `rpc.ping`, then the in-process RPC handler for the methods it serves, else the RPC namespace decides: its
  * proxy answers, or 108 / 104.
  */
-export async function onRpc(client: Client, id: number, req: RPCRequest): Promise<void> {
-  const rpc = client.node.options.rpc;
+export async function onRpc(
+  client: CommandSession,
+  services: ChannelServices,
+  id: number,
+  req: RPCRequest,
+): Promise<void> {
+  const rpc = services.options.rpc;
   if (rpc.ping.enabled && req.method === rpc.ping.method) {
     client.write({ id, rpc: {} });
     return;
   }
-  const handler = client.node.options.rpcHandler;
+  const handler = services.options.rpcHandler;
   if (handler?.handles(req.method)) {
     const data = await handler.call({
       method: req.method,
@@ -115,7 +140,7 @@ export async function onRpc(client: Client, id: number, req: RPCRequest): Promis
     at < 0 ? rpc.without_namespace : rpc.namespaces.find((ns) => ns.name === req.method.slice(0, at));
   if (namespace === undefined) throw ErrorMethodNotFound;
   if (!namespace.proxy_enabled) throw ErrorNotAvailable;
-  const proxy = client.node.proxies.rpc(namespace.proxy_name);
+  const proxy = services.proxies.rpc(namespace.proxy_name);
   if (proxy === undefined) throw ErrorMethodNotFound;
   const data = await proxy(client.proxyCaller, req.method, req.data);
   client.write({ id, rpc: { data } });

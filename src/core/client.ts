@@ -53,9 +53,8 @@ import { type PendingSubscription, Subscriptions } from "./subscriptions.js";
 import { noHeaders, type Transport, type TransportRequest } from "./transport.js";
 import { type DeadlineKind, type DeadlineOwner, Deadlines } from "./deadlines.js";
 import { unidirectionalDisconnect } from "./unidirectional.js";
+import type { CommandSession, ReplyInit } from "./session.js";
 import { ClientWriter } from "./writer.js";
-
-type ReplyInit = MessageInitShape<typeof ReplySchema>;
 
 type State = "connecting" | "connected" | "closed";
 
@@ -109,7 +108,7 @@ function keptHeaders(
  * a time, or up to `client.concurrency` at once after connect), server pings, connection expiry, and
  * everything it must undo when it closes.
  */
-export class Client implements HubClient, DeadlineOwner {
+export class Client implements HubClient, DeadlineOwner, CommandSession {
   readonly id = randomUUID();
   /**
    * The session id sent in the connect result (centrifuge client.go `NewClient`): what `/emulation` requests
@@ -132,7 +131,7 @@ export class Client implements HubClient, DeadlineOwner {
    * names; the others are dropped at connect, so a big map costs nothing for the session's lifetime.
    */
   private emulatedHeaders = noHeaders;
-  readonly subscriptions: Subscriptions;
+  readonly subscriptions: Subscriptions<Client>;
   private state: State = "connecting";
   /** After a failed connect the session only waits to be closed. */
   private unusable = false;
@@ -168,7 +167,7 @@ export class Client implements HubClient, DeadlineOwner {
       node.options.client.queue_max_size,
       () => this.close(DisconnectSlow),
     );
-    this.subscriptions = new Subscriptions(this);
+    this.subscriptions = new Subscriptions<Client>(this, node);
     this.deadlines = new Deadlines(node.wheel, this);
     this.transportMetrics = node.metrics.transport(transport.name);
     this.labels = { transport: transport.name, name: "unnamed", version: "unversioned" };
@@ -428,11 +427,12 @@ export class Client implements HubClient, DeadlineOwner {
     if (command.ping !== undefined) return this.write({ id, ping: {} });
     if (command.subscribe !== undefined) return this.subscriptions.onSubscribe(id, command.subscribe);
     if (command.unsubscribe !== undefined) return this.subscriptions.onUnsubscribe(id, command.unsubscribe);
-    if (command.publish !== undefined) return onPublish(this, id, command.publish);
-    if (command.presence !== undefined) return onPresence(this, id, command.presence);
-    if (command.presenceStats !== undefined) return onPresenceStats(this, id, command.presenceStats);
-    if (command.history !== undefined) return onHistory(this, id, command.history);
-    if (command.rpc !== undefined) return onRpc(this, id, command.rpc);
+    if (command.publish !== undefined) return onPublish(this, this.node, id, command.publish);
+    if (command.presence !== undefined) return onPresence(this, this.node, id, command.presence);
+    if (command.presenceStats !== undefined)
+      return onPresenceStats(this, this.node, id, command.presenceStats);
+    if (command.history !== undefined) return onHistory(this, this.node, id, command.history);
+    if (command.rpc !== undefined) return onRpc(this, this.node, id, command.rpc);
     if (command.send !== undefined) throw DisconnectNotAvailable;
     if (command.refresh !== undefined) return this.onRefresh(id, command.refresh);
     if (command.subRefresh !== undefined) return this.subscriptions.onSubRefresh(id, command.subRefresh);
@@ -473,7 +473,7 @@ export class Client implements HubClient, DeadlineOwner {
     const channels = Object.keys(credentials.subs);
     if (options.channel_limit > 0 && channels.length > options.channel_limit) throw DisconnectChannelLimit;
     this.checkConnectionLimits(credentials.user);
-    const now = Date.now() / 1000;
+    const now = this.node.wheel.now() / 1000;
     if (credentials.expireAt > 0 && credentials.expireAt < now) throw ErrorExpired;
 
     this.user = credentials.user;
@@ -502,7 +502,7 @@ export class Client implements HubClient, DeadlineOwner {
       session: this.session,
       // Emulation requests name the node holding the session; a unidirectional session sends none.
       node: this.transport.emulation === true ? this.node.id : "",
-      time: options.connect_include_server_time ? Date.now() : 0,
+      time: options.connect_include_server_time ? this.node.wheel.now() : 0,
     };
     if (this.unidirectional) this.write({ push: { connect: result } });
     else this.write({ id, connect: result });
@@ -666,11 +666,11 @@ export class Client implements HubClient, DeadlineOwner {
 
   private scheduleExpiryCheck(): void {
     const closeDelay = this.serverSideRefresh ? 0 : this.node.options.client.expired_close_delay;
-    this.deadlines.set("expiry", this.expireAt * 1000 - Date.now() + closeDelay);
+    this.deadlines.set("expiry", this.expireAt * 1000 - this.node.wheel.now() + closeDelay);
   }
 
   private checkExpiry(): void {
-    if (this.expireAt > 0 && this.expireAt * 1000 <= Date.now()) this.onExpired();
+    if (this.expireAt > 0 && this.expireAt * 1000 <= this.node.wheel.now()) this.onExpired();
     else if (this.expireAt > 0) this.scheduleExpiryCheck();
   }
 
@@ -684,7 +684,7 @@ export class Client implements HubClient, DeadlineOwner {
     refresh(this.proxyCaller).then(
       (result) => {
         if (this.closed) return;
-        const now = Date.now() / 1000;
+        const now = this.node.wheel.now() / 1000;
         if (result.expired || result.expireAt <= now) {
           this.close(DisconnectExpired);
           return;
@@ -709,7 +709,7 @@ export class Client implements HubClient, DeadlineOwner {
       throw err;
     }
     if (token.user !== this.user) throw DisconnectInvalidToken;
-    const now = Date.now() / 1000;
+    const now = this.node.wheel.now() / 1000;
     const expireAt = this.node.options.client.insecure ? 0 : token.expireAt;
     if (expireAt > 0 && expireAt < now) throw ErrorExpired;
     this.expireAt = expireAt;
@@ -730,7 +730,7 @@ export class Client implements HubClient, DeadlineOwner {
    * `expireAt` 0 removes the expiry. A `refresh` push follows, as Centrifugo sends it.
    */
   refreshFromServer(options: { expired?: boolean; expireAt?: number; info?: Uint8Array }): void {
-    const now = Date.now() / 1000;
+    const now = this.node.wheel.now() / 1000;
     const expireAt = options.expireAt ?? 0;
     if (options.expired === true || (expireAt > 0 && expireAt <= now)) {
       this.close(DisconnectExpired);

@@ -12,6 +12,8 @@ import type { NodeMetrics } from "./metrics.js";
 export interface ClusterMember {
   readonly id: string;
   readonly metrics: NodeMetrics;
+  /** The node's clock. */
+  readonly wheel: { now(): number };
   /** This node's announcement: info plus local channel counts. */
   announcement(): NodeAnnouncement;
   /** A user command another node broadcast. */
@@ -25,7 +27,7 @@ export interface ClusterOptions {
   ttlMs: number;
 }
 
-/** Another node as last announced, and when (Date.now() ms). */
+/** Another node as last announced, and when (epoch ms). */
 interface RemoteNode {
   announcement: NodeAnnouncement;
   seenAt: number;
@@ -94,7 +96,7 @@ export class Cluster {
       // Metrics come only when they changed (centrifuge node.go nodeRegistry.add keeps the last ones).
       const metrics = message.node.metrics ?? known?.announcement.metrics;
       const announcement = metrics === undefined ? message.node : { ...message.node, metrics };
-      this.remote.set(message.from, { announcement, seenAt: Date.now() });
+      this.remote.set(message.from, { announcement, seenAt: this.member.wheel.now() });
       // A newcomer learns about this node at once instead of after a whole interval.
       if (known === undefined) this.announce();
     } else if (message.type === "shutdown") {
@@ -111,7 +113,7 @@ export class Cluster {
   }
 
   private prune(): void {
-    const oldest = Date.now() - this.options.ttlMs;
+    const oldest = this.member.wheel.now() - this.options.ttlMs;
     for (const [uid, node] of this.remote) if (node.seenAt < oldest) this.remote.delete(uid);
   }
 }

@@ -39,14 +39,14 @@ export class Deadlines {
   /** `kind` is due `delayMs` from now, replacing its earlier deadline. */
   set(kind: DeadlineKind, delayMs: number): void {
     if (this.stopped) return;
-    this.due[kind] = Date.now() + Math.max(delayMs, 0);
+    this.due[kind] = this.wheel.now() + Math.max(delayMs, 0);
     this.schedule();
   }
 
   /** `kind` is due no later than `delayMs` from now: an earlier deadline stays. */
   atMost(kind: DeadlineKind, delayMs: number): void {
     const current = this.due[kind];
-    if (current === 0 || Date.now() + delayMs < current) this.set(kind, delayMs);
+    if (current === 0 || this.wheel.now() + delayMs < current) this.set(kind, delayMs);
   }
 
   /** `kind` is no longer due. */
@@ -70,12 +70,12 @@ export class Deadlines {
     if (earliest === 0 || (this.task !== undefined && this.taskAt <= earliest)) return;
     this.task?.cancel();
     this.taskAt = earliest;
-    this.task = this.wheel.schedule(earliest - Date.now(), this.fire);
+    this.task = this.wheel.schedule(earliest - this.wheel.now(), this.fire);
   }
 
   private runDue(): void {
     this.task = undefined;
-    const horizon = Date.now() + this.wheel.resolutionMs;
+    const horizon = this.wheel.now() + this.wheel.resolutionMs;
     for (const kind in this.due) {
       if (this.stopped) return;
       const at = this.due[kind as DeadlineKind];

@@ -33,6 +33,7 @@ import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
 import { toProtoClientInfo, toProtoPublication } from "../engine/wire.js";
+import type { SubscriptionServices } from "./session.js";
 import { TimerWheel } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
 import { FlushScheduler } from "./writer.js";
@@ -65,6 +66,8 @@ export interface NodeOptions {
    */
   nodeInfoTtlMs?: number;
   logger: Logger;
+  /** Epoch milliseconds; Date.now unless a test moves time by hand. */
+  clock?: () => number;
 }
 
 /**
@@ -160,14 +163,16 @@ const maxPendingEmulatedFrames = 64;
  * One running Turbine node: the hub of local connections, the engine, channel rules and token verifiers.
  * It receives the broker's events and fans them out to local subscribers.
  */
-export class Node implements BrokerEventHandler {
+export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   readonly id = randomUUID();
   readonly hub = new Hub<Client>();
-  readonly wheel = new TimerWheel();
+  /** The one timer and the one clock of the node's sessions. */
+  readonly wheel: TimerWheel;
   /** Flushes every connection's queued messages (see `ClientWriter`). */
   readonly flushes: FlushScheduler;
   readonly logger: Logger;
-  readonly startedAt = Date.now();
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
   readonly proxies: ProxyHooks;
   readonly metrics: NodeMetrics;
   /** Broker subscriptions under way, by channel. */
@@ -186,6 +191,8 @@ export class Node implements BrokerEventHandler {
   private announcedMetrics: NodeMetricsSnapshot | undefined;
 
   constructor(options: NodeOptions) {
+    this.wheel = new TimerWheel(undefined, options.clock);
+    this.startedAt = this.wheel.now();
     this.loaded = load(options);
     this.logger = options.logger;
     this.flushes = new FlushScheduler(options.client.write_delay);
@@ -338,7 +345,7 @@ export class Node implements BrokerEventHandler {
       numUsers: hub.numUsers,
       numChannels: hub.numChannels,
       numSubs: hub.numSubscriptions,
-      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+      uptime: Math.floor((this.wheel.now() - this.startedAt) / 1000),
       metrics: this.options.infoMetrics?.(),
     };
   }
@@ -379,7 +386,7 @@ export class Node implements BrokerEventHandler {
       new PreparedPublication(channel, proto, position.epoch, pub.time, prevData),
     );
     // centrifuge hub.go: the lag is observed for publications that carry their time.
-    const lag = pub.time > 0 ? Math.abs(Date.now() - pub.time) / 1000 : undefined;
+    const lag = pub.time > 0 ? Math.abs(this.wheel.now() - pub.time) / 1000 : undefined;
     this.metrics.publicationBroadcast((performance.now() - started) / 1000, lag, filtered);
   }
 

@@ -36,7 +36,6 @@ import {
   type SubscribeResultSchema,
   type UnsubscribeRequest,
 } from "../protocol/index.js";
-import type { Client } from "./client.js";
 import { deltaData, fossil, wireDeltaData } from "./delta.js";
 import { FILTERED } from "./hub.js";
 import type { ResolvedChannel } from "./namespaces.js";
@@ -48,6 +47,7 @@ import {
 } from "./permissions.js";
 import type { PreparedPublication } from "./prepared.js";
 import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.js";
+import type { SessionContext, SubscriptionServices } from "./session.js";
 import { filterProblem, matchesFilter } from "./tags-filter.js";
 
 type SubscribeResultInit = MessageInitShape<typeof SubscribeResultSchema>;
@@ -99,7 +99,7 @@ interface Grant {
  * A session's subscriptions: subscribe with recovery, live delivery with position checks, expiry,
  * presence and join/leave bookkeeping, and cleanup.
  */
-export class Subscriptions {
+export class Subscriptions<S extends SessionContext = SessionContext> {
   private readonly subs = new Map<string, Subscription>();
   /**
    * Client subscribes under way by channel, each settling when it ends either way. Commands may overlap
@@ -108,7 +108,10 @@ export class Subscriptions {
    */
   private readonly subscribing = new Map<string, Promise<void>>();
 
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly session: S,
+    private readonly services: SubscriptionServices<S>,
+  ) {}
 
   get(channel: string): Subscription | undefined {
     return this.subs.get(channel);
@@ -136,13 +139,12 @@ export class Subscriptions {
 
   /** Client `subscribe` command. */
   async onSubscribe(id: number, req: SubscribeRequest): Promise<void> {
-    const node = this.client.node;
     if (req.channel === "") throw DisconnectBadRequest;
-    node.rules.checkLength(req.channel);
+    this.services.rules.checkLength(req.channel);
     if (this.taken(req.channel)) throw ErrorAlreadySubscribed;
-    const limit = node.options.client.channel_limit;
+    const limit = this.services.options.client.channel_limit;
     if (limit > 0 && this.count >= limit) throw ErrorLimitExceeded;
-    const resolved = node.rules.resolveForClient(req.channel);
+    const resolved = this.services.rules.resolveForClient(req.channel);
     // Only stream subscriptions exist here; map and shared-poll types (experimental upstream) are refused.
     const namespaceType = resolved.options.subscription_type;
     if (req.type !== 0 || (namespaceType !== "" && namespaceType !== "stream")) throw ErrorPermissionDenied;
@@ -164,7 +166,7 @@ export class Subscriptions {
   private async subscribe(id: number, resolved: ResolvedChannel, req: SubscribeRequest): Promise<void> {
     const grant = await this.authorize(resolved, req);
     const pending = await this.prepare(resolved, req, grant, false);
-    this.client.write({ id, subscribe: pending.result });
+    this.session.write({ id, subscribe: pending.result });
     pending.commit();
   }
 
@@ -187,7 +189,7 @@ export class Subscriptions {
   ): Promise<PendingSubscription[]> {
     const pending: PendingSubscription[] = [];
     for (const [channel, claims] of Object.entries(channels)) {
-      const resolved = this.client.node.rules.resolve(channel);
+      const resolved = this.services.rules.resolve(channel);
       const sent = recover[channel];
       const req = create(SubscribeRequestSchema, {
         channel,
@@ -210,11 +212,10 @@ export class Subscriptions {
     claims: SubscribeOptionsClaims,
     since?: StreamPosition,
   ): Promise<void> {
-    const { node } = this.client;
     if (this.taken(channel)) throw ErrorAlreadySubscribed;
-    const limit = node.options.client.channel_limit;
+    const limit = this.services.options.client.channel_limit;
     if (limit > 0 && this.count >= limit) {
-      this.client.close(DisconnectChannelLimit);
+      this.session.close(DisconnectChannelLimit);
       return;
     }
     const req = create(SubscribeRequestSchema, {
@@ -224,13 +225,13 @@ export class Subscriptions {
       epoch: since?.epoch,
     });
     const pending = await this.prepare(
-      node.rules.resolve(channel),
+      this.services.rules.resolve(channel),
       req,
       { source: "server_side", claims },
       true,
     );
     const { recoverable, epoch, offset, positioned, data } = pending.result;
-    this.client.write({ push: { channel, subscribe: { recoverable, epoch, offset, positioned, data } } });
+    this.session.write({ push: { channel, subscribe: { recoverable, epoch, offset, positioned, data } } });
     pending.commit();
   }
 
@@ -238,7 +239,7 @@ export class Subscriptions {
     if (req.channel === "") throw DisconnectBadRequest;
     await this.subscribing.get(req.channel);
     await this.remove(req.channel);
-    this.client.write({ id, unsubscribe: {} });
+    this.session.write({ id, unsubscribe: {} });
   }
 
   /** Client `sub_refresh`: a new subscription token extends a subscription's expiry. */
@@ -250,11 +251,11 @@ export class Subscriptions {
     if (sub.refreshProxy !== undefined) throw DisconnectBadRequest;
     if (req.token === "") throw ErrorBadRequest;
     const token = await this.verifyToken(req.token, req.channel);
-    const now = Date.now() / 1000;
+    const now = this.services.wheel.now() / 1000;
     if (token.expireAt > 0 && token.expireAt < now) throw ErrorExpired;
     sub.expireAt = token.expireAt;
     if (token.info !== undefined) sub.info = token.info;
-    this.client.write({
+    this.session.write({
       id,
       subRefresh: {
         expires: token.expireAt > 0,
@@ -266,18 +267,21 @@ export class Subscriptions {
   /** Server-initiated unsubscribe: tell the client with a push, then clean up. */
   unsubscribe(channel: string, reason: Unsubscribe): void {
     if (!this.subs.has(channel)) return;
-    this.client.node.metrics.serverUnsubscribe(reason.code);
-    this.client.write({ push: { channel, unsubscribe: { code: reason.code, reason: reason.reason } } });
-    this.remove(channel).catch((err: unknown) => this.client.logInternalError(err, "unsubscribe"));
+    this.services.metrics.serverUnsubscribe(reason.code);
+    this.session.write({ push: { channel, unsubscribe: { code: reason.code, reason: reason.reason } } });
+    this.remove(channel).catch((err: unknown) => this.session.logInternalError(err, "unsubscribe"));
   }
 
   /** Re-add presence for every subscription that keeps it, so it does not expire. */
   async refreshPresence(): Promise<void> {
-    const { node } = this.client;
     for (const sub of this.subs.values()) {
       if (sub.active && sub.flags.emitPresence) {
-        node.metrics.action("add_presence");
-        await node.presenceManager.addPresence(sub.channel, this.client.id, this.client.clientInfo(sub.info));
+        this.services.metrics.action("add_presence");
+        await this.services.presenceManager.addPresence(
+          sub.channel,
+          this.session.id,
+          this.session.clientInfo(sub.info),
+        );
       }
     }
   }
@@ -289,7 +293,7 @@ export class Subscriptions {
   async checkPositions(): Promise<void> {
     for (const sub of [...this.subs.values()]) {
       if (!sub.active || !sub.flags.positioned) continue;
-      const top = await this.client.node.streamTop(sub.channel);
+      const top = await this.services.streamTop(sub.channel);
       if (this.subs.get(sub.channel) !== sub) continue;
       if (top.epoch !== sub.epoch || top.offset > sub.offset) this.onInsufficientState(sub);
     }
@@ -304,20 +308,19 @@ export class Subscriptions {
     const sub = this.subs.get(channel);
     if (sub === undefined) return;
     this.subs.delete(channel);
-    const { node } = this.client;
-    await node.removeSubscription(channel, this.client);
+    await this.services.removeSubscription(channel, this.session);
     if (sub.flags.emitPresence) {
-      node.metrics.action("remove_presence");
-      await node.presenceManager.removePresence(channel, this.client.id, this.client.user);
+      this.services.metrics.action("remove_presence");
+      await this.services.presenceManager.removePresence(channel, this.session.id, this.session.user);
     }
     if (sub.active && sub.flags.emitJoinLeave) {
-      node.metrics.brokerMessageSent("leave");
-      await node.broker.publishLeave(channel, this.client.clientInfo(sub.info));
+      this.services.metrics.brokerMessageSent("leave");
+      await this.services.broker.publishLeave(channel, this.session.clientInfo(sub.info));
     }
   }
 
   private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
-    const source = subscribeSource(resolved, this.client.requester, req.token !== "");
+    const source = subscribeSource(resolved, this.session.requester, req.token !== "");
     // Subscribe stream proxies are not supported; Centrifugo answers 108 when none is configured.
     if (source === "subscribe_stream_proxy") throw ErrorNotAvailable;
     if (source === "subscribe_proxy") return this.authorizeByProxy(resolved, req);
@@ -332,12 +335,12 @@ export class Subscriptions {
   /** The subscribe proxy decides (108 when the namespace names no configured proxy). */
   private async authorizeByProxy(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
     const { options } = resolved;
-    const proxy = this.client.node.proxies.subscribe(options.subscribe_proxy_name);
+    const proxy = this.services.proxies.subscribe(options.subscribe_proxy_name);
     if (proxy === undefined) throw ErrorNotAvailable;
-    const result = await proxy(this.client.proxyCaller, req.channel, req.token, req.data);
-    if (this.client.closed) throw DisconnectConnectionClosed;
+    const result = await proxy(this.session.proxyCaller, req.channel, req.token, req.data);
+    if (this.session.closed) throw DisconnectConnectionClosed;
     const refreshProxy =
-      options.sub_refresh_proxy_enabled && this.client.node.proxies.subRefresh(options.sub_refresh_proxy_name)
+      options.sub_refresh_proxy_enabled && this.services.proxies.subRefresh(options.sub_refresh_proxy_name)
         ? options.sub_refresh_proxy_name
         : undefined;
     return { source: "subscribe_proxy", claims: result, refreshProxy };
@@ -346,7 +349,7 @@ export class Subscriptions {
   private async verifyToken(token: string, channel: string): Promise<SubscribeToken> {
     let claims: SubscribeToken;
     try {
-      claims = await this.client.node.subscribeTokens.verifySubscribeToken(token);
+      claims = await this.services.subscribeTokens.verifySubscribeToken(token);
     } catch (err) {
       if (err instanceof TokenExpiredError) throw ErrorTokenExpired;
       if (err instanceof InvalidTokenError) throw ErrorPermissionDenied;
@@ -354,8 +357,8 @@ export class Subscriptions {
     }
     const mismatch =
       claims.channel !== channel ||
-      claims.user !== this.client.user ||
-      (claims.client !== "" && claims.client !== this.client.id);
+      claims.user !== this.session.user ||
+      (claims.client !== "" && claims.client !== this.session.id);
     if (mismatch) throw DisconnectInvalidToken;
     return claims;
   }
@@ -370,14 +373,13 @@ export class Subscriptions {
     grant: Grant,
     serverSide: boolean,
   ): Promise<PendingSubscription> {
-    const { node } = this.client;
     const channel = resolved.channel;
     const expireAt = grant.claims.expireAt ?? 0;
-    const now = Date.now() / 1000;
+    const now = this.services.wheel.now() / 1000;
     if (expireAt > 0 && expireAt <= now) throw ErrorExpired;
     const flags = subscriptionFlags({
       options: resolved.options,
-      who: this.client.requester,
+      who: this.session.requester,
       source: grant.source,
       requested: { positioned: req.positioned, recoverable: req.recoverable, joinLeave: req.joinLeave },
       override: grant.claims.override,
@@ -399,13 +401,17 @@ export class Subscriptions {
     };
     this.subs.set(channel, sub);
     try {
-      await node.addSubscription(channel, this.client);
+      await this.services.addSubscription(channel, this.session);
       if (flags.emitPresence) {
-        node.metrics.action("add_presence");
-        await node.presenceManager.addPresence(channel, this.client.id, this.client.clientInfo(sub.info));
+        this.services.metrics.action("add_presence");
+        await this.services.presenceManager.addPresence(
+          channel,
+          this.session.id,
+          this.session.clientInfo(sub.info),
+        );
       }
       const result = await this.position(sub, req);
-      if (this.client.closed) throw DisconnectConnectionClosed;
+      if (this.session.closed) throw DisconnectConnectionClosed;
       // The client refreshes only what no sub_refresh proxy refreshes for it.
       const clientRefresh = expireAt > 0 && sub.refreshProxy === undefined;
       result.expires = clientRefresh;
@@ -422,23 +428,22 @@ export class Subscriptions {
   /** Positioning and recovery part of the subscribe result. */
   private async position(sub: Subscription, req: SubscribeRequest): Promise<SubscribeResultInit> {
     if (!sub.flags.positioned) return {};
-    const { node } = this.client;
     const since: StreamPosition = { offset: Number(req.offset), epoch: req.epoch };
     const recovering = sub.flags.recoverable && (req.recover || sub.flags.autoCacheRecover);
     let top: StreamPosition;
     let recovered = false;
     let publications: Publication[] = [];
     if (recovering && sub.flags.recoveryMode === "cache") {
-      node.metrics.action("history_recover_cache");
-      const history = await node.history(sub.channel, { limit: 1, reverse: true });
+      this.services.metrics.action("history_recover_cache");
+      const history = await this.services.history(sub.channel, { limit: 1, reverse: true });
       top = history.position;
       ({ publications, recovered } = cacheRecovery(history.publications[0], top, since));
     } else if (recovering) {
       ({ top, recovered, publications } = await this.recoverStream(sub.channel, since));
     } else {
-      top = await node.streamTop(sub.channel);
+      top = await this.services.streamTop(sub.channel);
     }
-    if (recovering) node.metrics.recover(recovered, publications.length);
+    if (recovering) this.services.metrics.recover(recovered, publications.length);
     if (!recovered && (Number(req.flag) & flagRejectUnrecovered) !== 0 && recovering)
       throw ErrorUnrecoverablePosition;
     return this.positionedResult(sub, { top, recovered, recovering, since, publications });
@@ -448,16 +453,15 @@ export class Subscriptions {
     channel: string,
     since: StreamPosition,
   ): Promise<{ top: StreamPosition; recovered: boolean; publications: Publication[] }> {
-    const { node } = this.client;
-    const limit = node.options.client.recovery_max_publication_limit;
-    node.metrics.action("history_recover");
+    const limit = this.services.options.client.recovery_max_publication_limit;
+    this.services.metrics.action("history_recover");
     try {
-      const history = await node.history(channel, { since, limit: limit > 0 ? limit : -1 });
+      const history = await this.services.history(channel, { since, limit: limit > 0 ? limit : -1 });
       const recovered = isStreamRecovered(history, since);
       return { top: history.position, recovered, publications: recovered ? history.publications : [] };
     } catch (err) {
       if (err !== ErrorUnrecoverablePosition) throw err;
-      return { top: await node.streamTop(channel), recovered: false, publications: [] };
+      return { top: await this.services.streamTop(channel), recovered: false, publications: [] };
     }
   }
 
@@ -501,7 +505,7 @@ export class Subscriptions {
     if (!sub.delta) return pubs;
     // Centrifugo lets patches follow even after an empty recovery: the client keeps its last data.
     sub.deltaBase = true;
-    const protocol = this.client.transport.protocol;
+    const protocol = this.session.transport.protocol;
     return pubs.map((pub, i) => {
       const { data, delta } = deltaData(i === 0 ? undefined : pubs[i - 1]?.data, pub.data);
       return { ...pub, data: wireDeltaData(protocol, data), delta };
@@ -510,19 +514,19 @@ export class Subscriptions {
 
   /** The subscribe reply is out: start delivering, announce the join, watch the expiry. */
   private commit(sub: Subscription): void {
-    if (this.subs.get(sub.channel) !== sub || this.client.closed) return;
+    if (this.subs.get(sub.channel) !== sub || this.session.closed) return;
     sub.active = true;
     const buffered = sub.buffered;
     sub.buffered = [];
     for (const prepared of buffered) {
       const queued = this.writePublication(sub, prepared);
-      if (queued > 0) this.client.transportMetrics.sent("push_publication", 1, queued);
+      if (queued > 0) this.session.transportMetrics.sent("push_publication", 1, queued);
     }
     if (sub.flags.emitJoinLeave) {
-      this.client.node.metrics.brokerMessageSent("join");
-      this.client.node.broker
-        .publishJoin(sub.channel, this.client.clientInfo(sub.info))
-        .catch((err: unknown) => this.client.logInternalError(err, "join"));
+      this.services.metrics.brokerMessageSent("join");
+      this.services.broker
+        .publishJoin(sub.channel, this.session.clientInfo(sub.info))
+        .catch((err: unknown) => this.session.logInternalError(err, "join"));
     }
     if (sub.expireAt > 0) this.scheduleExpiryCheck(sub);
   }
@@ -531,8 +535,8 @@ export class Subscriptions {
   private writePublication(sub: Subscription, prepared: PreparedPublication): number {
     const offset = Number(prepared.pub.offset);
     if (sub.flags.positioned && offset > 0) {
-      const maxLag = this.client.node.options.client.channel_position_max_time_lag;
-      if (maxLag > 0 && Date.now() - prepared.time > maxLag) {
+      const maxLag = this.services.options.client.channel_position_max_time_lag;
+      if (maxLag > 0 && this.services.wheel.now() - prepared.time > maxLag) {
         this.onInsufficientState(sub);
         return 0;
       }
@@ -549,10 +553,10 @@ export class Subscriptions {
       sub.offset = offset;
     }
     if (!passesFilter(sub, prepared.pub)) return FILTERED;
-    if (!sub.delta) return this.client.writeShared(prepared);
-    const { protocol } = this.client.transport;
-    const queued = this.client.writeUnit(
-      prepared.deltaUnit(protocol, sub.deltaBase, this.client.unidirectional),
+    if (!sub.delta) return this.session.writeShared(prepared);
+    const { protocol } = this.session.transport;
+    const queued = this.session.writeUnit(
+      prepared.deltaUnit(protocol, sub.deltaBase, this.session.unidirectional),
     );
     sub.deltaBase = true;
     return queued;
@@ -560,24 +564,24 @@ export class Subscriptions {
 
   /** A gap in a positioned stream: client-side subscriptions resubscribe (2500), server-side ones reconnect (3010). */
   private onInsufficientState(sub: Subscription): void {
-    if (sub.serverSide) this.client.close(DisconnectInsufficientState);
+    if (sub.serverSide) this.session.close(DisconnectInsufficientState);
     else this.unsubscribe(sub.channel, UnsubscribeInsufficientState);
   }
 
   private scheduleExpiryCheck(sub: Subscription): void {
-    this.client.deadlines.atMost("subscriptionExpiry", this.expiryCheckAt(sub) - Date.now());
+    this.session.deadlines.atMost("subscriptionExpiry", this.expiryCheckAt(sub) - this.services.wheel.now());
   }
 
   /** As upstream, a sub_refresh proxy too is asked only once the close delay has passed. */
   private expiryCheckAt(sub: Subscription): number {
-    return sub.expireAt * 1000 + this.client.node.options.client.expired_sub_close_delay;
+    return sub.expireAt * 1000 + this.services.options.client.expired_sub_close_delay;
   }
 
   /** The connection's subscription-expiry deadline: expire or refresh what is due, wait for the next. */
   checkExpiries(): void {
-    const now = Date.now();
+    const now = this.services.wheel.now();
     // The wheel may run a deadline up to one resolution early.
-    const horizon = now + this.client.node.wheel.resolutionMs;
+    const horizon = now + this.services.wheel.resolutionMs;
     let next = 0;
     for (const sub of [...this.subs.values()]) {
       if (!sub.active || sub.expireAt === 0 || this.subs.get(sub.channel) !== sub) continue;
@@ -593,25 +597,25 @@ export class Subscriptions {
         this.onExpired(sub);
       }
     }
-    if (next > 0) this.client.deadlines.atMost("subscriptionExpiry", next - now);
+    if (next > 0) this.session.deadlines.atMost("subscriptionExpiry", next - now);
   }
 
   private onExpired(sub: Subscription): void {
-    if (sub.serverSide) this.client.close(DisconnectSubExpired);
+    if (sub.serverSide) this.session.close(DisconnectSubExpired);
     else this.unsubscribe(sub.channel, UnsubscribeExpired);
   }
 
   /** Server-side subscription refresh: the proxy extends the subscription, or it expires. */
   private refreshByProxy(sub: Subscription, proxyName: string): void {
-    const proxy = this.client.node.proxies.subRefresh(proxyName);
+    const proxy = this.services.proxies.subRefresh(proxyName);
     if (proxy === undefined) {
       this.onExpired(sub);
       return;
     }
-    proxy(this.client.proxyCaller, sub.channel).then(
+    proxy(this.session.proxyCaller, sub.channel).then(
       (result) => {
-        if (this.subs.get(sub.channel) !== sub || this.client.closed) return;
-        if (result.expired || (result.expireAt > 0 && result.expireAt * 1000 < Date.now())) {
+        if (this.subs.get(sub.channel) !== sub || this.session.closed) return;
+        if (result.expired || (result.expireAt > 0 && result.expireAt * 1000 < this.services.wheel.now())) {
           this.onExpired(sub);
           return;
         }
@@ -620,7 +624,7 @@ export class Subscriptions {
         if (sub.expireAt > 0) this.scheduleExpiryCheck(sub);
       },
       (err: unknown) => {
-        if (err instanceof Disconnect) this.client.close(err);
+        if (err instanceof Disconnect) this.session.close(err);
         else this.onExpired(sub);
       },
     );

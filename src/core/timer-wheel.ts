@@ -29,14 +29,19 @@ export class TimerWheel {
   private readonly interval: NodeJS.Timeout;
   private lastBucket: number;
 
-  /** @param now the clock, in milliseconds; injectable for tests. */
+  /** @param clock epoch milliseconds; injectable, so tests move time by hand. */
   constructor(
     readonly resolutionMs = 100,
-    private readonly now: () => number = Date.now,
+    private readonly clock: () => number = Date.now,
   ) {
     this.lastBucket = this.bucketOf(this.now());
     this.interval = setInterval(() => this.tick(), resolutionMs);
     this.interval.unref();
+  }
+
+  /** The current time, epoch milliseconds: the one clock the core reads. */
+  now(): number {
+    return this.clock();
   }
 
   /** Run `run` once, no earlier than `delayMs` from now (rounded up to the wheel's resolution). */
