@@ -190,6 +190,22 @@ describe("workers: 2, the memory engine's semantics across workers", { timeout: 
     assert.equal((await within(notRecovered, "the stale subscription")).recovered, false);
   });
 
+  it("positions subscriptions on both workers in the one stream (offset and epoch)", async () => {
+    const { epoch } = await publish("room:positioned", { n: 1 });
+    const [a, b] = await pair("positioned");
+    const subs = [a!, b!].map((client) => client.newSubscription("room:positioned", { positioned: true }));
+    const contexts = subs.map((sub) => once<SubscribedContext>(sub, "subscribed"));
+    for (const sub of subs) sub.subscribe();
+    for (const ctx of contexts) {
+      const subscribed = await within(ctx, "the positioned subscription");
+      assert.equal(subscribed.positioned, true);
+      assert.deepEqual(subscribed.streamPosition, { offset: 1, epoch });
+    }
+    const received = subs.map((sub) => once<PublicationContext>(sub, "publication"));
+    await publish("room:positioned", { n: 2 });
+    for (const got of received) assert.equal((await within(got, "the next publication")).offset, 2);
+  });
+
   it("shares one presence set, presence_stats and join/leave pushes across workers", async () => {
     const [a, b] = await pair("alice");
     const [c] = await pair("bob");
