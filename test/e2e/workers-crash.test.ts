@@ -66,6 +66,7 @@ describe("workers: 2, a worker killed under publish load", { timeout: 240_000 },
             history_ttl: "600s",
             force_recovery: true,
             allow_subscribe_for_client: true,
+            presence: true,
           },
         ],
       },
@@ -136,6 +137,10 @@ describe("workers: 2, a worker killed under publish load", { timeout: 240_000 },
     t.diagnostic(`${acknowledged.size} publications acknowledged, ${retries} calls retried`);
     const hit = subscribers.filter((subscriber) => subscriber.disconnects > 0);
     assert.ok(hit.length > 0 && hit.length < subscribers.length, `subscribers of one worker: ${hit.length}`);
+
+    // The dead worker's presence entries went with it; its subscribers are back in the set from the other one.
+    const { json } = await new HttpApiCaller(server.port).call("presence_stats", { channel: CHANNEL });
+    assert.deepEqual((json as { result: unknown }).result, { num_clients: 4, num_users: 4 });
 
     for (const [i, subscriber] of subscribers.entries()) {
       const offsets = subscriber.received.map((pub) => pub.offset);
