@@ -469,7 +469,7 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     const options = this.node.options.client;
     this.emulatedHeaders = keptHeaders(req.headers, this.node.proxies.emulatedHeaderNames);
     const credentials = await this.authenticate(req);
-    this.addPersonalChannel(credentials);
+    await this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);
     if (options.channel_limit > 0 && channels.length > options.channel_limit) throw DisconnectChannelLimit;
     this.checkConnectionLimits(credentials.user);
@@ -579,15 +579,15 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     }
   }
 
-  private addPersonalChannel(credentials: Credentials): void {
+  private async addPersonalChannel(credentials: Credentials): Promise<void> {
     const personal = this.node.options.client.subscribe_to_user_personal_channel;
     if (!personal.enabled || credentials.user === "") return;
     const channel = this.node.rules.personalChannel(credentials.user, personal.personal_channel_namespace);
     credentials.subs[channel] ??= {};
     if (!personal.single_connection) return;
-    for (const other of [...this.node.hub.userClients(credentials.user)]) {
-      if (other !== this) other.close(DisconnectConnectionLimit);
-    }
+    // The user's older connections close on every node (other workers too), as upstream's node.Disconnect
+    // with this client whitelisted (centrifugo internal/client/handler.go).
+    await this.node.disconnectUser(credentials.user, DisconnectConnectionLimit, { whitelist: [this.id] });
   }
 
   private checkConnectionLimits(user: string): void {
