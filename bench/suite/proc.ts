@@ -3,7 +3,7 @@
  * the figures least disturbed by the load generator sharing the machine's cores.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
@@ -13,6 +13,14 @@ export function cpuSeconds(pid: number): number {
   // The command name (field 2) may hold spaces, so count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** The direct children of a process (every thread's, from /proc/<pid>/task/<tid>/children). */
+export function childPids(pid: number): number[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
 }
 
 /** Resident set size in bytes (VmRSS). */

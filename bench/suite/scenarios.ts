@@ -94,13 +94,18 @@ class Window {
   private cpu = 0;
   seconds = 0;
 
-  constructor(private readonly pid: number) {
-    this.cpu0 = cpuSeconds(pid);
+  /** @param pids the serving processes (a server, or a Turbine primary and its workers). */
+  constructor(private readonly pids: readonly number[]) {
+    this.cpu0 = this.cpuNow();
+  }
+
+  private cpuNow(): number {
+    return this.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   }
 
   end(): void {
     this.seconds = (performance.now() - this.t0) / 1000;
-    this.cpu = cpuSeconds(this.pid) - this.cpu0;
+    this.cpu = this.cpuNow() - this.cpu0;
   }
 
   /** Server CPU microseconds per unit of work. */
@@ -153,7 +158,7 @@ async function broadcast({ server, adapter, subs, sizes }: Context): Promise<Out
   });
   await sleep(sizes.warmupSeconds * 1000);
   tracker.measuring = true;
-  const window = new Window(server.pid);
+  const window = new Window(server.pids);
   await sleep(sizes.seconds * 1000);
   window.end();
   tracker.measuring = false;
@@ -180,7 +185,7 @@ async function moderate({ server, adapter, subs, sizes }: Context): Promise<Outc
   await paced(sizes.moderateRate, sizes.warmupSeconds, () => void publisher.publish(0));
   await waitFor(() => tracker.inFlight === 0, sizes.drainSeconds * 1000);
   tracker.measuring = true;
-  const window = new Window(server.pid);
+  const window = new Window(server.pids);
   await paced(sizes.moderateRate, sizes.seconds, () => void publisher.publish(0));
   await waitFor(() => tracker.inFlight === 0, sizes.drainSeconds * 1000);
   window.end();
@@ -212,7 +217,7 @@ async function many({ server, adapter, subs, sizes }: Context): Promise<Outcome>
   };
   await paced(sizes.manyRate, sizes.warmupSeconds, publishNext);
   tracker.measuring = true;
-  const window = new Window(server.pid);
+  const window = new Window(server.pids);
   await paced(sizes.manyRate, sizes.seconds, publishNext);
   window.end();
   tracker.measuring = false;
@@ -240,7 +245,7 @@ async function api({ server, adapter, subs, sizes }: Context): Promise<Outcome> 
   });
   await sleep(sizes.warmupSeconds * 1000);
   tracker.measuring = true;
-  const window = new Window(server.pid);
+  const window = new Window(server.pids);
   await sleep(sizes.seconds * 1000);
   window.end();
   tracker.measuring = false;

@@ -8,6 +8,8 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { limitCpu } from "../cpu-quota.js";
+import { childPids } from "./proc.js";
 
 /** The server programs the suite knows. */
 export type ServerKind = "turbine" | "socketio" | "ws" | "bare";
@@ -22,6 +24,8 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export interface RunningServer {
   readonly kind: ServerKind;
   readonly pid: number;
+  /** The processes that serve: the server, or a Turbine primary and its workers (`workers` config). */
+  readonly pids: readonly number[];
   readonly port: number;
   /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
   stop(): Promise<void>;
@@ -39,8 +43,13 @@ export interface LaunchOptions {
   turbineFromSource?: boolean;
   /** Extra Turbine `client` config merged over the suite's. */
   turbineClient?: Record<string, unknown>;
-  /** Extra top-level Turbine config sections (`prometheus`, …). */
+  /** Extra top-level Turbine config sections (`prometheus`, `workers`, …). */
   turbineConfig?: Record<string, unknown>;
+  /**
+   * Limit each serving process to this many cores (a cgroup each, root only): the server, or each Turbine
+   * worker (its primary, which holds the shared engine, is left unlimited).
+   */
+  cpuQuota?: number;
 }
 
 /** Start a server and resolve once its port accepts connections. */
@@ -62,7 +71,38 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   if (pid === undefined) throw new Error(`${kind} server did not start`);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await waitForPort(port, child);
-  return { kind, pid, port, stop: () => stop(child, exited) };
+  const workers = Number(options.turbineConfig?.workers ?? 1);
+  if (workers > 1) await waitForWorkers(port, workers);
+  const pids = [pid, ...(workers > 1 ? childPids(pid) : [])];
+  const limited = options.cpuQuota === undefined ? pids : pids.slice(workers > 1 ? 1 : 0);
+  const releases = limited.map((serving) => limitCpu(serving, options.cpuQuota ?? 0, `bench-${serving}`));
+  return {
+    kind,
+    pid,
+    pids,
+    port,
+    stop: async () => {
+      for (const release of releases) release();
+      await stop(child, exited);
+    },
+  };
+}
+
+/** Until `info` over the HTTP API lists every worker as a node. */
+async function waitForWorkers(port: number, workers: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const info = await fetch(`http://127.0.0.1:${port}/api/info`, {
+      method: "POST",
+      headers: { "X-API-Key": turbineApiKey },
+      body: "{}",
+    })
+      .then((res) => res.json() as Promise<{ result?: { nodes?: unknown[] } }>)
+      .catch(() => undefined);
+    if ((info?.result?.nodes?.length ?? 0) >= workers) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${workers} Turbine workers did not all serve within 60 s`);
 }
 
 function turbineArgs(port: number, options: LaunchOptions): string[] {

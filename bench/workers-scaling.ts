@@ -1,0 +1,78 @@
+/**
+ * `npm run bench:workers`: what `workers` buys. The suite's broadcast and many-channels scenarios against
+ * Turbine with 1, 2 and 4 workers (memory engine, so the primary holds the shared engine), each worker limited
+ * to `--cpu-quota` cores in its own cgroup (root only; as `bench:redis --node-cpu` does), so that a small
+ * machine shows what every added core would bring. Reported per worker count, as medians of `--runs` runs:
+ * deliveries per second, server CPU per delivery (the primary's included), and the ratio to one worker.
+ * `--cpu-quota 0` runs without limits (on a 2-core machine, against the load generator for the cores).
+ *
+ * Run: `npm run bench:workers -- --workers 1,2,4 --cpu-quota 0.25 --runs 3`
+ */
+import { parseArgs } from "node:util";
+import { turbineJson } from "./suite/adapters.js";
+import { defaultSizes, type ScenarioName } from "./suite/scenarios.js";
+import { runSuite, type Target } from "./suite/suite.js";
+
+const { values } = parseArgs({
+  options: {
+    workers: { type: "string", default: "1,2,4" },
+    "cpu-quota": { type: "string", default: "0.25" },
+    runs: { type: "string", default: "3" },
+    seconds: { type: "string", default: "5" },
+    "broadcast-subscribers": { type: "string", default: "2000" },
+    "many-connections": { type: "string", default: "4000" },
+  },
+});
+
+const counts = values.workers.split(",").map(Number);
+const quota = Number(values["cpu-quota"]);
+const scenarios: ScenarioName[] = ["broadcast", "many"];
+const label = (count: number) => `${count} worker${count === 1 ? "" : "s"}`;
+const targetList: Target[] = counts.map((count) => ({
+  label: label(count),
+  server: "turbine",
+  adapter: turbineJson,
+  scenarios,
+  turbineConfig: { workers: String(count) },
+}));
+
+const sizes = {
+  ...defaultSizes,
+  seconds: Number(values.seconds),
+  broadcastSubscribers: Number(values["broadcast-subscribers"]),
+  manyConnections: Number(values["many-connections"]),
+  idleConnections: Number(values["many-connections"]),
+};
+const results = await runSuite({
+  sizes,
+  runs: Number(values.runs),
+  only: scenarios,
+  targetList,
+  launch: quota > 0 ? { cpuQuota: quota } : {},
+  log: (line) => console.error(line),
+});
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+console.log(`\nnpm run bench:workers -- ${process.argv.slice(2).join(" ")}`);
+console.log(
+  `each worker limited to ${quota > 0 ? `${quota} core` : "nothing"}; medians of ${values.runs} runs\n`,
+);
+console.log("| scenario | workers | delivered/s | × 1 worker | server CPU µs/delivery | lost |");
+console.log("|---|---|---|---|---|---|");
+for (const scenario of scenarios) {
+  const base = median(
+    results
+      .get(label(counts[0]!))
+      ?.get(scenario)
+      ?.map((o) => o.figures.deliveredPerSecond!) ?? [],
+  );
+  for (const count of counts) {
+    const outcomes = results.get(label(count))?.get(scenario) ?? [];
+    const delivered = median(outcomes.map((o) => o.figures.deliveredPerSecond!));
+    const cpu = median(outcomes.map((o) => o.figures.cpuMicrosPerDelivery!));
+    const lost = outcomes.reduce((sum, o) => sum + o.lost, 0);
+    console.log(
+      `| ${scenario} | ${count} | ${delivered.toFixed(0)} | ${(delivered / base).toFixed(2)} | ${cpu.toFixed(2)} | ${lost} |`,
+    );
+  }
+}
