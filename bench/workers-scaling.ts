@@ -3,7 +3,8 @@
  * Turbine with 1, 2 and 4 workers (memory engine, so the primary holds the shared engine), each worker limited
  * to `--cpu-quota` cores in its own cgroup (root only; as `bench:redis --node-cpu` does), so that a small
  * machine shows what every added core would bring. Reported per worker count, as medians of `--runs` runs:
- * deliveries per second, server CPU per delivery (the primary's included), and the ratio to one worker.
+ * deliveries per second, server CPU per delivery or per publish (the primary's included), and the ratio to one
+ * worker. The many-channels scenario publishes at `--many-rate`, beyond what one worker takes.
  * `--cpu-quota 0` runs without limits (on a 2-core machine, against the load generator for the cores).
  *
  * Run: `npm run bench:workers -- --workers 1,2,4 --cpu-quota 0.25 --runs 3`
@@ -21,6 +22,8 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     "broadcast-subscribers": { type: "string", default: "2000" },
     "many-connections": { type: "string", default: "4000" },
+    // Beyond what one worker can take, so that the scenario measures capacity rather than its pace.
+    "many-rate": { type: "string", default: "20000" },
   },
 });
 
@@ -41,6 +44,7 @@ const sizes = {
   seconds: Number(values.seconds),
   broadcastSubscribers: Number(values["broadcast-subscribers"]),
   manyConnections: Number(values["many-connections"]),
+  manyRate: Number(values["many-rate"]),
   idleConnections: Number(values["many-connections"]),
 };
 const results = await runSuite({
@@ -57,7 +61,9 @@ console.log(`\nnpm run bench:workers -- ${process.argv.slice(2).join(" ")}`);
 console.log(
   `each worker limited to ${quota > 0 ? `${quota} core` : "nothing"}; medians of ${values.runs} runs\n`,
 );
-console.log("| scenario | workers | delivered/s | × 1 worker | server CPU µs/delivery | lost |");
+console.log(
+  "| scenario | workers | delivered/s | × 1 worker | server CPU µs per delivery (broadcast) or publish (many) | lost |",
+);
 console.log("|---|---|---|---|---|---|");
 for (const scenario of scenarios) {
   const base = median(
@@ -69,7 +75,9 @@ for (const scenario of scenarios) {
   for (const count of counts) {
     const outcomes = results.get(label(count))?.get(scenario) ?? [];
     const delivered = median(outcomes.map((o) => o.figures.deliveredPerSecond!));
-    const cpu = median(outcomes.map((o) => o.figures.cpuMicrosPerDelivery!));
+    const cpu = median(
+      outcomes.map((o) => (o.figures.cpuMicrosPerDelivery ?? o.figures.cpuMicrosPerPublish)!),
+    );
     const lost = outcomes.reduce((sum, o) => sum + o.lost, 0);
     console.log(
       `| ${scenario} | ${count} | ${delivered.toFixed(0)} | ${(delivered / base).toFixed(2)} | ${cpu.toFixed(2)} | ${lost} |`,
