@@ -74,8 +74,9 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   const workers = Number(options.turbineConfig?.workers ?? 1);
   if (workers > 1) await waitForWorkers(port, workers);
   const pids = [pid, ...(workers > 1 ? childPids(pid) : [])];
-  const limited = options.cpuQuota === undefined ? pids : pids.slice(workers > 1 ? 1 : 0);
-  const releases = limited.map((serving) => limitCpu(serving, options.cpuQuota ?? 0, `bench-${serving}`));
+  const quota = options.cpuQuota;
+  const serving = pids.slice(workers > 1 ? 1 : 0);
+  const releases = quota === undefined ? [] : serving.map((p) => limitCpu(p, quota, `bench-${p}`));
   return {
     kind,
     pid,
