@@ -13,7 +13,8 @@
  * after recovering).
  *
  * Run: `npm run bench:storm -- --clients 10000 --channels 1000 --rate 200` (`--rate-limit N` sets
- * `client.connection_rate_limit` on node A). Bounded: at most 50,000 clients.
+ * `client.connection_rate_limit` on node A; `--cpu-prof DIR` writes a `node --cpu-prof` profile of the restarted
+ * node A into DIR). Bounded: at most 50,000 clients.
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
@@ -31,6 +32,8 @@ interface Options {
   channels: number;
   rate: number;
   rateLimit: number;
+  /** Directory for a `node --cpu-prof` profile of the restarted node A (written when it stops). */
+  cpuProf: string | undefined;
 }
 
 function options(): Options {
@@ -40,6 +43,7 @@ function options(): Options {
       channels: { type: "string", default: "1000" },
       rate: { type: "string", default: "200" },
       "rate-limit": { type: "string", default: "0" },
+      "cpu-prof": { type: "string" },
     },
   });
   const number = (name: keyof typeof values, min: number, max: number): number => {
@@ -53,6 +57,7 @@ function options(): Options {
     channels: number("channels", 1, MAX_CLIENTS),
     rate: number("rate", 1, 10_000),
     rateLimit: number("rate-limit", 0, 1_000_000),
+    cpuProf: values["cpu-prof"],
   };
 }
 
@@ -61,7 +66,8 @@ class Tally {
   subscribed = 0;
   recovered = 0;
   notRecovered = 0;
-  gaps = 0;
+  /** Offsets out of sequence, by where they were seen (see `StormClient.gap`). */
+  gaps = new Map<string, number>();
   deliveries = 0;
   connectAttempts = 0;
   closes = new Map<number, number>();
@@ -112,7 +118,7 @@ class StormClient {
   private read(message: ServerMessage): boolean {
     const pub = message.push?.pub;
     if (pub !== undefined) {
-      this.advance(pub.offset ?? 0);
+      this.advance(pub.offset ?? 0, this.run.restarted ? "live after restart" : "live before restart");
       this.run.tally.deliveries++;
       return false;
     }
@@ -132,16 +138,22 @@ class StormClient {
     if (resubscribing && result.recovered === true) tally.recovered++;
     else if (resubscribing) tally.notRecovered++;
     else tally.subscribed++;
-    if (result.recovered === true && result.offset !== this.offset) tally.gaps++;
+    if (result.recovered === true && result.offset !== this.offset) this.gap("recovered position");
     this.epoch = result.epoch ?? "";
     this.offset = result.offset ?? 0;
-    for (const pub of result.publications ?? []) this.advance(pub.offset ?? 0);
+    for (const pub of result.publications ?? []) this.advance(pub.offset ?? 0, "recovered publications");
     if (resubscribing) this.recoveredAfterRestart = this.run.restarted;
   }
 
-  private advance(offset: number): void {
-    if (offset !== this.offset + 1) this.run.tally.gaps++;
+  private advance(offset: number, where: string): void {
+    if (offset <= this.offset) this.gap(`${where}: repeated`);
+    else if (offset !== this.offset + 1) this.gap(`${where}: missing`);
     this.offset = offset;
+  }
+
+  private gap(kind: string): void {
+    const gaps = this.run.tally.gaps;
+    gaps.set(kind, (gaps.get(kind) ?? 0) + 1);
   }
 
   private connect(attempt: number): void {
@@ -229,9 +241,15 @@ class Run {
   }
 }
 
-/** The worst event-loop stall the node reported while `until` is pending, in ms (scraped every 250 ms). */
-async function worstStallMs(port: number, until: Promise<void>): Promise<number> {
-  let worst = 0;
+/** One `/metrics` scrape: ms since the node listened, and the worst loop stall since the previous scrape. */
+interface StallSample {
+  atMs: number;
+  stallMs: number;
+}
+
+/** The node's event-loop stalls while `until` is pending (prom-client's max lag, reset at each scrape). */
+async function stalls(port: number, since: number, until: Promise<void>): Promise<StallSample[]> {
+  const samples: StallSample[] = [];
   let done = false;
   void until.then(() => (done = true));
   while (!done) {
@@ -239,10 +257,10 @@ async function worstStallMs(port: number, until: Promise<void>): Promise<number>
       .then((res) => res.text())
       .catch(() => "");
     const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-    if (match !== null) worst = Math.max(worst, Number(match[1]) * 1000);
+    if (match !== null) samples.push({ atMs: performance.now() - since, stallMs: Number(match[1]) * 1000 });
     await sleep(250);
   }
-  return worst;
+  return samples;
 }
 
 function nodeConfig(redis: RedisServer, prefix: string, rateLimit: number) {
@@ -314,7 +332,7 @@ async function main(): Promise<void> {
     await nodeA.stop();
     stormRun.restarted = true;
     const stoppedMs = performance.now() - stopping;
-    nodeA = await launch("turbine", { ...config, port });
+    nodeA = await launch("turbine", { ...config, port, cpuProfDir: opts.cpuProf });
     servers.push(nodeA);
     const listening = performance.now();
     const cpuAtStart = cpuSeconds(nodeA.pid);
@@ -323,14 +341,20 @@ async function main(): Promise<void> {
       `all ${opts.clients} clients to recover`,
       300_000,
     );
-    const stallMs = await worstStallMs(nodeA.port, allRecovered);
+    const stallSamples = await stalls(nodeA.port, listening, allRecovered);
     await allRecovered;
     const stormMs = performance.now() - listening;
     const stormCpu = cpuSeconds(nodeA.pid) - cpuAtStart;
     await sleep(2000);
     stopPublishing();
     await sleep(500);
-    report(opts, stormRun, { stoppedMs, stormMs, stormCpu, stallMs, peakRss: peakRssBytes(nodeA.pid) });
+    report(opts, stormRun, {
+      stoppedMs,
+      stormMs,
+      stormCpu,
+      stalls: stallSamples,
+      peakRss: peakRssBytes(nodeA.pid),
+    });
   } finally {
     run?.close();
     for (const server of servers) await server.stop();
@@ -341,10 +365,16 @@ async function main(): Promise<void> {
 function report(
   opts: Options,
   run: Run,
-  figures: { stoppedMs: number; stormMs: number; stormCpu: number; stallMs: number; peakRss: number },
+  figures: { stoppedMs: number; stormMs: number; stormCpu: number; stalls: StallSample[]; peakRss: number },
 ): void {
+  const worstStall = Math.max(0, ...figures.stalls.map((sample) => sample.stallMs));
+  const over100 = figures.stalls
+    .filter((sample) => sample.stallMs > 100)
+    .map((sample) => `${sample.stallMs.toFixed(0)} ms by ${(sample.atMs / 1000).toFixed(2)} s`);
   const t = run.tally;
   const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
+  const gaps = [...t.gaps].map(([kind, count]) => `${kind} ×${count}`).join(", ");
+  const gapCount = [...t.gaps.values()].reduce((sum, count) => sum + count, 0);
   console.log(
     `| clients | shutdown | storm (listening → all recovered) | CPU s | CPU µs/client | peak RSS | worst stall |`,
   );
@@ -352,13 +382,14 @@ function report(
   console.log(
     `| ${opts.clients} | ${(figures.stoppedMs / 1000).toFixed(2)} s | ${(figures.stormMs / 1000).toFixed(2)} s | ` +
       `${figures.stormCpu.toFixed(2)} | ${((figures.stormCpu / opts.clients) * 1e6).toFixed(0)} | ` +
-      `${(figures.peakRss / 1024 / 1024).toFixed(0)} MiB | ${figures.stallMs.toFixed(0)} ms |`,
+      `${(figures.peakRss / 1024 / 1024).toFixed(0)} MiB | ${worstStall.toFixed(0)} ms |`,
   );
   console.log(
-    `recovered: ${t.recovered}, recovered:false (wrong): ${t.notRecovered}, gaps: ${t.gaps}, ` +
+    `recovered: ${t.recovered}, recovered:false (wrong): ${t.notRecovered}, gaps: ${gapCount}${gaps && ` (${gaps})`}, ` +
       `deliveries: ${t.deliveries}, connect attempts: ${t.connectAttempts}, publish errors: ${run.publishErrors}, ` +
       `closes: ${closes || "-"}`,
   );
+  console.log(`stalls over 100 ms: ${over100.join(", ") || "none"}`);
 }
 
 await main();
