@@ -138,7 +138,7 @@ class StormClient {
     if (resubscribing && result.recovered === true) tally.recovered++;
     else if (resubscribing) tally.notRecovered++;
     else tally.subscribed++;
-    if (result.recovered === true && result.offset !== this.offset) this.gap("recovered position");
+    if (result.recovered === true && (result.offset ?? 0) !== this.offset) this.gap("recovered position");
     this.epoch = result.epoch ?? "";
     this.offset = result.offset ?? 0;
     for (const pub of result.publications ?? []) this.advance(pub.offset ?? 0, "recovered publications");

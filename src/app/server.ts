@@ -10,6 +10,7 @@ import { UniGrpcServer } from "./uni-grpc.js";
 import type { Config } from "../config/index.js";
 import { type Consumers, startConsumers } from "../consuming/index.js";
 import { Node } from "../core/node.js";
+import { HistoryCoalescingBroker } from "../engine/coalesced-history.js";
 import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, forwardedMetadataKeys, type Proxies } from "../proxy/index.js";
@@ -223,6 +224,8 @@ async function startNode(
     proxies,
     metrics,
     ...chosen,
+    // A restart's reconnect storm asks each channel's history once per subscriber: one read serves them all.
+    broker: new HistoryCoalescingBroker(chosen.broker),
     ...nodeTuning,
     infoMetrics: () => infoMetrics?.snapshot(),
     logger,
