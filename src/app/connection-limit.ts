@@ -50,6 +50,8 @@ export interface ConnectionLimitOptions {
 
 /** Admits or refuses new connections; one per node, shared by all connection endpoints. */
 export class ConnectionLimit {
+  /** Admitted connections waiting to be taken over, in slices per turn of the event loop. */
+  readonly takeovers = new TakeoverQueue();
   private readonly bucket: TokenBucket | undefined;
   private limitLoggedAt = -Infinity;
 
@@ -74,5 +76,89 @@ export class ConnectionLimit {
     if (now - this.limitLoggedAt <= LIMIT_LOG_INTERVAL_MS) return;
     this.limitLoggedAt = now;
     this.options.logger.warn({ limit }, "node connection limit reached");
+  }
+}
+
+/** How long one turn of the event loop may spend on the handshakes of queued connections. */
+const TAKEOVER_SLICE_MS = 5;
+/**
+ * The turn length the takeovers aim to keep: what a turn's takeovers cost comes mostly in later turns (the
+ * connect and subscribe commands, the engine's answers), so the number let in per turn adapts to it.
+ */
+const TARGET_TURN_MS = 40;
+/** Bounds of the connections taken over per turn. */
+const MIN_PER_TURN = 4;
+const MAX_PER_TURN = 512;
+/** Connections admitted but not yet taken over beyond which new ones are refused (503) until it drains. */
+const MAX_QUEUED_TAKEOVERS = 20_000;
+
+/**
+ * Admitted connections wait here to be taken over (the WebSocket handshake, then the session), a few per turn
+ * of the event loop. When a node restarts, thousands of clients arrive within a second; taken over as they
+ * arrive, their handshakes, then their connect and subscribe commands, all land in one poll phase of seconds
+ * during which no timer runs and no reply is flushed. Here each turn lets in as many as keep the turns near
+ * {@link TARGET_TURN_MS}: fewer (halved) after a longer turn, a few more after a shorter one.
+ */
+export class TakeoverQueue {
+  private readonly tasks: (() => void)[] = [];
+  private head = 0;
+  private scheduled = false;
+  private perTurn = 64;
+  /** When the last slice ended, while more were waiting; 0 after the queue emptied. */
+  private lastSliceEnd = 0;
+
+  constructor(private readonly max = MAX_QUEUED_TAKEOVERS) {}
+
+  /** Queue a takeover; false when the queue is full (answer 503). */
+  add(takeover: () => void): boolean {
+    if (this.tasks.length - this.head >= this.max) return false;
+    this.tasks.push(takeover);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+    return true;
+  }
+
+  private drain(): void {
+    const start = performance.now();
+    this.adapt(start);
+    const until = start + TAKEOVER_SLICE_MS;
+    const last = Math.min(this.tasks.length, this.head + this.perTurn);
+    try {
+      do this.tasks[this.head++]?.();
+      while (this.head < last && performance.now() < until);
+    } finally {
+      this.continue();
+    }
+  }
+
+  /** The turn since the last slice shows what the connections let in then cost. */
+  private adapt(now: number): void {
+    if (this.lastSliceEnd === 0) return;
+    const turn = now - this.lastSliceEnd;
+    if (turn > TARGET_TURN_MS) this.perTurn = Math.max(MIN_PER_TURN, Math.floor(this.perTurn / 2));
+    else this.perTurn = Math.min(MAX_PER_TURN, this.perTurn + MIN_PER_TURN);
+  }
+
+  /** Another slice next turn while any wait (also after a takeover threw). */
+  private continue(): void {
+    if (this.head < this.tasks.length) {
+      this.lastSliceEnd = performance.now();
+      this.compact();
+      setImmediate(() => this.drain());
+      return;
+    }
+    this.lastSliceEnd = 0;
+    this.tasks.length = 0;
+    this.head = 0;
+    this.scheduled = false;
+  }
+
+  /** Drop the taken ones now and then, so a queue that never empties does not grow. */
+  private compact(): void {
+    if (this.head < 4096) return;
+    this.tasks.splice(0, this.head);
+    this.head = 0;
   }
 }

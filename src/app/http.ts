@@ -224,8 +224,12 @@ function upgradeEndpoint(
     },
     upgrade: (req, socket, head) => {
       if (pathOf(req) !== path) return false;
-      if (limit.admit()) handler.handleUpgrade(req, socket, head);
-      else refuseUpgrade(socket, 503, "Service Unavailable");
+      const taken =
+        limit.admit() &&
+        limit.takeovers.add(() => {
+          if (!socket.destroyed) handler.handleUpgrade(req, socket, head);
+        });
+      if (!taken) refuseUpgrade(socket, 503, "Service Unavailable");
       return true;
     },
     close: () => handler.close(),

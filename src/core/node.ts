@@ -569,11 +569,25 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     if (this.closing) return;
     this.closing = true;
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-    for (const client of [...this.sessions]) client.close(DisconnectShutdown);
+    await closeInTurns([...this.sessions], DisconnectShutdown);
     await Promise.race([Promise.all(this.cleanups), deadline]);
     const stopEngine = Promise.all([this.broker.close(), this.presenceManager.close(), this.cluster.stop()]);
     await Promise.race([stopEngine, deadline]);
     this.wheel.close();
+  }
+}
+
+/** Clients closed per turn of the event loop at shutdown. */
+const CLOSES_PER_TURN = 256;
+
+/**
+ * Close every client, a few hundred per turn of the event loop: closing ten thousand in one loop holds the
+ * loop for most of a second, with their close frames and engine cleanups all waiting behind it.
+ */
+async function closeInTurns(clients: readonly Client[], disconnect: Disconnect): Promise<void> {
+  for (let i = 0; i < clients.length; i += CLOSES_PER_TURN) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const client of clients.slice(i, i + CLOSES_PER_TURN)) client.close(disconnect);
   }
 }
 
