@@ -8,9 +8,12 @@
  *
  * Reported: time from the new node listening until every client has recovered, the new node's CPU seconds
  * and peak RSS over that storm, its worst event-loop stall (prom-client's `nodejs_eventloop_lag_max_seconds`,
- * scraped every 250 ms), and the clients' view: `recovered: false` answers (all wrong here: history holds far
- * more than the outage publishes), and gaps (a publication offset that does not follow the last one, before or
- * after recovering).
+ * scraped every 250 ms; each scrape over 100 ms is listed with its time since listening), and the clients' view:
+ * `recovered: false` answers (all wrong here: history holds far more than the outage publishes), gaps by kind
+ * (a publication offset that does not follow the last one, before or after recovering), and upgrades refused
+ * (503 from `client.connection_rate_limit`: the client retries with its backoff, as the SDKs do). As upstream's,
+ * that limit is a bucket of N connections refilled by one a second: below the node's client count it holds the
+ * rest of a storm to one connection a second.
  *
  * Run: `npm run bench:storm -- --clients 10000 --channels 1000 --rate 200` (`--rate-limit N` sets
  * `client.connection_rate_limit` on node A; `--cpu-prof DIR` writes a `node --cpu-prof` profile of the restarted
@@ -70,6 +73,8 @@ class Tally {
   gaps = new Map<string, number>();
   deliveries = 0;
   connectAttempts = 0;
+  /** Upgrades answered with an HTTP status instead of 101 (503: `client.connection_rate_limit`), by status. */
+  refused = new Map<number, number>();
   closes = new Map<number, number>();
 }
 
@@ -179,6 +184,11 @@ class StormClient {
       const closes = this.run.tally.closes;
       closes.set(code, (closes.get(code) ?? 0) + 1);
       this.later(0);
+    });
+    socket.on("unexpected-response", (_req, res) => {
+      const refused = this.run.tally.refused;
+      refused.set(res.statusCode ?? 0, (refused.get(res.statusCode ?? 0) ?? 0) + 1);
+      socket.terminate();
     });
     socket.on("error", () => undefined);
   }
@@ -373,6 +383,7 @@ function report(
     .map((sample) => `${sample.stallMs.toFixed(0)} ms by ${(sample.atMs / 1000).toFixed(2)} s`);
   const t = run.tally;
   const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
+  const refused = [...t.refused].map(([status, count]) => `${status}×${count}`).join(" ");
   const gaps = [...t.gaps].map(([kind, count]) => `${kind} ×${count}`).join(", ");
   const gapCount = [...t.gaps.values()].reduce((sum, count) => sum + count, 0);
   console.log(
@@ -386,7 +397,8 @@ function report(
   );
   console.log(
     `recovered: ${t.recovered}, recovered:false (wrong): ${t.notRecovered}, gaps: ${gapCount}${gaps && ` (${gaps})`}, ` +
-      `deliveries: ${t.deliveries}, connect attempts: ${t.connectAttempts}, publish errors: ${run.publishErrors}, ` +
+      `deliveries: ${t.deliveries}, connect attempts: ${t.connectAttempts}, ` +
+      `upgrades refused: ${refused || "-"}, publish errors: ${run.publishErrors}, ` +
       `closes: ${closes || "-"}`,
   );
   console.log(`stalls over 100 ms: ${over100.join(", ") || "none"}`);
