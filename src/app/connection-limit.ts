@@ -43,6 +43,8 @@ export interface ConnectionLimitOptions {
   /** `client.connection_limit`; 0 = none. */
   limit: number;
   numClients: () => number;
+  /** Sessions taken over but not connected yet (see `TakeoverQueue`). */
+  connecting?: () => number;
   logger: Logger;
   /** A connection was refused by `limit` (centrifugo_node_client_connection_limit). */
   onLimitReached?: () => void;
@@ -50,12 +52,13 @@ export interface ConnectionLimitOptions {
 
 /** Admits or refuses new connections; one per node, shared by all connection endpoints. */
 export class ConnectionLimit {
-  /** Admitted connections waiting to be taken over, in slices per turn of the event loop. */
-  readonly takeovers = new TakeoverQueue();
+  /** Admitted connections waiting to be taken over, a few per turn of the event loop. */
+  readonly takeovers: TakeoverQueue;
   private readonly bucket: TokenBucket | undefined;
   private limitLoggedAt = -Infinity;
 
   constructor(private readonly options: ConnectionLimitOptions) {
+    this.takeovers = new TakeoverQueue(options.connecting);
     this.bucket = options.rateLimit > 0 ? new TokenBucket(options.rateLimit) : undefined;
   }
 
@@ -89,6 +92,11 @@ const TARGET_TURN_MS = 40;
 /** Bounds of the connections taken over per turn. */
 const MIN_PER_TURN = 4;
 const MAX_PER_TURN = 512;
+/**
+ * Connections taken over whose `connect` has not been answered yet beyond which only {@link MIN_PER_TURN}
+ * more are let in per turn: their clients may send their connect commands all at once, later.
+ */
+const MAX_CONNECTING = 200;
 /** Connections admitted but not yet taken over beyond which new ones are refused (503) until it drains. */
 const MAX_QUEUED_TAKEOVERS = 20_000;
 
@@ -97,7 +105,9 @@ const MAX_QUEUED_TAKEOVERS = 20_000;
  * of the event loop. When a node restarts, thousands of clients arrive within a second; taken over as they
  * arrive, their handshakes, then their connect and subscribe commands, all land in one poll phase of seconds
  * during which no timer runs and no reply is flushed. Here each turn lets in as many as keep the turns near
- * {@link TARGET_TURN_MS}: fewer (halved) after a longer turn, a few more after a shorter one.
+ * {@link TARGET_TURN_MS}: fewer (halved) after a longer turn, a few more after a shorter one; and no more than
+ * keep those not connected yet under {@link MAX_CONNECTING} (a few still, so that clients that never send
+ * their connect cannot hold the others out).
  */
 export class TakeoverQueue {
   private readonly tasks: (() => void)[] = [];
@@ -107,7 +117,11 @@ export class TakeoverQueue {
   /** When the last slice ended, while more were waiting; 0 after the queue emptied. */
   private lastSliceEnd = 0;
 
-  constructor(private readonly max = MAX_QUEUED_TAKEOVERS) {}
+  /** `connecting`: sessions taken over and not connected yet; `max`: the queue's bound. */
+  constructor(
+    private readonly connecting: () => number = () => 0,
+    private readonly max = MAX_QUEUED_TAKEOVERS,
+  ) {}
 
   /** Queue a takeover; false when the queue is full (answer 503). */
   add(takeover: () => void): boolean {
@@ -124,7 +138,8 @@ export class TakeoverQueue {
     const start = performance.now();
     this.adapt(start);
     const until = start + TAKEOVER_SLICE_MS;
-    const last = Math.min(this.tasks.length, this.head + this.perTurn);
+    const room = Math.max(MIN_PER_TURN, MAX_CONNECTING - this.connecting());
+    const last = Math.min(this.tasks.length, this.head + Math.min(this.perTurn, room));
     try {
       do this.tasks[this.head++]?.();
       while (this.head < last && performance.now() < until);

@@ -70,6 +70,7 @@ export function endpointTable(config: Config, parts: EndpointParts): EndpointRow
     rateLimit: config.client.connection_rate_limit,
     limit: config.client.connection_limit,
     numClients: () => parts.node.hub.numClients,
+    connecting: () => parts.node.connectingSessions,
     logger: parts.logger,
     onLimitReached: () => parts.metrics?.connectionLimitReached(),
   });

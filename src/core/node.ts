@@ -350,6 +350,11 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     };
   }
 
+  /** Sessions whose transport opened but that are not connected yet (their `connect` is awaited or under way). */
+  get connectingSessions(): number {
+    return Math.max(0, this.sessions.size - this.hub.numClients);
+  }
+
   /** A new session for a transport that just opened; it must send `connect` first. */
   createClient(transport: Transport, request: TransportRequest): Client {
     const client = new Client(this, transport, request);

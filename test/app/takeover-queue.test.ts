@@ -37,8 +37,24 @@ describe("TakeoverQueue", () => {
     );
   });
 
+  it("lets in only a few per turn while many taken over have not connected yet", async () => {
+    let connecting = 500;
+    const queue = new TakeoverQueue(() => connecting);
+    const taken: number[] = [];
+    for (let i = 0; i < 100; i++) queue.add(() => taken.push(i));
+    await nextTurn();
+    assert.equal(taken.length, 4);
+    connecting = 0;
+    await until(
+      () => taken.length === 100,
+      "the rest once they connected",
+      undefined,
+      () => `${taken.length}`,
+    );
+  });
+
   it("refuses once its bound is reached, and takes more once it drained", async () => {
-    const queue = new TakeoverQueue(3);
+    const queue = new TakeoverQueue(() => 0, 3);
     let taken = 0;
     const added = [1, 2, 3, 4].map(() => queue.add(() => taken++));
     assert.deepEqual(added, [true, true, true, false]);
