@@ -5,7 +5,8 @@
  * namespace resolver and does not expose the protocol). What runs per command, message or request looks up a
  * cell made once per label set; rarer events (errors, disconnects, connects) let the family find theirs.
  */
-import { AggregatorRegistry, collectDefaultMetrics, Registry } from "prom-client";
+import { AggregatorRegistry, Registry } from "prom-client";
+import { registerDefaultMetrics } from "./default-metrics.js";
 import type {
   ApiMetrics,
   BrokerMessageType,
@@ -96,7 +97,7 @@ export class PrometheusMetrics implements NodeMetrics {
 
   /** @param version reported by `centrifugo_node_build`. */
   constructor(version: string, options: PrometheusOptions) {
-    collectDefaultMetrics({ register: this.registry });
+    registerDefaultMetrics(this.registry);
     const f = new Families(this.registry);
     this.nodeSeries = nodeFamilies(f);
     this.nodeGauges(f, version);
