@@ -12,7 +12,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
-import { type IpcCall, isIpcMessage } from "../engine/ipc/messages.js";
+import { BatchingPort } from "../engine/ipc/batch.js";
+import { forEachIpcMessage } from "../engine/ipc/messages.js";
 import { aggregateExposition, type PrometheusMetrics, type RegistryJson } from "../metrics/prometheus.js";
 import type { Engine } from "./engine.js";
 
@@ -63,10 +64,10 @@ export function isWorker(): boolean {
 export function joinPrimary(logger: Logger): Engine | undefined {
   const engine =
     process.env[SHARED_ENGINE_ENV] === "1"
-      ? new IpcEngineClient({ send: (message) => process.send?.(message) })
+      ? new IpcEngineClient(new BatchingPort((message) => process.send?.(message)))
       : undefined;
   process.on("message", (message) => {
-    if (isIpcMessage(message)) engine?.receive(message);
+    if (engine !== undefined) forEachIpcMessage(message, (each) => engine.receive(each));
   });
   process.on("disconnect", () => {
     engine?.disconnected();
@@ -170,15 +171,18 @@ export class WorkerPool {
   start(): Promise<Worker> {
     const worker = cluster.fork(this.host === undefined ? {} : { [SHARED_ENGINE_ENV]: "1" });
     const startedAt = Date.now();
-    const member = this.host?.attach({
-      send: (message) => {
+    const member = this.host?.attach(
+      new BatchingPort((message) => {
         if (worker.isConnected()) worker.send(message);
-      },
-    });
+      }),
+    );
     this.workers.add(worker);
     worker.on("message", (message: unknown) => {
-      if (isIpcMessage(message) && message.turbine === "call") member?.handle(message as IpcCall);
-      else if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
+      if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
+      else if (member !== undefined)
+        forEachIpcMessage(message, (each) => {
+          if (each.turbine === "call") member.handle(each);
+        });
     });
     worker.once("exit", (code, signal) => {
       this.workers.delete(worker);

@@ -2,25 +2,30 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IpcEngineClient } from "../../src/engine/ipc/client.js";
 import { IpcEngineHost } from "../../src/engine/ipc/host.js";
-import type { IpcCall, IpcMessage } from "../../src/engine/ipc/messages.js";
+import { BatchingPort } from "../../src/engine/ipc/batch.js";
+import {
+  forEachIpcMessage,
+  type IpcBatch,
+  type IpcCall,
+  type IpcMessage,
+} from "../../src/engine/ipc/messages.js";
 import { runBrokerContract } from "./broker-contract.js";
 import { runPresenceContract } from "./presence-contract.js";
 import { encode, RecordingHandler, uniqueChannel } from "./recording-handler.js";
 
 /**
- * A host and a worker's engine joined as node:cluster joins them: each message is cloned with the structured
- * clone algorithm (what "advanced" serialization does) and arrives in a later turn of the event loop.
+ * A host and a worker's engine joined as node:cluster joins them: through batching ports, each message
+ * cloned with the structured clone algorithm (what "advanced" serialization does), arriving in a later turn of
+ * the event loop.
  */
 async function workers(count: number, presenceTtlMs?: number) {
   const host = await IpcEngineHost.start({ historyMetaTtlMs: 0, presenceTtlMs });
+  const crossing = (receive: (message: IpcMessage) => void) =>
+    new BatchingPort((message) => setImmediate(() => forEachIpcMessage(structuredClone(message), receive)));
   const engines = Array.from({ length: count }, () => {
     const toHost: { handle?: (call: IpcCall) => void } = {};
-    const engine = new IpcEngineClient({
-      send: (message) => setImmediate(() => toHost.handle?.(structuredClone(message) as IpcCall)),
-    });
-    const member = host.attach({
-      send: (message) => setImmediate(() => engine.receive(structuredClone(message))),
-    });
+    const engine = new IpcEngineClient(crossing((message) => toHost.handle?.(message as IpcCall)));
+    const member = host.attach(crossing((message) => engine.receive(message)));
     toHost.handle = member.handle;
     return { engine, member };
   });
@@ -103,5 +108,27 @@ describe("IPC engine across workers", () => {
   it("ignores a message that is not one of its own", () => {
     const engine = new IpcEngineClient({ send: () => undefined });
     engine.receive({ turbine: "reply", id: 999, value: 1 } as IpcMessage);
+  });
+
+  it("sends what one turn queued as one batch, in order, and a lone message as itself", async () => {
+    const written: (IpcMessage | IpcBatch)[] = [];
+    const port = new BatchingPort((message) => written.push(message));
+    const control = (n: number): IpcMessage => ({ turbine: "control", data: encode(String(n)) });
+    for (let n = 0; n < 3; n++) port.send(control(n));
+    await new Promise((resolve) => setImmediate(resolve));
+    port.send(control(3));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(written.length, 2);
+    const unpacked: IpcMessage[] = [];
+    for (const message of written) forEachIpcMessage(message, (each) => unpacked.push(each));
+    assert.deepEqual(unpacked, [0, 1, 2, 3].map(control));
+    assert.equal(written[1]!.turbine, "control");
+  });
+
+  it("skips messages on the channel that are not its own", () => {
+    const handled: IpcMessage[] = [];
+    for (const message of [null, "ready", { turbineMetrics: "collect", id: 1 }, 7])
+      forEachIpcMessage(message, (each) => handled.push(each));
+    assert.deepEqual(handled, []);
   });
 });
