@@ -3,8 +3,9 @@
  * (node:cluster, so they share every listening port, the kernel's connections handed out round robin),
  * restarts one that dies, and restarts them all one by one on SIGUSR2. With the memory engine it also holds
  * the one engine every worker uses (engine/ipc), which keeps a single node's semantics across workers: one
- * history and offset sequence per channel, one presence set, one idempotency memory, and server commands for
- * a user reach its connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
+ * history and offset sequence per channel, one presence set, one idempotency memory, one count of each user's
+ * connections, `info` and `channels` surveyed from every worker, and server commands for a user reach its
+ * connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
  */
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
@@ -12,7 +13,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
-import { type IpcCall, isIpcMessage } from "../engine/ipc/messages.js";
+import { isIpcMessage } from "../engine/ipc/messages.js";
 import { aggregateExposition, type PrometheusMetrics, type RegistryJson } from "../metrics/prometheus.js";
 import type { Engine } from "./engine.js";
 
@@ -177,7 +178,8 @@ export class WorkerPool {
     });
     this.workers.add(worker);
     worker.on("message", (message: unknown) => {
-      if (isIpcMessage(message) && message.turbine === "call") member?.handle(message as IpcCall);
+      if (isIpcMessage(message) && (message.turbine === "call" || message.turbine === "figures"))
+        member?.handle(message);
       else if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
     });
     worker.once("exit", (code, signal) => {
