@@ -261,8 +261,10 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     await this.cluster.start();
   }
 
-  /** Every live node's info, this one first. */
+  /** Every live node's info, this one first; a worker of one Turbine knows its own figures only. */
   nodes(): NodeInfo[] {
+    // The workers are one node: the others are not other nodes (`surveyNodes` has the whole node's figures).
+    if (this.options.workers !== undefined) return [this.info()];
     const others = this.cluster.others().map(({ channels: _channels, ...info }) => info);
     return [this.info(), ...others];
   }
