@@ -3,8 +3,9 @@
  * (node:cluster, so they share every listening port, the kernel's connections handed out round robin),
  * restarts one that dies, and restarts them all one by one on SIGUSR2. With the memory engine it also holds
  * the one engine every worker uses (engine/ipc), which keeps a single node's semantics across workers: one
- * history and offset sequence per channel, one presence set, one idempotency memory, and server commands for
- * a user reach its connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
+ * history and offset sequence per channel, one presence set, one idempotency memory, one count of each user's
+ * connections, `info` and `channels` surveyed from every worker, and server commands for a user reach its
+ * connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
  */
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
@@ -181,7 +182,7 @@ export class WorkerPool {
       if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
       else if (member !== undefined)
         forEachIpcMessage(message, (each) => {
-          if (each.turbine === "call") member.handle(each);
+          if (each.turbine === "call" || each.turbine === "figures") member.handle(each);
         });
     });
     worker.once("exit", (code, signal) => {

@@ -472,9 +472,12 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     await this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);
     if (options.channel_limit > 0 && channels.length > options.channel_limit) throw DisconnectChannelLimit;
-    this.checkConnectionLimits(credentials.user);
+    await this.node.admitUserConnection(this, credentials.user);
     const now = this.node.wheel.now() / 1000;
-    if (credentials.expireAt > 0 && credentials.expireAt < now) throw ErrorExpired;
+    if (credentials.expireAt > 0 && credentials.expireAt < now) {
+      this.node.releaseUserConnection(this);
+      throw ErrorExpired;
+    }
 
     this.user = credentials.user;
     this.info = credentials.info;
@@ -518,6 +521,7 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     try {
       return await this.subscriptions.subscribeServerSide(credentials.subs, req.subs);
     } catch (err) {
+      this.node.releaseUserConnection(this);
       await this.subscriptions.removeAll();
       throw err;
     }
@@ -588,14 +592,6 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     // The user's older connections close on every node (other workers too), as upstream's node.Disconnect
     // with this client whitelisted (centrifugo internal/client/handler.go).
     await this.node.disconnectUser(credentials.user, DisconnectConnectionLimit, { whitelist: [this.id] });
-  }
-
-  private checkConnectionLimits(user: string): void {
-    const options = this.node.options.client;
-    if (options.user_connection_limit > 0 && user !== "") {
-      if (this.node.hub.userClients(user).size >= options.user_connection_limit)
-        throw DisconnectConnectionLimit;
-    }
   }
 
   private startTimers(): void {
