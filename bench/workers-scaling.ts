@@ -29,12 +29,13 @@ const { values } = parseArgs({
     "many-rate": { type: "string", default: "20000" },
     // A directory for `--cpu-prof` profiles of the primary and each worker.
     "cpu-prof": { type: "string" },
+    only: { type: "string", default: "broadcast,many" },
   },
 });
 
 const counts = values.workers.split(",").map(Number);
 const quota = Number(values["cpu-quota"]);
-const scenarios: ScenarioName[] = ["broadcast", "many"];
+const scenarios = values.only.split(",") as ScenarioName[];
 const label = (count: number) => `${count} worker${count === 1 ? "" : "s"}`;
 const targetList: Target[] = counts.map((count) => ({
   label: label(count),
