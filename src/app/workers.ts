@@ -14,7 +14,6 @@ import type { Config } from "../config/index.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
 import { BatchingPort } from "../engine/ipc/batch.js";
-import { forEachIpcMessage } from "../engine/ipc/messages.js";
 import { aggregateExposition, type PrometheusMetrics, type RegistryJson } from "../metrics/prometheus.js";
 import type { Engine } from "./engine.js";
 
@@ -63,13 +62,12 @@ export function isWorker(): boolean {
  * engine from the config.
  */
 export function joinPrimary(logger: Logger): Engine | undefined {
-  const engine =
-    process.env[SHARED_ENGINE_ENV] === "1"
-      ? new IpcEngineClient(new BatchingPort((message) => process.send?.(message)))
-      : undefined;
+  const port = new BatchingPort((wire) => process.send?.(wire));
+  const engine = process.env[SHARED_ENGINE_ENV] === "1" ? new IpcEngineClient(port) : undefined;
   process.on("message", (message) => {
-    if (engine !== undefined) forEachIpcMessage(message, (each) => engine.receive(each));
+    if (engine !== undefined) port.receive(message, (each) => engine.receive(each));
   });
+  if (engine !== undefined) port.listening();
   process.on("disconnect", () => {
     engine?.disconnected();
     logger.fatal("the primary process is gone, exiting");
@@ -172,16 +170,15 @@ export class WorkerPool {
   start(): Promise<Worker> {
     const worker = cluster.fork(this.host === undefined ? {} : { [SHARED_ENGINE_ENV]: "1" });
     const startedAt = Date.now();
-    const member = this.host?.attach(
-      new BatchingPort((message) => {
-        if (worker.isConnected()) worker.send(message);
-      }),
-    );
+    const port = new BatchingPort((wire) => {
+      if (worker.isConnected()) worker.send(wire);
+    }, false);
+    const member = this.host?.attach(port);
     this.workers.add(worker);
     worker.on("message", (message: unknown) => {
       if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
       else if (member !== undefined)
-        forEachIpcMessage(message, (each) => {
+        port.receive(message, (each) => {
           if (each.turbine === "call" || each.turbine === "figures") member.handle(each);
         });
     });

@@ -3,30 +3,35 @@ import { describe, it } from "node:test";
 import { IpcEngineClient } from "../../src/engine/ipc/client.js";
 import { IpcEngineHost } from "../../src/engine/ipc/host.js";
 import { BatchingPort } from "../../src/engine/ipc/batch.js";
-import {
-  forEachIpcMessage,
-  type IpcBatch,
-  type IpcFromWorker,
-  type IpcMessage,
-} from "../../src/engine/ipc/messages.js";
+import type { IpcFromWorker, IpcMessage } from "../../src/engine/ipc/messages.js";
 import { runBrokerContract } from "./broker-contract.js";
 import { runPresenceContract } from "./presence-contract.js";
 import { encode, RecordingHandler, uniqueChannel } from "./recording-handler.js";
 
 /**
- * A host and a worker's engine joined as node:cluster joins them: through batching ports, each message
- * cloned with the structured clone algorithm (what "advanced" serialization does), arriving in a later turn of
- * the event loop.
+ * A worker's port and the primary's, joined as node:cluster joins them: each wire message is cloned with the
+ * structured clone algorithm (what "advanced" serialization does) and arrives in a later turn of the event loop.
  */
+function joinedPorts() {
+  const handlers: { worker?: (message: IpcMessage) => void; primary?: (message: IpcMessage) => void } = {};
+  const worker: BatchingPort = new BatchingPort((wire) =>
+    setImmediate(() => primary.receive(structuredClone(wire), (message) => handlers.primary?.(message))),
+  );
+  const primary: BatchingPort = new BatchingPort((wire) =>
+    setImmediate(() => worker.receive(structuredClone(wire), (message) => handlers.worker?.(message))),
+  );
+  return { worker, primary, handlers };
+}
+
+/** A host and `count` workers' engines, each joined to it through {@link joinedPorts}. */
 async function workers(count: number, presenceTtlMs?: number) {
   const host = await IpcEngineHost.start({ historyMetaTtlMs: 0, presenceTtlMs });
-  const crossing = (receive: (message: IpcMessage) => void) =>
-    new BatchingPort((message) => setImmediate(() => forEachIpcMessage(structuredClone(message), receive)));
   const engines = Array.from({ length: count }, () => {
-    const toHost: { handle?: (message: IpcFromWorker) => void } = {};
-    const engine = new IpcEngineClient(crossing((message) => toHost.handle?.(message as IpcFromWorker)));
-    const member = host.attach(crossing((message) => engine.receive(message)));
-    toHost.handle = member.handle;
+    const ports = joinedPorts();
+    const engine = new IpcEngineClient(ports.worker);
+    const member = host.attach(ports.primary);
+    ports.handlers.worker = (message) => engine.receive(message);
+    ports.handlers.primary = (message) => member.handle(message as IpcFromWorker);
     return { engine, member };
   });
   return { host, engines };
@@ -174,27 +179,5 @@ describe("IPC engine across workers", () => {
   it("ignores a message that is not one of its own", () => {
     const engine = new IpcEngineClient({ send: () => undefined });
     engine.receive({ turbine: "reply", id: 999, value: 1 } as IpcMessage);
-  });
-
-  it("sends what one turn queued as one batch, in order, and a lone message as itself", async () => {
-    const written: (IpcMessage | IpcBatch)[] = [];
-    const port = new BatchingPort((message) => written.push(message));
-    const control = (n: number): IpcMessage => ({ turbine: "control", data: encode(String(n)) });
-    for (let n = 0; n < 3; n++) port.send(control(n));
-    await new Promise((resolve) => setImmediate(resolve));
-    port.send(control(3));
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(written.length, 2);
-    const unpacked: IpcMessage[] = [];
-    for (const message of written) forEachIpcMessage(message, (each) => unpacked.push(each));
-    assert.deepEqual(unpacked, [0, 1, 2, 3].map(control));
-    assert.equal(written[1]!.turbine, "control");
-  });
-
-  it("skips messages on the channel that are not its own", () => {
-    const handled: IpcMessage[] = [];
-    for (const message of [null, "ready", { turbineMetrics: "collect", id: 1 }, 7])
-      forEachIpcMessage(message, (each) => handled.push(each));
-    assert.deepEqual(handled, []);
   });
 });

@@ -82,17 +82,3 @@ export type IpcMessage = IpcCall | IpcReply | IpcEvent | IpcFigures;
 
 /** What a worker sends the primary. */
 export type IpcFromWorker = IpcCall | IpcFigures;
-
-/** The messages one side sent in one event-loop turn, in order, crossing as one (see batch.ts). */
-export interface IpcBatch {
-  turbine: "batch";
-  messages: IpcMessage[];
-}
-
-/** Hand each of our messages in `message` (one, or a batch) to `handle`; the app's own messages are skipped. */
-export function forEachIpcMessage(message: unknown, handle: (message: IpcMessage) => void): void {
-  if (typeof message !== "object" || message === null || !("turbine" in message)) return;
-  const ours = message as IpcMessage | IpcBatch;
-  if (ours.turbine === "batch") for (const each of ours.messages) handle(each);
-  else handle(ours);
-}
