@@ -53,6 +53,9 @@ const sizes = {
   manyConnections: Number(values["many-connections"]),
   manyRate: Number(values["many-rate"]),
   idleConnections: Number(values["many-connections"]),
+  // A wide window leaves hundreds of thousands of deliveries in flight when publishing stops; one throttled
+  // worker needs more than the suite's 20 s to hand them all over.
+  drainSeconds: 90,
 };
 const results = await runSuite({
   sizes,
