@@ -115,9 +115,6 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
    * name, and a unidirectional connection's id; "" for other transports.
    */
   readonly session: string;
-  readonly codec: ProtocolCodec;
-  /** The transport only pushes (see `Transport.unidirectional`). */
-  readonly unidirectional: boolean;
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
   info: Uint8Array | undefined;
@@ -158,8 +155,6 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     readonly transport: Transport,
     readonly request: TransportRequest,
   ) {
-    this.codec = codecFor(transport.protocol);
-    this.unidirectional = transport.unidirectional === true;
     this.session = this.unidirectional || transport.emulation === true ? randomUUID() : "";
     this.writer = new ClientWriter(
       transport,
@@ -173,6 +168,16 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     this.transportMetrics = node.metrics.transport(transport.name);
     this.labels = sharedLabels(transport.name, "unnamed", "unversioned");
     this.deadlines.set("stale", node.options.client.stale_close_delay);
+  }
+
+  /** Derived from the transport rather than kept: every field costs each connection 8 bytes. */
+  get codec(): ProtocolCodec {
+    return codecFor(this.transport.protocol);
+  }
+
+  /** The transport only pushes (see `Transport.unidirectional`). */
+  get unidirectional(): boolean {
+    return this.transport.unidirectional === true;
   }
 
   get closed(): boolean {

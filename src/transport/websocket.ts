@@ -157,14 +157,12 @@ export function pingFrames(ws: WebSocket, node: Node): void {
 }
 
 class WebSocketTransport implements Transport {
-  readonly name = "websocket";
   /**
    * The connection's socket, written directly with whole frames we build, when permessage-deflate is off:
    * one buffer and one plain write per frame, without `ws.send`'s per-call work. `ws` writes its own frames
    * (pongs, close) synchronously too, so frames never interleave. Undefined when `ws` must frame (deflate).
    */
   private readonly socket: Socket | undefined;
-  private readonly opcode: number;
 
   constructor(
     private readonly ws: WebSocket,
@@ -173,7 +171,10 @@ class WebSocketTransport implements Transport {
     readonly appLevelPing: boolean,
   ) {
     this.socket = ws.extensions === "" ? socket : undefined;
-    this.opcode = protocol === "protobuf" ? opcodeBinary : opcodeText;
+  }
+
+  get name(): string {
+    return "websocket";
   }
 
   get bufferedAmount(): number {
@@ -184,7 +185,8 @@ class WebSocketTransport implements Transport {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     const socket = this.socket;
     if (socket === undefined) this.ws.send(frame, { binary: this.protocol === "protobuf" });
-    else if (!socket.destroyed) socket.write(webSocketFrame(this.opcode, frame));
+    else if (!socket.destroyed)
+      socket.write(webSocketFrame(this.protocol === "protobuf" ? opcodeBinary : opcodeText, frame));
   }
 
   close(disconnect: Disconnect): void {
