@@ -7,15 +7,16 @@
  *     [--connections 2000] [--channels 200] [--targets turbine-json,turbine-protobuf,ws] [--top 25]
  *
  * Each server first serves a warm-up batch of connections that then close, so the code compiled and the caches
- * filled on first use are in both snapshots and the difference is what the connections hold. Two views per
+ * filled on first use are in both snapshots and the difference is what the connections hold. Three views per
  * target, bytes per connection:
  * - "self": the objects' own sizes by constructor (V8's summary view), closures by function name, V8-internal
  *   arrays and strings by kind;
  * - "owned": each object plus the internals only it reaches first (its property and element arrays, a Map's
  *   table, strings it holds): each node is charged to its nearest ancestor that is a JS object, closure or
- *   native, along the breadth-first tree from the roots. Roughly a retained size that cannot double-count.
- * Heap snapshots see the JS heap and the natives Node reports; RSS also holds the rest of Node's and the
- * kernel-independent C++ state (libuv handles, …), shown by the suite's idle scenario.
+ *   native, along the breadth-first tree from the roots. Roughly a retained size that cannot double-count;
+ * - "held": the owned bytes by where the owner is held, two owners up ("Client.deadlines → Deadlines").
+ * Snapshots see live objects only (one is taken after a full GC); RSS, which the suite's idle scenario reads,
+ * also holds garbage not collected yet, the young generation's pages and native memory.
  */
 import {
   closeSync,
