@@ -50,6 +50,8 @@ export interface LaunchOptions {
    * worker (its primary, which holds the shared engine, is left unlimited).
    */
   cpuQuota?: number;
+  /** Extra `node` flags for the server process (e.g. `--heapsnapshot-signal=SIGUSR2`). */
+  nodeFlags?: readonly string[];
 }
 
 /** Start a server and resolve once its port accepts connections. */
@@ -59,6 +61,7 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   const fromTypeScript = kind !== "turbine" || options.turbineFromSource === true;
   const nodeArgs = fromTypeScript ? ["--import", "tsx"] : [];
   if (options.cpuProfDir !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
+  nodeArgs.push(...(options.nodeFlags ?? []));
   const args =
     kind === "turbine"
       ? turbineArgs(port, options)
