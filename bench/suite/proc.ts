@@ -9,10 +9,16 @@ const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().tr
 
 /** Seconds of CPU the process has used so far (utime + stime of every thread; 1/CLK_TCK resolution). */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** The process's CPU seconds so far in user space (utime) and in the kernel (stime), every thread's. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name (field 2) may hold spaces, so count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
 }
 
 /** The direct children of a process (every thread's, from /proc/<pid>/task/<tid>/children). */

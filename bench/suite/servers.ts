@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { limitCpu } from "../cpu-quota.js";
-import { childPids } from "./proc.js";
+import { childPids, cpuSeconds } from "./proc.js";
 
 /** The server programs the suite knows. */
 export type ServerKind = "turbine" | "socketio" | "ws" | "bare";
@@ -50,6 +50,8 @@ export interface LaunchOptions {
    * worker (its primary, which holds the shared engine, is left unlimited).
    */
   cpuQuota?: number;
+  /** Extra `node` flags for the server process (e.g. `--heapsnapshot-signal=SIGUSR2`). */
+  nodeFlags?: readonly string[];
 }
 
 /** Start a server and resolve once its port accepts connections. */
@@ -59,6 +61,7 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   const fromTypeScript = kind !== "turbine" || options.turbineFromSource === true;
   const nodeArgs = fromTypeScript ? ["--import", "tsx"] : [];
   if (options.cpuProfDir !== undefined) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
+  nodeArgs.push(...(options.nodeFlags ?? []));
   const args =
     kind === "turbine"
       ? turbineArgs(port, options)
@@ -72,7 +75,7 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await waitForPort(port, child);
   const workers = Number(options.turbineConfig?.workers ?? 1);
-  if (workers > 1) await waitForWorkers(port, workers);
+  if (workers > 1) await waitForWorkers(pid, port, workers);
   const pids = [pid, ...(workers > 1 ? childPids(pid) : [])];
   const quota = options.cpuQuota;
   const serving = pids.slice(workers > 1 ? 1 : 0);
@@ -89,9 +92,14 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   };
 }
 
-/** Until `info` over the HTTP API lists every worker as a node. */
-async function waitForWorkers(port: number, workers: number): Promise<void> {
+/**
+ * Until every worker serves: `info` over the HTTP API lists each as a node with the Redis or NATS engines. With
+ * the memory engine the workers are one node, so there: until the primary has forked them all and each has
+ * finished starting (its CPU time still for a moment; starting is CPU-bound).
+ */
+async function waitForWorkers(pid: number, port: number, workers: number): Promise<void> {
   const deadline = Date.now() + 60_000;
+  let cpu: number[] = [];
   while (Date.now() < deadline) {
     const info = await fetch(`http://127.0.0.1:${port}/api/info`, {
       method: "POST",
@@ -101,6 +109,10 @@ async function waitForWorkers(port: number, workers: number): Promise<void> {
       .then((res) => res.json() as Promise<{ result?: { nodes?: unknown[] } }>)
       .catch(() => undefined);
     if ((info?.result?.nodes?.length ?? 0) >= workers) return;
+    const children = childPids(pid);
+    const now = children.map((child) => cpuSeconds(child));
+    if (children.length >= workers && now.every((seconds, i) => seconds === cpu[i])) return;
+    cpu = now;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${workers} Turbine workers did not all serve within 60 s`);

@@ -115,7 +115,7 @@ export async function runSuite(options: SuiteOptions): Promise<Results> {
 }
 
 /** HS256 connection tokens for users u0…u(count-1), verified by Turbine on connect. */
-async function connectionTokens(count: number): Promise<string[]> {
+export async function connectionTokens(count: number): Promise<string[]> {
   const key = new TextEncoder().encode(turbineSecret);
   const tokens: string[] = [];
   for (let i = 0; i < count; i++) {

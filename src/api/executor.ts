@@ -179,7 +179,10 @@ export class ApiExecutor {
 
   /** Every live node's identity and counts, this node first; no metrics. */
   async info(_req: InfoRequest): Promise<InfoResponse> {
-    return create(InfoResponseSchema, await this.settle("info", async () => ({ nodes: this.node.nodes() })));
+    return create(
+      InfoResponseSchema,
+      await this.settle("info", async () => ({ nodes: await this.node.surveyNodes() })),
+    );
   }
 
   /** No API RPC extensions exist: an empty method is 107, any other 104. */
@@ -194,10 +197,7 @@ export class ApiExecutor {
 
   /** Channels with local subscribers matching the gobwas-style `pattern` (empty = all), with counts. */
   async channels(req: ChannelsRequest): Promise<ChannelsResponse> {
-    return create(
-      ChannelsResponseSchema,
-      await this.settle("channels", async () => this.channelsMatching(req)),
-    );
+    return create(ChannelsResponseSchema, await this.settle("channels", () => this.channelsMatching(req)));
   }
 
   /**
@@ -367,9 +367,9 @@ export class ApiExecutor {
     return EMPTY;
   }
 
-  private channelsMatching(req: ChannelsRequest): Init<typeof ChannelsResultSchema> {
+  private async channelsMatching(req: ChannelsRequest): Promise<Init<typeof ChannelsResultSchema>> {
     const pattern = req.pattern === "" ? undefined : compileGlob(req.pattern);
-    const channels = [...this.node.channelCounts()]
+    const channels = [...(await this.node.surveyChannels())]
       .filter(([channel]) => pattern === undefined || pattern.test(channel))
       .map(([channel, numClients]) => [channel, { numClients }]);
     return { channels: Object.fromEntries(channels) };

@@ -14,7 +14,7 @@ import {
   type RedisSection,
   redisShards,
 } from "../engine/redis/index.js";
-import type { Broker, Controller, PresenceManager } from "../engine/types.js";
+import type { Broker, Controller, PresenceManager, WorkerGroup } from "../engine/types.js";
 
 /** A broker, a presence manager and, for several nodes, the controller that connects them. */
 export interface Engine {
@@ -22,6 +22,8 @@ export interface Engine {
   presenceManager: PresenceManager;
   /** Reaches the other nodes; absent for a single node. */
   controller?: Controller;
+  /** The other workers of this Turbine, when the primary holds the engine: together they are one node. */
+  workers?: WorkerGroup;
 }
 
 /** The broker and the controller that travels with it (node-to-node messages go where publications go). */

@@ -182,13 +182,18 @@ function upgrade(
   observe: RequestObserver | undefined,
 ): void {
   // Node stops watching an upgraded socket's errors: a reset after our refusal would otherwise crash us.
-  socket.on("error", () => socket.destroy());
+  socket.on("error", destroySocket);
   for (const endpoint of endpoints) {
     if (!endpoint.upgrade?.(req, socket, head)) continue;
     observe?.(pathOf(req), req.method ?? "", 101);
     return;
   }
   refuseUpgrade(socket, 404, "Not Found");
+}
+
+/** One listener function for every upgraded socket, rather than a closure each. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function listen(server: Server, port: string, host: string): Promise<void> {

@@ -3,8 +3,9 @@
  * (node:cluster, so they share every listening port, the kernel's connections handed out round robin),
  * restarts one that dies, and restarts them all one by one on SIGUSR2. With the memory engine it also holds
  * the one engine every worker uses (engine/ipc), which keeps a single node's semantics across workers: one
- * history and offset sequence per channel, one presence set, one idempotency memory, and server commands for
- * a user reach its connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
+ * history and offset sequence per channel, one presence set, one idempotency memory, one count of each user's
+ * connections, `info` and `channels` surveyed from every worker, and server commands for a user reach its
+ * connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
  */
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
@@ -12,7 +13,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
-import { type IpcCall, isIpcMessage } from "../engine/ipc/messages.js";
+import { BatchingPort } from "../engine/ipc/batch.js";
 import { aggregateExposition, type PrometheusMetrics, type RegistryJson } from "../metrics/prometheus.js";
 import type { Engine } from "./engine.js";
 
@@ -61,13 +62,12 @@ export function isWorker(): boolean {
  * engine from the config.
  */
 export function joinPrimary(logger: Logger): Engine | undefined {
-  const engine =
-    process.env[SHARED_ENGINE_ENV] === "1"
-      ? new IpcEngineClient({ send: (message) => process.send?.(message) })
-      : undefined;
+  const port = new BatchingPort((wire) => process.send?.(wire));
+  const engine = process.env[SHARED_ENGINE_ENV] === "1" ? new IpcEngineClient(port) : undefined;
   process.on("message", (message) => {
-    if (isIpcMessage(message)) engine?.receive(message);
+    if (engine !== undefined) port.receive(message, (each) => engine.receive(each));
   });
+  if (engine !== undefined) port.listening();
   process.on("disconnect", () => {
     engine?.disconnected();
     logger.fatal("the primary process is gone, exiting");
@@ -170,15 +170,17 @@ export class WorkerPool {
   start(): Promise<Worker> {
     const worker = cluster.fork(this.host === undefined ? {} : { [SHARED_ENGINE_ENV]: "1" });
     const startedAt = Date.now();
-    const member = this.host?.attach({
-      send: (message) => {
-        if (worker.isConnected()) worker.send(message);
-      },
-    });
+    const port = new BatchingPort((wire) => {
+      if (worker.isConnected()) worker.send(wire);
+    }, false);
+    const member = this.host?.attach(port);
     this.workers.add(worker);
     worker.on("message", (message: unknown) => {
-      if (isIpcMessage(message) && message.turbine === "call") member?.handle(message as IpcCall);
-      else if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
+      if (isMetricsMessage(message)) this.onMetricsMessage(worker, message);
+      else if (member !== undefined)
+        port.receive(message, (each) => {
+          if (each.turbine === "call" || each.turbine === "figures") member.handle(each);
+        });
     });
     worker.once("exit", (code, signal) => {
       this.workers.delete(worker);

@@ -115,9 +115,6 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
    * name, and a unidirectional connection's id; "" for other transports.
    */
   readonly session: string;
-  readonly codec: ProtocolCodec;
-  /** The transport only pushes (see `Transport.unidirectional`). */
-  readonly unidirectional: boolean;
   user = "";
   /** Connection info (raw bytes, JSON for JSON clients) shown in presence and publications. */
   info: Uint8Array | undefined;
@@ -137,7 +134,8 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
   private unusable = false;
   private expireAt = 0;
   private readonly writer: ClientWriter;
-  private queue: Promise<void> = Promise.resolve();
+  /** The last frame's commands; the shared settled promise while none are queued. */
+  private queue: Promise<void> = settled;
   private pendingFrames = 0;
   /** Commands started without waiting for their predecessors (`client.concurrency` > 1) and not yet done. */
   private running = 0;
@@ -157,21 +155,29 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     readonly transport: Transport,
     readonly request: TransportRequest,
   ) {
-    this.codec = codecFor(transport.protocol);
-    this.unidirectional = transport.unidirectional === true;
     this.session = this.unidirectional || transport.emulation === true ? randomUUID() : "";
     this.writer = new ClientWriter(
       transport,
       this.codec,
       node.flushes,
       node.options.client.queue_max_size,
-      () => this.close(DisconnectSlow),
+      this,
     );
     this.subscriptions = new Subscriptions<Client>(this, node);
     this.deadlines = new Deadlines(node.wheel, this);
     this.transportMetrics = node.metrics.transport(transport.name);
-    this.labels = { transport: transport.name, name: "unnamed", version: "unversioned" };
+    this.labels = sharedLabels(transport.name, "unnamed", "unversioned");
     this.deadlines.set("stale", node.options.client.stale_close_delay);
+  }
+
+  /** Derived from the transport rather than kept: every field costs each connection 8 bytes. */
+  get codec(): ProtocolCodec {
+    return codecFor(this.transport.protocol);
+  }
+
+  /** The transport only pushes (see `Transport.unidirectional`). */
+  get unidirectional(): boolean {
+    return this.transport.unidirectional === true;
   }
 
   get closed(): boolean {
@@ -368,7 +374,13 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
       else await this.dispatch(command);
     }
     this.pendingFrames--;
+    if (this.pendingFrames === 0) this.queue = settled;
     this.notifyIdle();
+  }
+
+  /** The writer's queue outgrew `client.queue_max_size`. */
+  onWriterOverflow(): void {
+    this.close(DisconnectSlow);
   }
 
   /**
@@ -472,9 +484,12 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     await this.addPersonalChannel(credentials);
     const channels = Object.keys(credentials.subs);
     if (options.channel_limit > 0 && channels.length > options.channel_limit) throw DisconnectChannelLimit;
-    this.checkConnectionLimits(credentials.user);
+    await this.node.admitUserConnection(this, credentials.user);
     const now = this.node.wheel.now() / 1000;
-    if (credentials.expireAt > 0 && credentials.expireAt < now) throw ErrorExpired;
+    if (credentials.expireAt > 0 && credentials.expireAt < now) {
+      this.node.releaseUserConnection(this);
+      throw ErrorExpired;
+    }
 
     this.user = credentials.user;
     this.info = credentials.info;
@@ -518,6 +533,7 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     try {
       return await this.subscriptions.subscribeServerSide(credentials.subs, req.subs);
     } catch (err) {
+      this.node.releaseUserConnection(this);
       await this.subscriptions.removeAll();
       throw err;
     }
@@ -588,14 +604,6 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     // The user's older connections close on every node (other workers too), as upstream's node.Disconnect
     // with this client whitelisted (centrifugo internal/client/handler.go).
     await this.node.disconnectUser(credentials.user, DisconnectConnectionLimit, { whitelist: [this.id] });
-  }
-
-  private checkConnectionLimits(user: string): void {
-    const options = this.node.options.client;
-    if (options.user_connection_limit > 0 && user !== "") {
-      if (this.node.hub.userClients(user).size >= options.user_connection_limit)
-        throw DisconnectConnectionLimit;
-    }
   }
 
   private startTimers(): void {
@@ -770,9 +778,25 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
  * (centrifuge client.go `connectCmd`), which keeps the labels' cardinality bounded.
  */
 function connectionLabels(transport: string, req: ConnectRequest): ClientLabels {
-  return {
+  return sharedLabels(
     transport,
-    name: req.name === "" ? "unnamed" : "unregistered",
-    version: req.version === "" ? "unversioned" : "unregistered",
-  };
+    req.name === "" ? "unnamed" : "unregistered",
+    req.version === "" ? "unversioned" : "unregistered",
+  );
 }
+
+/** The few label combinations, each one frozen object shared by the connections that have it. */
+const labelsByKey = new Map<string, ClientLabels>();
+
+function sharedLabels(transport: string, name: string, version: string): ClientLabels {
+  const key = `${transport} ${name} ${version}`;
+  let labels = labelsByKey.get(key);
+  if (labels === undefined) {
+    labels = Object.freeze({ transport, name, version });
+    labelsByKey.set(key, labels);
+  }
+  return labels;
+}
+
+/** The queue of a client with no frame waiting. */
+const settled = Promise.resolve();

@@ -1,8 +1,22 @@
-import type { TimerTask, TimerWheel } from "./timer-wheel.js";
+import { type TimerWheel, WheelTask } from "./timer-wheel.js";
 
 /** What a connection waits for; each kind has at most one deadline at a time. */
 export type DeadlineKind =
   "stale" | "ping" | "pong" | "expiry" | "presence" | "positions" | "subscriptionExpiry";
+
+/** Every kind, in the order kinds due together are told. */
+const kinds: readonly DeadlineKind[] = [
+  "stale",
+  "ping",
+  "pong",
+  "expiry",
+  "presence",
+  "positions",
+  "subscriptionExpiry",
+];
+
+/** The wheel bucket (see `TimerWheel.bucketAfter`) each kind is due in; 0 when unset. */
+type DueBuckets = Record<DeadlineKind, number>;
 
 /** Who is told when a deadline is due. */
 export interface DeadlineOwner {
@@ -11,42 +25,39 @@ export interface DeadlineOwner {
 
 /**
  * One connection's deadlines behind a single task on the node's timer wheel, set for the earliest of them, as
- * Centrifuge's client keeps one timer: an idle connection holds one wheel task and no closure per deadline.
+ * Centrifuge's client keeps one timer. An idle connection holds this one object and nothing else: it is its
+ * own wheel task (no entry, no closure), and each kind's due bucket is one of its own fields, a small integer
+ * (epoch milliseconds would each take a heap number, a record of them another object).
  * A deadline may run up to one wheel resolution early, as any task on the wheel.
  */
-export class Deadlines {
-  /** Epoch milliseconds per kind; 0 when unset. */
-  private readonly due: Record<DeadlineKind, number> = {
-    stale: 0,
-    ping: 0,
-    pong: 0,
-    expiry: 0,
-    presence: 0,
-    positions: 0,
-    subscriptionExpiry: 0,
-  };
-  private task: TimerTask | undefined;
-  /** The deadline `task` was scheduled for. */
-  private taskAt = 0;
+export class Deadlines extends WheelTask {
   private stopped = false;
-  private readonly fire = (): void => this.runDue();
 
   constructor(
-    private readonly wheel: TimerWheel,
+    private readonly wheel: Pick<TimerWheel, "bucketAfter" | "currentBucket" | "scheduleIn" | "unschedule">,
     private readonly owner: DeadlineOwner,
-  ) {}
+  ) {
+    super();
+    // Added in the same order by every instance, so they share one shape and stay in the object.
+    for (const kind of kinds) this.due[kind] = 0;
+  }
+
+  /** This object's fields named after the kinds. */
+  private get due(): DueBuckets {
+    return this as unknown as DueBuckets;
+  }
 
   /** `kind` is due `delayMs` from now, replacing its earlier deadline. */
   set(kind: DeadlineKind, delayMs: number): void {
     if (this.stopped) return;
-    this.due[kind] = this.wheel.now() + Math.max(delayMs, 0);
+    this.due[kind] = this.wheel.bucketAfter(Math.max(delayMs, 0));
     this.schedule();
   }
 
   /** `kind` is due no later than `delayMs` from now: an earlier deadline stays. */
   atMost(kind: DeadlineKind, delayMs: number): void {
     const current = this.due[kind];
-    if (current === 0 || this.wheel.now() + delayMs < current) this.set(kind, delayMs);
+    if (current === 0 || this.wheel.bucketAfter(Math.max(delayMs, 0)) < current) this.set(kind, delayMs);
   }
 
   /** `kind` is no longer due. */
@@ -57,31 +68,27 @@ export class Deadlines {
   /** Drop every deadline for good (the connection closed). */
   stop(): void {
     this.stopped = true;
-    this.task?.cancel();
-    this.task = undefined;
+    this.wheel.unschedule(this);
   }
 
   private schedule(): void {
     let earliest = 0;
-    for (const kind in this.due) {
-      const at = this.due[kind as DeadlineKind];
+    for (const kind of kinds) {
+      const at = this.due[kind];
       if (at > 0 && (earliest === 0 || at < earliest)) earliest = at;
     }
-    if (earliest === 0 || (this.task !== undefined && this.taskAt <= earliest)) return;
-    this.task?.cancel();
-    this.taskAt = earliest;
-    this.task = this.wheel.schedule(earliest - this.wheel.now(), this.fire);
+    if (earliest === 0 || (this.wheelBucket !== 0 && this.wheelBucket <= earliest)) return;
+    this.wheel.scheduleIn(this, earliest);
   }
 
-  private runDue(): void {
-    this.task = undefined;
-    const horizon = this.wheel.now() + this.wheel.resolutionMs;
-    for (const kind in this.due) {
+  /** The earliest deadline's bucket is due: tell every kind due by now, then wait for the next. */
+  onTimer(): void {
+    for (const kind of kinds) {
       if (this.stopped) return;
-      const at = this.due[kind as DeadlineKind];
-      if (at === 0 || at > horizon) continue;
-      this.due[kind as DeadlineKind] = 0;
-      this.owner.onDeadline(kind as DeadlineKind);
+      const at = this.due[kind];
+      if (at === 0 || at > this.wheel.currentBucket) continue;
+      this.due[kind] = 0;
+      this.owner.onDeadline(kind);
     }
     this.schedule();
   }

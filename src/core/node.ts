@@ -14,9 +14,13 @@ import type {
   Publication,
   PublishResult,
   StreamPosition,
+  WorkerFigures,
+  WorkerGroup,
 } from "../engine/types.js";
 import {
   Disconnect,
+  DisconnectConnectionClosed,
+  DisconnectConnectionLimit,
   DisconnectForceNoReconnect,
   DisconnectShutdown,
   UnsubscribeServer,
@@ -52,6 +56,11 @@ export interface NodeOptions {
   presenceManager: PresenceManager;
   /** Reaches the other nodes; without one the node is alone (`info` lists it only). */
   controller?: Controller;
+  /**
+   * The other workers of this Turbine sharing one engine: with them this node is one, so the user connection
+   * limit, `info` and `channels` count over all of them.
+   */
+  workers?: WorkerGroup;
   /** Application-backend proxies; none by default. */
   proxies?: ProxyHooks;
   /** Where the node reports its metrics; nowhere by default. */
@@ -189,6 +198,8 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   private loaded: Loaded;
   /** The metrics snapshot last announced to the others: a snapshot goes out once, as centrifuge's `pubNode`. */
   private announcedMetrics: NodeMetricsSnapshot | undefined;
+  /** Sessions holding a place in the workers' count of their user's connections, with that user. */
+  private readonly countedUsers = new Map<Client, string>();
 
   constructor(options: NodeOptions) {
     this.wheel = new TimerWheel(undefined, options.clock);
@@ -246,11 +257,14 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   /** Connects the engine, then joins the other nodes (announcing this one every interval). */
   async start(): Promise<void> {
     await this.broker.registerEventHandler(this);
+    this.options.workers?.registerFigures((withUsers) => this.figures(withUsers));
     await this.cluster.start();
   }
 
-  /** Every live node's info, this one first. */
+  /** Every live node's info, this one first; a worker of one Turbine knows its own figures only. */
   nodes(): NodeInfo[] {
+    // The workers are one node: the others are not other nodes (`surveyNodes` has the whole node's figures).
+    if (this.options.workers !== undefined) return [this.info()];
     const others = this.cluster.others().map(({ channels: _channels, ...info }) => info);
     return [this.info(), ...others];
   }
@@ -262,6 +276,58 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
       for (const [channel, count] of channels) counts.set(channel, (counts.get(channel) ?? 0) + count);
     }
     return counts;
+  }
+
+  /**
+   * Every live node as the server API `info` reports them. The workers of one Turbine are one node, its figures
+   * surveyed from every worker now; otherwise this node and the others as of their last announcement.
+   */
+  async surveyNodes(): Promise<NodeInfo[]> {
+    const workers = this.options.workers;
+    if (workers === undefined) return this.nodes();
+    return [{ ...this.info(), ...(await workers.nodeInfo()) }];
+  }
+
+  /** Subscriber counts by channel as the server API `channels` reports them: over every worker, now. */
+  async surveyChannels(): Promise<Map<string, number>> {
+    const workers = this.options.workers;
+    return workers === undefined ? this.channelCounts() : new Map(await workers.channelCounts());
+  }
+
+  /** This worker's live figures for a survey of the workers. */
+  private figures(withUsers: boolean): WorkerFigures {
+    const { hub } = this;
+    const users = withUsers ? [...new Set(Array.from(hub.allClients(), (client) => client.user))] : undefined;
+    return { numClients: hub.numClients, users, channels: [...hub.channelCounts()] };
+  }
+
+  /**
+   * Throws 3504 when `user` has `client.user_connection_limit` connections already, checked where centrifuge
+   * client.go `connectCmd` checks it (after authentication). Workers count over all of them in the primary,
+   * checking and counting at once; the session then holds its place until it closes (`sessionClosed`).
+   */
+  async admitUserConnection(client: Client, user: string): Promise<void> {
+    const limit = this.options.client.user_connection_limit;
+    if (limit <= 0 || user === "") return;
+    const workers = this.options.workers;
+    if (workers === undefined) {
+      if (this.hub.userClients(user).size >= limit) throw DisconnectConnectionLimit;
+      return;
+    }
+    if (!(await workers.acquireUserConnection(user, limit))) throw DisconnectConnectionLimit;
+    if (client.closed) {
+      workers.releaseUserConnection(user);
+      throw DisconnectConnectionClosed;
+    }
+    this.countedUsers.set(client, user);
+  }
+
+  /** A session admitted by `admitUserConnection` failed to connect or closed: its place goes. */
+  releaseUserConnection(client: Client): void {
+    const user = this.countedUsers.get(client);
+    if (user === undefined) return;
+    this.countedUsers.delete(client);
+    this.options.workers?.releaseUserConnection(user);
   }
 
   /** @internal This node's announcement to the others. */
@@ -367,6 +433,7 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   /** A session closed (called by the session itself); `cleanup` settles when its engine work is done. */
   sessionClosed(client: Client, cleanup: Promise<void>): void {
     this.sessions.delete(client);
+    this.releaseUserConnection(client);
     if (client.session !== "") this.emulated.delete(client.session);
     this.cleanups.add(cleanup);
     void cleanup.finally(() => this.cleanups.delete(cleanup));

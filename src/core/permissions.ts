@@ -202,7 +202,7 @@ export function subscriptionFlags(input: SubscriptionFlagsInput): SubscriptionFl
   const recoverable = hasStream && (forcedRecovery || mayRecover(options, who, asks));
   const positioned = recoverable || (hasStream && (forcedPositioning || mayPosition(options, who, asks)));
   const recoveryMode = options.force_recovery_mode === "cache" ? "cache" : "stream";
-  return {
+  return sharedFlags({
     emitPresence: override.presence ?? options.presence,
     emitJoinLeave: override.join_leave ?? options.join_leave,
     pushJoinLeave: pushesJoinLeave(options, who, asks?.joinLeave ?? false, override.force_push_join_leave),
@@ -210,7 +210,28 @@ export function subscriptionFlags(input: SubscriptionFlagsInput): SubscriptionFl
     recoverable,
     recoveryMode,
     autoCacheRecover: recoverable && options.auto_cache_recover && recoveryMode === "cache",
-  };
+  });
+}
+
+/** One frozen flags object per combination (at most 128), shared by the subscriptions that have it. */
+const flagsByBits = new Map<number, SubscriptionFlags>();
+
+/** Every subscription holds its flags: the shared equal object rather than its own copy. */
+function sharedFlags(flags: SubscriptionFlags): SubscriptionFlags {
+  const bits =
+    Number(flags.emitPresence) |
+    (Number(flags.emitJoinLeave) << 1) |
+    (Number(flags.pushJoinLeave) << 2) |
+    (Number(flags.positioned) << 3) |
+    (Number(flags.recoverable) << 4) |
+    (Number(flags.recoveryMode === "cache") << 5) |
+    (Number(flags.autoCacheRecover) << 6);
+  let shared = flagsByBits.get(bits);
+  if (shared === undefined) {
+    shared = Object.freeze(flags);
+    flagsByBits.set(bits, shared);
+  }
+  return shared;
 }
 
 /**

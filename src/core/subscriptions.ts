@@ -62,7 +62,8 @@ export interface Subscription {
   readonly flags: SubscriptionFlags;
   /** False until the subscribe reply is written; live publications wait in `buffered` meanwhile. */
   active: boolean;
-  buffered: PreparedPublication[];
+  /** Created by the first publication that arrives while subscribing. */
+  buffered: PreparedPublication[] | undefined;
   /** Last offset delivered, for positioned subscriptions. */
   offset: number;
   epoch: string;
@@ -100,13 +101,18 @@ interface Grant {
  * presence and join/leave bookkeeping, and cleanup.
  */
 export class Subscriptions<S extends SessionContext = SessionContext> {
-  private readonly subs = new Map<string, Subscription>();
+  /**
+   * The subscriptions by channel: the subscription itself while there is one (most connections have one, and
+   * a Map costs ~200 bytes), a Map once there are more.
+   */
+  private subs: Subscription | Map<string, Subscription> | undefined;
   /**
    * Client subscribes under way by channel, each settling when it ends either way. Commands may overlap
    * (`client.concurrency`), so as centrifuge reserves the channel with a `subscribingCh` (centrifuge
    * client.go), another subscribe to it is refused and an unsubscribe of it waits for the subscribe.
+   * Undefined while none is (an idle connection keeps no empty Map).
    */
-  private readonly subscribing = new Map<string, Promise<void>>();
+  private subscribing: Map<string, Promise<void>> | undefined;
 
   constructor(
     private readonly session: S,
@@ -114,24 +120,54 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
   ) {}
 
   get(channel: string): Subscription | undefined {
-    return this.subs.get(channel);
+    const subs = this.subs;
+    if (subs instanceof Map) return subs.get(channel);
+    return subs?.channel === channel ? subs : undefined;
   }
 
   has(channel: string): boolean {
-    return this.subs.get(channel)?.active === true;
+    return this.get(channel)?.active === true;
+  }
+
+  /** Every subscription, as a snapshot. */
+  private all(): Subscription[] {
+    const subs = this.subs;
+    if (subs instanceof Map) return [...subs.values()];
+    return subs === undefined ? [] : [subs];
+  }
+
+  private store(sub: Subscription): void {
+    const subs = this.subs;
+    if (subs instanceof Map) subs.set(sub.channel, sub);
+    else if (subs === undefined || subs.channel === sub.channel) this.subs = sub;
+    else
+      this.subs = new Map([
+        [subs.channel, subs],
+        [sub.channel, sub],
+      ]);
+  }
+
+  private forget(channel: string): void {
+    const subs = this.subs;
+    if (!(subs instanceof Map)) {
+      if (subs?.channel === channel) this.subs = undefined;
+      return;
+    }
+    subs.delete(channel);
+    if (subs.size <= 1) this.subs = subs.values().next().value;
   }
 
   pushesJoinLeave(channel: string): boolean {
-    const sub = this.subs.get(channel);
+    const sub = this.get(channel);
     return sub?.active === true && sub.flags.pushJoinLeave;
   }
 
   /** @returns the bytes queued, 0 when nothing was (yet), or FILTERED (see `HubClient`). */
   deliverPublication(prepared: PreparedPublication): number {
-    const sub = this.subs.get(prepared.channel);
+    const sub = this.get(prepared.channel);
     if (sub === undefined) return 0;
     if (!sub.active) {
-      sub.buffered.push(prepared);
+      (sub.buffered ??= []).push(prepared);
       return 0;
     }
     return this.writePublication(sub, prepared);
@@ -149,7 +185,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     const namespaceType = resolved.options.subscription_type;
     if (req.type !== 0 || (namespaceType !== "" && namespaceType !== "stream")) throw ErrorPermissionDenied;
     const subscribing = this.subscribe(id, resolved, req);
-    this.subscribing.set(
+    (this.subscribing ??= new Map()).set(
       req.channel,
       subscribing.then(
         () => undefined,
@@ -159,7 +195,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     try {
       await subscribing;
     } finally {
-      this.subscribing.delete(req.channel);
+      this.subscribing?.delete(req.channel);
+      if (this.subscribing?.size === 0) this.subscribing = undefined;
     }
   }
 
@@ -172,13 +209,14 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
 
   /** Subscribed, or a client subscribe to `channel` is under way. */
   private taken(channel: string): boolean {
-    return this.subs.has(channel) || this.subscribing.has(channel);
+    return this.get(channel) !== undefined || this.subscribing?.has(channel) === true;
   }
 
   /** Subscriptions, counting those under way that have not registered yet. */
   private get count(): number {
-    let count = this.subs.size;
-    for (const channel of this.subscribing.keys()) if (!this.subs.has(channel)) count++;
+    const subs = this.subs;
+    let count = subs instanceof Map ? subs.size : subs === undefined ? 0 : 1;
+    for (const channel of this.subscribing?.keys() ?? []) if (this.get(channel) === undefined) count++;
     return count;
   }
 
@@ -237,7 +275,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
 
   async onUnsubscribe(id: number, req: UnsubscribeRequest): Promise<void> {
     if (req.channel === "") throw DisconnectBadRequest;
-    await this.subscribing.get(req.channel);
+    await this.subscribing?.get(req.channel);
     await this.remove(req.channel);
     this.session.write({ id, unsubscribe: {} });
   }
@@ -245,7 +283,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
   /** Client `sub_refresh`: a new subscription token extends a subscription's expiry. */
   async onSubRefresh(id: number, req: SubRefreshRequest): Promise<void> {
     if (req.channel === "") throw DisconnectBadRequest;
-    const sub = this.subs.get(req.channel);
+    const sub = this.get(req.channel);
     if (sub === undefined || !sub.active) throw ErrorPermissionDenied;
     // A subscription the sub_refresh proxy refreshes is not the client's to refresh.
     if (sub.refreshProxy !== undefined) throw DisconnectBadRequest;
@@ -266,7 +304,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
 
   /** Server-initiated unsubscribe: tell the client with a push, then clean up. */
   unsubscribe(channel: string, reason: Unsubscribe): void {
-    if (!this.subs.has(channel)) return;
+    if (this.get(channel) === undefined) return;
     this.services.metrics.serverUnsubscribe(reason.code);
     this.session.write({ push: { channel, unsubscribe: { code: reason.code, reason: reason.reason } } });
     this.remove(channel).catch((err: unknown) => this.session.logInternalError(err, "unsubscribe"));
@@ -274,8 +312,9 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
 
   /** Re-add presence for every subscription that keeps it, so it does not expire. */
   async refreshPresence(): Promise<void> {
-    for (const sub of this.subs.values()) {
-      if (sub.active && sub.flags.emitPresence) {
+    for (const sub of this.all()) {
+      // One removed while an earlier one was being added keeps no presence.
+      if (sub.active && sub.flags.emitPresence && this.get(sub.channel) === sub) {
         this.services.metrics.action("add_presence");
         await this.services.presenceManager.addPresence(
           sub.channel,
@@ -291,23 +330,23 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
    * was delivered means publications were lost on the way (client-side: 2500, server-side: 3010).
    */
   async checkPositions(): Promise<void> {
-    for (const sub of [...this.subs.values()]) {
+    for (const sub of this.all()) {
       if (!sub.active || !sub.flags.positioned) continue;
       const top = await this.services.streamTop(sub.channel);
-      if (this.subs.get(sub.channel) !== sub) continue;
+      if (this.get(sub.channel) !== sub) continue;
       if (top.epoch !== sub.epoch || top.offset > sub.offset) this.onInsufficientState(sub);
     }
   }
 
   /** Drop every subscription (the session closed). */
   async removeAll(): Promise<void> {
-    await Promise.all([...this.subs.keys()].map((channel) => this.remove(channel)));
+    await Promise.all(this.all().map((sub) => this.remove(sub.channel)));
   }
 
   private async remove(channel: string): Promise<void> {
-    const sub = this.subs.get(channel);
+    const sub = this.get(channel);
     if (sub === undefined) return;
-    this.subs.delete(channel);
+    this.forget(channel);
     await this.services.removeSubscription(channel, this.session);
     if (sub.flags.emitPresence) {
       this.services.metrics.action("remove_presence");
@@ -389,7 +428,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
       serverSide,
       flags,
       active: false,
-      buffered: [],
+      buffered: undefined,
       offset: 0,
       epoch: "",
       info: grant.claims.info,
@@ -399,7 +438,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
       deltaBase: false,
       tagsFilter: checkedTagsFilter(resolved, req),
     };
-    this.subs.set(channel, sub);
+    this.store(sub);
     try {
       await this.services.addSubscription(channel, this.session);
       if (flags.emitPresence) {
@@ -477,8 +516,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     },
   ): SubscribeResultInit {
     const recoveredPubs = state.publications.map(toProtoPublication);
-    const live = sub.buffered.map((prepared) => prepared.pub);
-    sub.buffered = [];
+    const live = (sub.buffered ?? []).map((prepared) => prepared.pub);
+    sub.buffered = undefined;
     const merged = mergePublications(recoveredPubs.map(withOffset), live.map(withOffset), state.top.offset);
     if (merged === undefined) throw DisconnectInsufficientState;
     const maxOffset = Math.max(state.top.offset, merged[merged.length - 1]?.offset ?? 0);
@@ -514,10 +553,10 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
 
   /** The subscribe reply is out: start delivering, announce the join, watch the expiry. */
   private commit(sub: Subscription): void {
-    if (this.subs.get(sub.channel) !== sub || this.session.closed) return;
+    if (this.get(sub.channel) !== sub || this.session.closed) return;
     sub.active = true;
-    const buffered = sub.buffered;
-    sub.buffered = [];
+    const buffered = sub.buffered ?? [];
+    sub.buffered = undefined;
     for (const prepared of buffered) {
       const queued = this.writePublication(sub, prepared);
       if (queued > 0) this.session.transportMetrics.sent("push_publication", 1, queued);
@@ -583,8 +622,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     // The wheel may run a deadline up to one resolution early.
     const horizon = now + this.services.wheel.resolutionMs;
     let next = 0;
-    for (const sub of [...this.subs.values()]) {
-      if (!sub.active || sub.expireAt === 0 || this.subs.get(sub.channel) !== sub) continue;
+    for (const sub of this.all()) {
+      if (!sub.active || sub.expireAt === 0 || this.get(sub.channel) !== sub) continue;
       const at = this.expiryCheckAt(sub);
       if (at > horizon || sub.expireAt * 1000 > now) {
         if (next === 0 || at < next) next = at;
@@ -614,7 +653,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     }
     proxy(this.session.proxyCaller, sub.channel).then(
       (result) => {
-        if (this.subs.get(sub.channel) !== sub || this.session.closed) return;
+        if (this.get(sub.channel) !== sub || this.session.closed) return;
         if (result.expired || (result.expireAt > 0 && result.expireAt * 1000 < this.services.wheel.now())) {
           this.onExpired(sub);
           return;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TimerWheel } from "./timer-wheel.js";
+import { TimerWheel, WheelTask } from "./timer-wheel.js";
 
 /** A wheel on a hand-moved clock: its interval still fires every 10 ms, but time moves only when a test says. */
 class ManualClock {
@@ -83,5 +83,44 @@ describe("TimerWheel", () => {
     clock.now += 100;
     await sleep(50);
     assert.deepEqual(ran, []);
+  });
+
+  it("runs a task object in its bucket; scheduling it again moves it, unscheduling drops it", async () => {
+    const recording = (name: string) =>
+      new (class extends WheelTask {
+        onTimer(): void {
+          ran.push(name);
+        }
+      })();
+    const moved = recording("moved");
+    const dropped = recording("dropped");
+    const wheel = clock.wheel;
+    wheel.scheduleIn(moved, wheel.bucketAfter(10));
+    wheel.scheduleIn(moved, wheel.bucketAfter(50));
+    wheel.scheduleIn(dropped, wheel.bucketAfter(10));
+    wheel.unschedule(dropped);
+    await clock.advance(20);
+    assert.deepEqual(ran, []);
+    await clock.advance(30);
+    assert.deepEqual(ran, ["moved"]);
+    assert.equal(moved.wheelBucket, 0, "a task that ran is no longer scheduled");
+  });
+
+  it("skips a task that an earlier task of the same bucket unscheduled or moved", async () => {
+    const wheel = clock.wheel;
+    const later = new (class extends WheelTask {
+      onTimer(): void {
+        ran.push("later");
+      }
+    })();
+    wheel.schedule(10, () => {
+      ran.push("first");
+      wheel.scheduleIn(later, wheel.bucketAfter(100));
+    });
+    wheel.scheduleIn(later, wheel.bucketAfter(10));
+    await clock.advance(10);
+    assert.deepEqual(ran, ["first"]);
+    await clock.advance(100);
+    assert.deepEqual(ran, ["first", "later"]);
   });
 });

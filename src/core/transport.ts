@@ -47,10 +47,17 @@ export interface Transport {
 /** What the transport learned from the request that opened the connection. */
 export interface TransportRequest {
   headers: Readonly<Record<string, string>>;
-  remoteAddress: string;
+  /**
+   * The peer's address, where a transport has it at hand. Nothing in the core reads it; the WebSocket
+   * transport leaves it out, as reading it caches the peer name on every socket.
+   */
+  remoteAddress?: string;
   /** GRPC metadata of a GRPC client transport (lower-case keys), for the proxies' `grpc_metadata`. */
   metadata?: Readonly<Record<string, string>>;
 }
 
 /** The one empty header set, shared by every connection that keeps no headers. */
 export const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The one request of every connection that keeps nothing of its request. */
+export const noRequest: TransportRequest = Object.freeze({ headers: noHeaders });

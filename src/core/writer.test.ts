@@ -43,7 +43,9 @@ class RecordingTransport implements Transport {
 const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function writer(transport: Transport, maxQueueBytes = 0, onOverflow = (): void => {}): ClientWriter {
-  return new ClientWriter(transport, json, new FlushScheduler(0), maxQueueBytes, onOverflow);
+  return new ClientWriter(transport, json, new FlushScheduler(0), maxQueueBytes, {
+    onWriterOverflow: onOverflow,
+  });
 }
 
 describe("ClientWriter#enqueue", () => {
@@ -75,7 +77,7 @@ describe("ClientWriter#enqueue", () => {
     assert.deepEqual(transport.frames, []);
   });
 
-  it("calls onOverflow once and drops everything after, when the queue and backlog exceed the bound", async () => {
+  it("tells the owner once and drops everything after, when the queue and backlog exceed the bound", async () => {
     const transport = new RecordingTransport();
     let overflows = 0;
     const w = writer(transport, 10, () => overflows++);
@@ -147,8 +149,9 @@ describe("FlushScheduler#add", () => {
     const scheduler = new FlushScheduler(0);
     const first = new RecordingTransport();
     const second = new RecordingTransport();
-    const a = new ClientWriter(first, json, scheduler, 0, () => {});
-    const b = new ClientWriter(second, json, scheduler, 0, () => {});
+    const ignoreOverflow = { onWriterOverflow: () => {} };
+    const a = new ClientWriter(first, json, scheduler, 0, ignoreOverflow);
+    const b = new ClientWriter(second, json, scheduler, 0, ignoreOverflow);
     a.enqueue(unit("a1"));
     b.enqueue(unit("b1"));
     a.enqueue(unit("a2"));

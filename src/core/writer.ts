@@ -36,12 +36,17 @@ export class FlushScheduler {
   };
 }
 
+/** Who is told when a writer's queue overflows; the session itself, so no closure per connection. */
+export interface WriterOwner {
+  onWriterOverflow(): void;
+}
+
 /**
  * One connection's outgoing queue. Messages queued until the scheduler flushes are written as one frame
  * (JSON: newline-joined; Protobuf: length-prefixed and concatenated), or handed over together to a transport
  * that frames each itself (`Transport.writeMany`), so a client pays one socket write per flush however many
  * publications reached it. The queue is bounded: when the bytes waiting here and in the
- * socket exceed `maxQueueBytes`, `onOverflow` fires (the client closes with 3008).
+ * socket exceed `maxQueueBytes`, the owner is told (the client closes with 3008).
  */
 export class ClientWriter {
   private readonly queue: Uint8Array[] = [];
@@ -58,7 +63,7 @@ export class ClientWriter {
     private readonly codec: ProtocolCodec,
     private readonly flushes: FlushScheduler,
     private readonly maxQueueBytes: number,
-    private readonly onOverflow: () => void,
+    private readonly owner: WriterOwner,
   ) {}
 
   /** Queue one encoded message (a unit produced by the codec). */
@@ -71,7 +76,7 @@ export class ClientWriter {
       this.backlog = this.transport.bufferedAmount;
       if (this.queuedBytes + this.backlog > this.maxQueueBytes) {
         this.close();
-        this.onOverflow();
+        this.owner.onWriterOverflow();
         return;
       }
     }

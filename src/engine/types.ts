@@ -128,6 +128,48 @@ export interface PresenceManager {
   close(): Promise<void>;
 }
 
+/** One worker's live figures, from its hub, for a survey of the workers (see {@link WorkerGroup}). */
+export interface WorkerFigures {
+  numClients: number;
+  /** Its connected users (the anonymous one as ""), when the survey asked for them. */
+  users?: string[];
+  /** Channels with subscribers on this worker, with their subscriber counts. */
+  channels: [channel: string, subscribers: number][];
+}
+
+/** The workers of one Turbine as one node, as the server API `info` reports a node. */
+export interface GroupNodeInfo {
+  /** The primary's: the node stays the same one while its workers come and go. */
+  uid: string;
+  /** Whole seconds since the primary started. */
+  uptime: number;
+  numClients: number;
+  numUsers: number;
+  numChannels: number;
+  numSubs: number;
+}
+
+/**
+ * The workers of one Turbine sharing the primary's memory engine (engine/ipc). Together they are one node, so
+ * what a node counts is counted over all of them, exactly and at once: a user's connections against
+ * `client.user_connection_limit`, and the clients, users and channels of `info` and `channels`.
+ */
+export interface WorkerGroup {
+  /**
+   * Count one more connection of `user`, unless `limit` of theirs count already over all workers: false then.
+   * Checking and counting is one step in the primary, so two workers never both take the last place.
+   */
+  acquireUserConnection(user: string, limit: number): Promise<boolean>;
+  /** A connection counted by `acquireUserConnection` closed. */
+  releaseUserConnection(user: string): void;
+  /** What this worker answers when surveyed; called once by the node. */
+  registerFigures(figures: (withUsers: boolean) => WorkerFigures): void;
+  /** Every live worker surveyed now, merged into one node. */
+  nodeInfo(): Promise<GroupNodeInfo>;
+  /** Every live worker's channels with subscribers, surveyed now, with their subscriber counts summed. */
+  channelCounts(): Promise<[channel: string, subscribers: number][]>;
+}
+
 /** The core's side of a controller: what a node receives from the other nodes. */
 export interface ControlHandler {
   /** One control message as another node (or this one, for a broadcast) published it. */

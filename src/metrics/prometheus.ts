@@ -347,8 +347,11 @@ function proxyMetrics(families: ReturnType<typeof proxyFamilies>): ProxyMetrics 
 /** One registry as `getMetricsAsJSON` gives it, what crosses from a worker to the primary. */
 export type RegistryJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
-/** Series that describe a process, not an amount: summed over workers they would read N. */
-const NOT_SUMMED = new Set(["centrifugo_node_build"]);
+/**
+ * Series that describe a process, or what every worker sees alike, not an amount: summed over workers they would
+ * read N times too much (the nodes: one for the workers of one engine, every node of a Redis cluster to each).
+ */
+const NOT_SUMMED = new Set(["centrifugo_node_build", "centrifugo_node_num_nodes"]);
 
 /**
  * Several processes' registries (`registry.getMetricsAsJSON()` of each worker) as one text exposition: counters,

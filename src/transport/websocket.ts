@@ -1,10 +1,10 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type RawData, WebSocket, WebSocketServer } from "ws";
+import { type RawData, type Server, WebSocket, WebSocketServer } from "ws";
 import type { Client } from "../core/client.js";
 import type { Node } from "../core/node.js";
-import { noHeaders, type Transport } from "../core/transport.js";
+import { noHeaders, noRequest, type Transport, type TransportRequest } from "../core/transport.js";
 import type { ProtocolType } from "../protocol/codec.js";
 import { type Disconnect, DisconnectForceNoReconnect } from "../protocol/codes.js";
 import { originChecker } from "./origin.js";
@@ -40,7 +40,7 @@ const maxPendingFrames = 64;
  * by subprotocol or `?cf_protocol=`. Oversized frames are refused by `ws` with close code 1009.
  */
 export class WebSocketHandler {
-  private readonly server: WebSocketServer;
+  private readonly server: Server<typeof SessionWebSocket>;
   private readonly allowOrigin: (origin: string | undefined) => boolean;
 
   constructor(
@@ -50,6 +50,9 @@ export class WebSocketHandler {
     this.allowOrigin = originChecker(options.allowed_origins);
     this.server = new WebSocketServer({
       noServer: true,
+      WebSocket: SessionWebSocket,
+      // Nothing reads `server.clients`: tracking would cost each connection a Set entry and a close listener.
+      clientTracking: false,
       maxPayload: options.message_size_limit > 0 ? options.message_size_limit : undefined,
       perMessageDeflate: options.compression && {
         zlibDeflateOptions: { level: options.compression_level },
@@ -79,27 +82,49 @@ export class WebSocketHandler {
     this.server.close();
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage): void {
+  private accept(ws: SessionWebSocket, request: IncomingMessage): void {
     const query = queryOf(request);
     const framePings = query.get("cf_ws_frame_ping_pong") === "true";
     const transport = new WebSocketTransport(ws, request.socket, protocolOf(ws, query), !framePings);
     if (framePings) pingFrames(ws, this.node);
-    const client = this.node.createClient(transport, {
-      headers: keptHeaders(request, this.options.kept_headers),
-      remoteAddress: request.socket.remoteAddress ?? "",
-    });
-    ws.on("message", (data) => this.onMessage(ws, client, data));
-    ws.on("close", () => client.onTransportClosed());
-    ws.on("error", (err) => this.node.logger.debug({ err, client: client.id }, "websocket error"));
+    // The request is not kept: only the headers some proxy forwards are.
+    ws.session = this.node.createClient(transport, transportRequest(request, this.options.kept_headers));
+    ws.on("message", onMessage);
+    ws.on("close", onClose);
+    ws.on("error", onError);
   }
+}
 
-  private onMessage(ws: WebSocket, client: Client, data: RawData): void {
-    const pending = client.handleFrame(toBytes(data));
-    if (pending > maxPendingFrames) {
-      ws.pause();
-      client.whenIdle().then(() => ws.resume());
-    }
+/**
+ * A `ws` socket that knows its session, so that the same three listener functions serve every connection
+ * instead of three closures per connection.
+ */
+class SessionWebSocket extends WebSocket {
+  session: Client | undefined;
+}
+
+/** The session of a socket the handler accepted (its listeners run with the socket as `this`). */
+function sessionOf(ws: WebSocket): Client | undefined {
+  return (ws as SessionWebSocket).session;
+}
+
+function onMessage(this: WebSocket, data: RawData): void {
+  const client = sessionOf(this);
+  if (client === undefined) return;
+  const pending = client.handleFrame(toBytes(data));
+  if (pending > maxPendingFrames) {
+    this.pause();
+    client.whenIdle().then(() => this.resume());
   }
+}
+
+function onClose(this: WebSocket): void {
+  sessionOf(this)?.onTransportClosed();
+}
+
+function onError(this: WebSocket, err: Error): void {
+  const client = sessionOf(this);
+  client?.node.logger.debug({ err, client: client.id }, "websocket error");
 }
 
 /**
@@ -132,14 +157,12 @@ export function pingFrames(ws: WebSocket, node: Node): void {
 }
 
 class WebSocketTransport implements Transport {
-  readonly name = "websocket";
   /**
    * The connection's socket, written directly with whole frames we build, when permessage-deflate is off:
    * one buffer and one plain write per frame, without `ws.send`'s per-call work. `ws` writes its own frames
    * (pongs, close) synchronously too, so frames never interleave. Undefined when `ws` must frame (deflate).
    */
   private readonly socket: Socket | undefined;
-  private readonly opcode: number;
 
   constructor(
     private readonly ws: WebSocket,
@@ -148,7 +171,10 @@ class WebSocketTransport implements Transport {
     readonly appLevelPing: boolean,
   ) {
     this.socket = ws.extensions === "" ? socket : undefined;
-    this.opcode = protocol === "protobuf" ? opcodeBinary : opcodeText;
+  }
+
+  get name(): string {
+    return "websocket";
   }
 
   get bufferedAmount(): number {
@@ -159,7 +185,8 @@ class WebSocketTransport implements Transport {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     const socket = this.socket;
     if (socket === undefined) this.ws.send(frame, { binary: this.protocol === "protobuf" });
-    else if (!socket.destroyed) socket.write(webSocketFrame(this.opcode, frame));
+    else if (!socket.destroyed)
+      socket.write(webSocketFrame(this.protocol === "protobuf" ? opcodeBinary : opcodeText, frame));
   }
 
   close(disconnect: Disconnect): void {
@@ -233,6 +260,12 @@ export function queryOf(request: IncomingMessage): URLSearchParams {
 export function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+/** What a session keeps of its upgrade request: the shared empty one when it keeps no header. */
+function transportRequest(request: IncomingMessage, names: readonly string[]): TransportRequest {
+  const headers = keptHeaders(request, names);
+  return headers === noHeaders ? noRequest : { headers };
 }
 
 export function keptHeaders(

@@ -2,26 +2,36 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IpcEngineClient } from "../../src/engine/ipc/client.js";
 import { IpcEngineHost } from "../../src/engine/ipc/host.js";
-import type { IpcCall, IpcMessage } from "../../src/engine/ipc/messages.js";
+import { BatchingPort } from "../../src/engine/ipc/batch.js";
+import type { IpcFromWorker, IpcMessage } from "../../src/engine/ipc/messages.js";
 import { runBrokerContract } from "./broker-contract.js";
 import { runPresenceContract } from "./presence-contract.js";
 import { encode, RecordingHandler, uniqueChannel } from "./recording-handler.js";
 
 /**
- * A host and a worker's engine joined as node:cluster joins them: each message is cloned with the structured
- * clone algorithm (what "advanced" serialization does) and arrives in a later turn of the event loop.
+ * A worker's port and the primary's, joined as node:cluster joins them: each wire message is cloned with the
+ * structured clone algorithm (what "advanced" serialization does) and arrives in a later turn of the event loop.
  */
+function joinedPorts() {
+  const handlers: { worker?: (message: IpcMessage) => void; primary?: (message: IpcMessage) => void } = {};
+  const worker: BatchingPort = new BatchingPort((wire) =>
+    setImmediate(() => primary.receive(structuredClone(wire), (message) => handlers.primary?.(message))),
+  );
+  const primary: BatchingPort = new BatchingPort((wire) =>
+    setImmediate(() => worker.receive(structuredClone(wire), (message) => handlers.worker?.(message))),
+  );
+  return { worker, primary, handlers };
+}
+
+/** A host and `count` workers' engines, each joined to it through {@link joinedPorts}. */
 async function workers(count: number, presenceTtlMs?: number) {
   const host = await IpcEngineHost.start({ historyMetaTtlMs: 0, presenceTtlMs });
   const engines = Array.from({ length: count }, () => {
-    const toHost: { handle?: (call: IpcCall) => void } = {};
-    const engine = new IpcEngineClient({
-      send: (message) => setImmediate(() => toHost.handle?.(structuredClone(message) as IpcCall)),
-    });
-    const member = host.attach({
-      send: (message) => setImmediate(() => engine.receive(structuredClone(message))),
-    });
-    toHost.handle = member.handle;
+    const ports = joinedPorts();
+    const engine = new IpcEngineClient(ports.worker);
+    const member = host.attach(ports.primary);
+    ports.handlers.worker = (message) => engine.receive(message);
+    ports.handlers.primary = (message) => member.handle(message as IpcFromWorker);
     return { engine, member };
   });
   return { host, engines };
@@ -90,6 +100,72 @@ describe("IPC engine across workers", () => {
     await b!.engine.presenceManager.addPresence(channel, "c2", { user: "bob", client: "c2" });
     await a!.member.detach();
     assert.deepEqual(Object.keys(await b!.engine.presenceManager.presence(channel)), ["c2"]);
+  });
+
+  it("counts a user's connections over all workers against one limit, a dead worker's released", async () => {
+    const { engines } = await workers(2);
+    const [a, b] = engines.map(({ engine }) => engine.workers);
+    const acquired = [
+      await a!.acquireUserConnection("alice", 3),
+      await b!.acquireUserConnection("alice", 3),
+      await b!.acquireUserConnection("alice", 3),
+      await a!.acquireUserConnection("alice", 3),
+      await a!.acquireUserConnection("bob", 3),
+    ];
+    assert.deepEqual(acquired, [true, true, true, false, true]);
+    a!.releaseUserConnection("alice");
+    assert.equal(await b!.acquireUserConnection("alice", 3), true, "a released place is free again");
+    await engines[1]!.member.detach();
+    const afterCrash = [];
+    for (let i = 0; i < 4; i++) afterCrash.push(await a!.acquireUserConnection("alice", 3));
+    assert.deepEqual(afterCrash, [true, true, true, false], "the dead worker's three places are free");
+  });
+
+  it("ignores a release of more connections than a worker counted", async () => {
+    const { engines } = await workers(2);
+    const [a, b] = engines.map(({ engine }) => engine.workers);
+    assert.equal(await a!.acquireUserConnection("carol", 1), true);
+    b!.releaseUserConnection("carol");
+    assert.equal(await b!.acquireUserConnection("carol", 1), false, "b held no place to release");
+  });
+
+  it("surveys every worker for info and channels, at once and merged", async () => {
+    const { engines } = await workers(3);
+    const [a, b] = engines.map(({ engine }) => engine.workers);
+    a!.registerFigures((withUsers) => ({
+      numClients: 2,
+      users: withUsers ? ["alice", ""] : undefined,
+      channels: [
+        ["news", 2],
+        ["chat", 1],
+      ],
+    }));
+    b!.registerFigures(() => ({ numClients: 1, users: ["alice"], channels: [["news", 1]] }));
+    // The third worker has registered nothing yet: it counts as empty instead of holding the survey up.
+    const info = await b!.nodeInfo();
+    assert.deepEqual(
+      { ...info, uid: typeof info.uid, uptime: typeof info.uptime },
+      { uid: "string", uptime: "number", numClients: 3, numUsers: 2, numChannels: 2, numSubs: 4 },
+    );
+    assert.deepEqual(
+      new Map(await a!.channelCounts()),
+      new Map([
+        ["news", 3],
+        ["chat", 1],
+      ]),
+    );
+    assert.equal((await a!.nodeInfo()).uid, info.uid, "one node, whichever worker asks");
+  });
+
+  it("leaves a worker that dies during a survey out of it", async () => {
+    const { engines } = await workers(2);
+    const [a, b] = engines.map(({ engine }) => engine.workers);
+    a!.registerFigures(() => ({ numClients: 1, channels: [["news", 1]] }));
+    b!.registerFigures(() => {
+      void engines[1]!.member.detach();
+      return { numClients: 5, channels: [["news", 5]] };
+    });
+    assert.deepEqual(await a!.channelCounts(), [["news", 1]]);
   });
 
   it("fails calls in flight when the primary goes, and every later call", async () => {

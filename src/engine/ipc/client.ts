@@ -12,12 +12,15 @@ import type {
   ClientInfo,
   ControlHandler,
   Controller,
+  GroupNodeInfo,
   HistoryOptions,
   HistoryResult,
   PresenceManager,
   PresenceStats,
   PublishOptions,
   PublishResult,
+  WorkerFigures,
+  WorkerGroup,
 } from "../types.js";
 import type {
   IpcCall,
@@ -36,22 +39,25 @@ export class IpcEngineClient {
   readonly broker: Broker;
   readonly presenceManager: PresenceManager;
   readonly controller: Controller;
+  readonly workers: WorkerGroup;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   private nextId = 1;
   private events: BrokerEventHandler | undefined;
   private control: ControlHandler | undefined;
+  private figures: ((withUsers: boolean) => WorkerFigures) | undefined;
   private gone = false;
 
   constructor(private readonly port: IpcPort) {
     this.broker = new IpcBroker(this);
     this.presenceManager = new IpcPresenceManager(this);
     this.controller = new IpcController(this);
+    this.workers = new IpcWorkerGroup(this);
   }
 
   /** Hand over a message from the primary. */
   receive(message: IpcMessage): void {
     if (message.turbine === "reply") this.settle(message);
-    else if (message.turbine !== "call") this.dispatch(message);
+    else if (message.turbine !== "call" && message.turbine !== "figures") this.dispatch(message);
   }
 
   /** The primary is gone: calls in flight and later ones fail. */
@@ -72,12 +78,21 @@ export class IpcEngineClient {
     });
   }
 
+  /** A call nothing waits for: no reply comes, not even for an error. */
+  notify<K extends IpcOperation>(op: K, ...args: IpcOperations[K]): void {
+    if (!this.gone) this.port.send({ turbine: "call", id: 0, op, args } satisfies IpcCall<K>);
+  }
+
   setEventHandler(handler: BrokerEventHandler): void {
     this.events = handler;
   }
 
   setControlHandler(handler: ControlHandler): void {
     this.control = handler;
+  }
+
+  setFigures(figures: (withUsers: boolean) => WorkerFigures): void {
+    this.figures = figures;
   }
 
   private settle(reply: IpcReply): void {
@@ -90,12 +105,19 @@ export class IpcEngineClient {
 
   private dispatch(event: IpcEvent): void {
     if (event.turbine === "control") return this.control?.onControl(event.data);
+    if (event.turbine === "survey") return this.answerSurvey(event.id, event.withUsers);
     const events = this.events;
     if (events === undefined) return;
     if (event.turbine === "publication")
       events.onPublication(event.channel, event.pub, event.position, event.delta, event.prev);
     else if (event.turbine === "join") events.onJoin(event.channel, event.info);
     else events.onLeave(event.channel, event.info);
+  }
+
+  /** A worker not serving yet has no clients: it answers all the same, so that no survey waits for it. */
+  private answerSurvey(id: number, withUsers: boolean): void {
+    const figures = this.figures?.(withUsers) ?? { numClients: 0, users: [], channels: [] };
+    this.port.send({ turbine: "figures", id, figures });
   }
 }
 
@@ -177,4 +199,28 @@ class IpcController implements Controller {
   }
 
   async close(): Promise<void> {}
+}
+
+class IpcWorkerGroup implements WorkerGroup {
+  constructor(private readonly engine: IpcEngineClient) {}
+
+  async acquireUserConnection(user: string, limit: number): Promise<boolean> {
+    return (await this.engine.call("acquireUserConnection", user, limit)) as boolean;
+  }
+
+  releaseUserConnection(user: string): void {
+    this.engine.notify("releaseUserConnection", user);
+  }
+
+  registerFigures(figures: (withUsers: boolean) => WorkerFigures): void {
+    this.engine.setFigures(figures);
+  }
+
+  nodeInfo(): Promise<GroupNodeInfo> {
+    return this.engine.call("nodeInfo") as Promise<GroupNodeInfo>;
+  }
+
+  channelCounts(): Promise<[string, number][]> {
+    return this.engine.call("channelCounts") as Promise<[string, number][]>;
+  }
 }

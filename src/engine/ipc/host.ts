@@ -1,19 +1,40 @@
 /**
  * The primary's side of the shared memory engine (see client.ts): one MemoryBroker and one
  * MemoryPresenceManager serve every worker's calls. The host remembers which worker subscribed which channel,
- * to push it only those publications, and which presence entries each worker added, to drop them the moment
- * that worker dies instead of a presence TTL later.
+ * to push it only those publications, and which presence entries and user connections each worker added, to
+ * drop them the moment that worker dies instead of a presence TTL later. It counts each user's connections over
+ * all workers (`client.user_connection_limit`), and surveys the workers for `info` and `channels`.
  */
+import { randomUUID } from "node:crypto";
 import { ClientError } from "../../protocol/codes.js";
 import { MemoryBroker } from "../memory/broker.js";
 import { MemoryPresenceManager } from "../memory/presence.js";
-import type { IpcCall, IpcEvent, IpcOperation, IpcOperations, IpcPort, IpcReply } from "./messages.js";
+import type { GroupNodeInfo, WorkerFigures } from "../types.js";
+import type {
+  IpcCall,
+  IpcEvent,
+  IpcFromWorker,
+  IpcOperation,
+  IpcOperations,
+  IpcPort,
+  IpcReply,
+} from "./messages.js";
 
-/** One attached worker: its port, channels and presence entries. */
+/**
+ * A survey waits this long for a worker's figures; one that has not answered by then (stuck, or dying) is left
+ * out rather than holding up `info`.
+ */
+const SURVEY_TIMEOUT_MS = 5000;
+
+/** One attached worker: its port, channels, presence entries, user connections and surveys awaiting it. */
 class Member {
   readonly channels = new Set<string>();
   /** Presence entries this worker added, by {@link presenceKey}. */
   readonly presence = new Map<string, [channel: string, clientId: string]>();
+  /** Connections this worker counted, by user. */
+  readonly users = new Map<string, number>();
+  /** Surveys waiting for this worker's figures, by survey id; undefined: it gave none. */
+  readonly surveys = new Map<number, (figures: WorkerFigures | undefined) => void>();
 
   constructor(readonly port: IpcPort) {}
 }
@@ -30,6 +51,11 @@ export class IpcEngineHost {
   private readonly presence: MemoryPresenceManager;
   private readonly members = new Set<Member>();
   private readonly subscribers = new Map<string, Set<Member>>();
+  /** Every user's connections counted over all workers. */
+  private readonly userConnections = new Map<string, number>();
+  private readonly uid = randomUUID();
+  private readonly startedAt = Date.now();
+  private nextSurveyId = 1;
 
   private constructor(options: IpcEngineHostOptions) {
     this.broker = new MemoryBroker({ historyMetaTtlMs: options.historyMetaTtlMs });
@@ -47,11 +73,21 @@ export class IpcEngineHost {
     return host;
   }
 
-  /** A worker joins: its calls go to `handle`; `detach` when it exits forgets its channels and presence. */
-  attach(port: IpcPort): { handle(call: IpcCall): void; detach(): Promise<void> } {
+  /**
+   * A worker joins: its messages go to `handle`; `detach` when it exits forgets its channels, presence and user
+   * connections.
+   */
+  attach(port: IpcPort): { handle(message: IpcFromWorker): void; detach(): Promise<void> } {
     const member = new Member(port);
     this.members.add(member);
-    return { handle: (call) => void this.answer(member, call), detach: () => this.detach(member) };
+    return {
+      handle: (message) => {
+        if (message.turbine === "figures") member.surveys.get(message.id)?.(message.figures);
+        else if (message.id === 0) void this.run(member, message).catch(() => undefined);
+        else void this.answer(member, message);
+      },
+      detach: () => this.detach(member),
+    };
   }
 
   async close(): Promise<void> {
@@ -99,7 +135,70 @@ export class IpcEngineHost {
     publishControl: async (_member, data) => {
       for (const member of this.members) member.port.send({ turbine: "control", data });
     },
+    acquireUserConnection: async (member, user, limit) => this.acquireUserConnection(member, user, limit),
+    releaseUserConnection: async (member, user) => this.releaseUserConnections(member, user, 1),
+    nodeInfo: () => this.nodeInfo(),
+    channelCounts: async () => [...mergeChannels(await this.survey(false))],
   };
+
+  private acquireUserConnection(member: Member, user: string, limit: number): boolean {
+    // A worker already gone holds no place: its count would never be released.
+    if (!this.members.has(member)) return false;
+    const count = this.userConnections.get(user) ?? 0;
+    if (count >= limit) return false;
+    this.userConnections.set(user, count + 1);
+    member.users.set(user, (member.users.get(user) ?? 0) + 1);
+    return true;
+  }
+
+  /** Uncount `count` of the user's connections on this worker (no more than it counted). */
+  private releaseUserConnections(member: Member, user: string, count: number): void {
+    const own = member.users.get(user) ?? 0;
+    const released = Math.min(own, count);
+    if (released === 0) return;
+    if (own === released) member.users.delete(user);
+    else member.users.set(user, own - released);
+    const left = (this.userConnections.get(user) ?? 0) - released;
+    if (left > 0) this.userConnections.set(user, left);
+    else this.userConnections.delete(user);
+  }
+
+  private async nodeInfo(): Promise<GroupNodeInfo> {
+    const figures = await this.survey(true);
+    const users = new Set<string>();
+    for (const { users: own = [] } of figures) for (const user of own) users.add(user);
+    const channels = mergeChannels(figures);
+    let numSubs = 0;
+    for (const count of channels.values()) numSubs += count;
+    return {
+      uid: this.uid,
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+      numClients: figures.reduce((sum, { numClients }) => sum + numClients, 0),
+      numUsers: users.size,
+      numChannels: channels.size,
+      numSubs,
+    };
+  }
+
+  /** Every attached worker's figures now; a worker that gives none in time is left out. */
+  private async survey(withUsers: boolean): Promise<WorkerFigures[]> {
+    const id = this.nextSurveyId++;
+    const answers = await Promise.all([...this.members].map((member) => this.ask(member, id, withUsers)));
+    return answers.filter((figures): figures is WorkerFigures => figures !== undefined);
+  }
+
+  private ask(member: Member, id: number, withUsers: boolean): Promise<WorkerFigures | undefined> {
+    return new Promise((resolve) => {
+      const done = (figures: WorkerFigures | undefined) => {
+        clearTimeout(timer);
+        member.surveys.delete(id);
+        resolve(figures);
+      };
+      const timer = setTimeout(() => done(undefined), SURVEY_TIMEOUT_MS);
+      member.surveys.set(id, done);
+      member.port.send({ turbine: "survey", id, withUsers });
+    });
+  }
 
   private async subscribe(member: Member, channels: string[]): Promise<void> {
     for (const channel of channels) {
@@ -121,6 +220,8 @@ export class IpcEngineHost {
 
   private async detach(member: Member): Promise<void> {
     this.members.delete(member);
+    for (const done of [...member.surveys.values()]) done(undefined);
+    for (const [user, count] of [...member.users]) this.releaseUserConnections(member, user, count);
     await this.unsubscribe(member, [...member.channels]);
     const entries = [...member.presence.values()];
     member.presence.clear();
@@ -131,6 +232,14 @@ export class IpcEngineHost {
     const set = this.subscribers.get(channel);
     if (set !== undefined) for (const member of set) member.port.send(event);
   }
+}
+
+/** Subscriber counts by channel, summed over the workers' figures. */
+function mergeChannels(figures: WorkerFigures[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { channels } of figures)
+    for (const [channel, count] of channels) counts.set(channel, (counts.get(channel) ?? 0) + count);
+  return counts;
 }
 
 function presenceKey(channel: string, clientId: string): string {

@@ -3,7 +3,14 @@
  * channel. The channel uses "advanced" serialization (the structured clone algorithm), so publications,
  * client infos and their `Uint8Array` fields cross as they are, with no encoding of ours.
  */
-import type { ClientInfo, HistoryOptions, Publication, PublishOptions, StreamPosition } from "../types.js";
+import type {
+  ClientInfo,
+  HistoryOptions,
+  Publication,
+  PublishOptions,
+  StreamPosition,
+  WorkerFigures,
+} from "../types.js";
 
 /** One side of the channel: `process` in a worker, a `cluster.Worker` in the primary. */
 export interface IpcPort {
@@ -24,11 +31,16 @@ export interface IpcOperations {
   presence: [channel: string];
   presenceStats: [channel: string];
   publishControl: [data: Uint8Array];
+  acquireUserConnection: [user: string, limit: number];
+  /** Sent as a notice (id 0): nothing waits for it. */
+  releaseUserConnection: [user: string];
+  nodeInfo: [];
+  channelCounts: [];
 }
 
 export type IpcOperation = keyof IpcOperations;
 
-/** A call from a worker, answered by one reply with the same id. */
+/** A call from a worker, answered by one reply with the same id; a notice (id 0) gets none. */
 export interface IpcCall<K extends IpcOperation = IpcOperation> {
   turbine: "call";
   id: number;
@@ -55,11 +67,18 @@ export type IpcEvent =
       prev?: Publication;
     }
   | { turbine: "join" | "leave"; channel: string; info: ClientInfo }
-  | { turbine: "control"; data: Uint8Array };
+  | { turbine: "control"; data: Uint8Array }
+  /** The primary asks every worker for its live figures; each answers with {@link IpcFigures}. */
+  | { turbine: "survey"; id: number; withUsers: boolean };
 
-export type IpcMessage = IpcCall | IpcReply | IpcEvent;
-
-/** Whether a message on the IPC channel is one of ours (the channel also carries the app's own messages). */
-export function isIpcMessage(message: unknown): message is IpcMessage {
-  return typeof message === "object" && message !== null && "turbine" in message;
+/** A worker's answer to a survey. */
+export interface IpcFigures {
+  turbine: "figures";
+  id: number;
+  figures: WorkerFigures;
 }
+
+export type IpcMessage = IpcCall | IpcReply | IpcEvent | IpcFigures;
+
+/** What a worker sends the primary. */
+export type IpcFromWorker = IpcCall | IpcFigures;
