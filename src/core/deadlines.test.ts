@@ -67,4 +67,18 @@ describe("Deadlines", () => {
     await sleep(50);
     assert.deepEqual(fired, ["presence", "presence", "presence"]);
   });
+
+  it("still tells later deadlines after two fall due in one bucket and the first one sets itself again", async () => {
+    deadlines = new Deadlines(wheel, {
+      onDeadline: (kind) => {
+        fired.push(kind);
+        if (kind === "presence" && fired.length === 1) deadlines.set("presence", 5000);
+      },
+    });
+    deadlines.set("presence", 20);
+    deadlines.set("positions", 20);
+    deadlines.set("expiry", 60);
+    await told(fired, 3);
+    assert.deepEqual(fired, ["presence", "positions", "expiry"]);
+  });
 });

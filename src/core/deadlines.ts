@@ -77,8 +77,13 @@ export class Deadlines extends WheelTask {
       const at = this.due[kind];
       if (at > 0 && (earliest === 0 || at < earliest)) earliest = at;
     }
-    if (earliest === 0 || (this.wheelBucket !== 0 && this.wheelBucket <= earliest)) return;
-    this.wheel.scheduleIn(this, earliest);
+    if (earliest === 0) return;
+    // While the wheel runs this task, a kind not yet told may be due in the running bucket: the earliest
+    // bucket still to come is the next one. A bucket already run is no schedule at all.
+    const next = Math.max(earliest, this.wheel.currentBucket + 1);
+    const waiting = this.wheelBucket > this.wheel.currentBucket;
+    if (waiting && this.wheelBucket <= next) return;
+    this.wheel.scheduleIn(this, next);
   }
 
   /** The earliest deadline's bucket is due: tell every kind due by now, then wait for the next. */
