@@ -17,10 +17,11 @@
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import WebSocket from "ws";
 import { cpuTimes, rssBytes } from "./suite/proc.js";
-import { launch, type RunningServer, turbineApiKey, turbineSecret } from "./suite/servers.js";
+import { launch, type RunningServer, turbineApiKey } from "./suite/servers.js";
+import { connectionTokens } from "./suite/suite.js";
+import { until } from "./suite/until.js";
 
 const MAX_CONNECTIONS = 50_000;
 const USERS = 1000;
@@ -223,25 +224,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function tokens(): Promise<string[]> {
-  const key = new TextEncoder().encode(turbineSecret);
-  return Promise.all(
-    Array.from({ length: USERS }, (_, i) =>
-      new SignJWT({ sub: `u${i}` }).setProtectedHeader({ alg: "HS256" }).sign(key),
-    ),
-  );
-}
-
 async function connectAll(clients: IdleClient[], port: number): Promise<void> {
-  const signed = await tokens();
+  const signed = await connectionTokens(USERS);
   const opened = (client: IdleClient, i: number): Promise<void> =>
     client.open(port, signed[i % USERS] as string);
   for (let i = 0; i < clients.length; i += 200)

@@ -21,11 +21,12 @@
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import WebSocket from "ws";
 import { RedisServer, uniquePrefix } from "../test/helpers/redis.js";
 import { cpuSeconds, peakRssBytes } from "./suite/proc.js";
-import { freePort, launch, type RunningServer, turbineApiKey, turbineSecret } from "./suite/servers.js";
+import { freePort, launch, type RunningServer, turbineApiKey } from "./suite/servers.js";
+import { connectionTokens } from "./suite/suite.js";
+import { until } from "./suite/until.js";
 
 const MAX_CLIENTS = 50_000;
 const USERS = 1000;
@@ -295,23 +296,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-async function tokens(): Promise<string[]> {
-  const key = new TextEncoder().encode(turbineSecret);
-  return Promise.all(
-    Array.from({ length: USERS }, (_, i) =>
-      new SignJWT({ sub: `u${i}` }).setProtectedHeader({ alg: "HS256" }).sign(key),
-    ),
-  );
-}
-
 async function main(): Promise<void> {
   const opts = options();
   const redis = await RedisServer.start();
@@ -326,7 +310,7 @@ async function main(): Promise<void> {
     servers.push(nodeA);
     const stormRun = new Run(port, publisher.port);
     run = stormRun;
-    const signed = await tokens();
+    const signed = await connectionTokens(USERS);
     for (let i = 0; i < opts.clients; i++) {
       stormRun.clients.push(
         new StormClient(stormRun, signed[i % USERS] as string, `storm${i % opts.channels}`),
