@@ -9,17 +9,22 @@
  * over `--minutes` and reported as µs of CPU per connection per second. Checked: every client received every
  * publication accepted for its channel, and no client was disconnected.
  *
+ * `--server turbine,ws` (the default) runs the same load against Turbine, then against the floor: the suite's
+ * raw `ws` server (bench/suite/ws-server.ts) with the least code doing the same work (a `{}` ping per connection
+ * per interval from one shared timer, pongs, one pre-built frame per publication written to each subscriber;
+ * its clients subscribe by naming the channel), and reports Turbine's CPU as a ratio to the floor's.
+ *
  * Run: `npm run bench:idle -- --connections 10000 --channels 1000 --publish-every 10 --minutes 10`
- * (`--cpu-prof <dir>` writes a V8 CPU profile of the server when it exits; `--api broadcast` publishes each
- * tick's channels with one `broadcast` request instead of one `publish` each, to tell the API's share;
- * `--publish-every 0` publishes nothing, leaving pings alone). Bounded: at most 50,000
- * connections and 60 minutes.
+ * (`--cpu-prof <dir>` writes a V8 CPU profile of each server when it exits; `--api broadcast` publishes each
+ * tick's channels with one `broadcast` request instead of one `publish` each, to tell the API's share, Turbine
+ * only; `--publish-every 0` publishes nothing, leaving pings alone). Bounded: at most 50,000
+ * connections and 60 minutes per server.
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { cpuTimes, rssBytes } from "./suite/proc.js";
-import { launch, type RunningServer, turbineApiKey } from "./suite/servers.js";
+import { launch, type RunningServer, type ServerKind, turbineApiKey } from "./suite/servers.js";
 import { connectionTokens } from "./suite/suite.js";
 import { until } from "./suite/until.js";
 
@@ -30,6 +35,9 @@ const PING_INTERVAL_SECONDS = 25;
 /** The publisher's tick: each one publishes its share of the channels. */
 const PUBLISH_TICK_MS = 100;
 
+/** The servers this bench runs: Turbine, and the raw `ws` floor. */
+type Target = Extract<ServerKind, "turbine" | "ws">;
+
 interface Options {
   connections: number;
   channels: number;
@@ -38,6 +46,7 @@ interface Options {
   minutes: number;
   warmupSeconds: number;
   cpuProf: string | undefined;
+  servers: Target[];
 }
 
 function options(): Options {
@@ -50,6 +59,7 @@ function options(): Options {
       minutes: { type: "string", default: "10" },
       "warmup-seconds": { type: "string", default: `${PING_INTERVAL_SECONDS + 5}` },
       "cpu-prof": { type: "string" },
+      server: { type: "string", default: "turbine,ws" },
     },
   });
   const number = (name: keyof typeof values, min: number, max: number): number => {
@@ -66,7 +76,15 @@ function options(): Options {
     minutes: number("minutes", 0.1, 60),
     warmupSeconds: number("warmup-seconds", PING_INTERVAL_SECONDS + 1, 600),
     cpuProf: values["cpu-prof"],
+    servers: targets(values.server),
   };
+}
+
+function targets(value: string | undefined): Target[] {
+  const names = (value ?? "").split(",").filter(Boolean);
+  if (names.length === 0 || names.some((name) => name !== "turbine" && name !== "ws"))
+    throw new Error("--server must list turbine and/or ws, comma-separated");
+  return names as Target[];
 }
 
 function apiMethod(value: string | undefined): Options["api"] {
@@ -93,16 +111,21 @@ class IdleClient {
     readonly channel: number,
   ) {}
 
-  /** Resolves at the subscribe reply; rejects on a refusal or a close before it. */
-  open(port: number, token: string): Promise<void> {
+  /**
+   * Resolves at the subscribe reply (the `ws` floor's "ok"); rejects on a refusal or a close before it.
+   * @param token Turbine's connection token; undefined for the `ws` floor, where the first message subscribes.
+   */
+  open(port: number, token: string | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${port}/connection/websocket`, {
-        perMessageDeflate: false,
-      });
+      const path = token === undefined ? "/" : "/connection/websocket";
+      const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { perMessageDeflate: false });
       this.socket = socket;
+      const channel = `idle${this.channel}`;
       socket.on("open", () =>
         socket.send(
-          `{"id":1,"connect":{"token":"${token}"}}\n{"id":2,"subscribe":{"channel":"idle${this.channel}"}}`,
+          token === undefined
+            ? channel
+            : `{"id":1,"connect":{"token":"${token}"}}\n{"id":2,"subscribe":{"channel":"${channel}"}}`,
         ),
       );
       socket.on("message", (frame: Buffer) => {
@@ -128,8 +151,13 @@ class IdleClient {
       socket.send("{}");
       return;
     }
-    // Publications are the only pushes here; a cheap test keeps the generator light.
-    if (line.startsWith('{"push"')) {
+    if (line === "ok") {
+      subscribed();
+      return;
+    }
+    // Publications are the only pushes here, and all the `ws` floor sends after "ok" besides pings; a cheap
+    // test keeps the generator light.
+    if (line.startsWith('{"push"') || !line.startsWith('{"id"')) {
       this.received++;
       this.tally.deliveries++;
       return;
@@ -224,10 +252,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function connectAll(clients: IdleClient[], port: number): Promise<void> {
-  const signed = await connectionTokens(USERS);
-  const opened = (client: IdleClient, i: number): Promise<void> =>
-    client.open(port, signed[i % USERS] as string);
+async function connectAll(clients: IdleClient[], port: number, target: Target): Promise<void> {
+  const signed = target === "turbine" ? await connectionTokens(USERS) : [];
+  const opened = (client: IdleClient, i: number): Promise<void> => client.open(port, signed[i % USERS]);
   for (let i = 0; i < clients.length; i += 200)
     await Promise.all(clients.slice(i, i + 200).map((client, j) => opened(client, i + j)));
 }
@@ -261,9 +288,28 @@ async function measure(server: RunningServer, tally: Tally, minutes: number): Pr
   };
 }
 
+/** One server's figures. */
+interface Run {
+  target: Target;
+  measured: Measured;
+  rss: number;
+  verdict: string;
+}
+
 async function main(): Promise<void> {
   const opts = options();
-  const server = await launch("turbine", { cpuProfDir: opts.cpuProf });
+  const runs: Run[] = [];
+  for (const target of opts.servers) runs.push(await run(target, opts));
+  report(opts, runs);
+}
+
+/** Connect, warm up, measure and check one server under the load. */
+async function run(target: Target, opts: Options): Promise<Run> {
+  if (target === "ws" && opts.api === "broadcast") throw new Error("the ws floor has no broadcast API");
+  const server = await launch(target, {
+    cpuProfDir: opts.cpuProf,
+    serverArgs: [`${PING_INTERVAL_SECONDS * 1000}`],
+  });
   const tally = new Tally();
   const clients = Array.from(
     { length: opts.connections },
@@ -272,10 +318,10 @@ async function main(): Promise<void> {
   const publisher = new Publisher(server.port, opts.channels, opts.publishEvery, opts.api);
   try {
     const connecting = performance.now();
-    await connectAll(clients, server.port);
+    await connectAll(clients, server.port, target);
     const connectSeconds = (performance.now() - connecting) / 1000;
     console.log(
-      `idle: server pid ${server.pid}; ${opts.connections} connections subscribed over ${opts.channels} channels in ${connectSeconds.toFixed(1)} s`,
+      `idle (${target}): server pid ${server.pid}; ${opts.connections} connections subscribed over ${opts.channels} channels in ${connectSeconds.toFixed(1)} s`,
     );
     publisher.start();
     await sleep(opts.warmupSeconds * 1000);
@@ -283,7 +329,7 @@ async function main(): Promise<void> {
     const rss = rssBytes(server.pid);
     await publisher.stop();
     await sleep(2000);
-    report(opts, measured, rss, verify(clients, publisher, tally));
+    return { target, measured, rss, verdict: verify(clients, publisher, tally) };
   } finally {
     for (const client of clients) client.close();
     await server.stop();
@@ -301,19 +347,30 @@ function verify(clients: readonly IdleClient[], publisher: Publisher, tally: Tal
   );
 }
 
-function report(opts: Options, m: Measured, rss: number, verdict: string): void {
-  const perConnSecond = (m.serverCpu / (opts.connections * m.seconds)) * 1e6;
+function report(opts: Options, runs: readonly Run[]): void {
+  const perConnSecond = (m: Measured): number => (m.serverCpu / (opts.connections * m.seconds)) * 1e6;
   console.log(
-    `| connections | channels | publish every | window | server CPU s | µs CPU / conn / s | generator CPU s | server RSS |`,
+    `| server | connections | channels | publish every | window | server CPU s (system) | µs CPU / conn / s | generator CPU s | server RSS |`,
   );
-  console.log(`|---|---|---|---|---|---|---|---|`);
-  console.log(
-    `| ${opts.connections} | ${opts.channels} | ${opts.publishEvery} s (${opts.api}) | ${m.seconds.toFixed(0)} s | ` +
-      `${m.serverCpu.toFixed(2)} (${m.serverSystemCpu.toFixed(2)}) | ${perConnSecond.toFixed(2)} | ${m.generatorCpu.toFixed(2)} | ` +
-      `${(rss / 1024 / 1024).toFixed(0)} MiB |`,
-  );
-  console.log(`in the window: pings answered ${m.pings}, publications delivered ${m.deliveries}`);
-  console.log(verdict);
+  console.log(`|---|---|---|---|---|---|---|---|---|`);
+  for (const { target, measured: m, rss } of runs)
+    console.log(
+      `| ${target} | ${opts.connections} | ${opts.channels} | ${opts.publishEvery} s (${opts.api}) | ${m.seconds.toFixed(0)} s | ` +
+        `${m.serverCpu.toFixed(2)} (${m.serverSystemCpu.toFixed(2)}) | ${perConnSecond(m).toFixed(2)} | ${m.generatorCpu.toFixed(2)} | ` +
+        `${(rss / 1024 / 1024).toFixed(0)} MiB |`,
+    );
+  for (const { target, measured: m, verdict } of runs) {
+    console.log(
+      `${target}: in the window: pings answered ${m.pings}, publications delivered ${m.deliveries}`,
+    );
+    console.log(`${target}: ${verdict}`);
+  }
+  const turbine = runs.find((r) => r.target === "turbine");
+  const floor = runs.find((r) => r.target === "ws");
+  if (turbine !== undefined && floor !== undefined)
+    console.log(
+      `Turbine / ws floor (CPU per connection per second): ${(perConnSecond(turbine.measured) / perConnSecond(floor.measured)).toFixed(2)}×`,
+    );
 }
 
 await main();

@@ -52,6 +52,8 @@ export interface LaunchOptions {
   cpuQuota?: number;
   /** Extra `node` flags for the server process (e.g. `--heapsnapshot-signal=SIGUSR2`). */
   nodeFlags?: readonly string[];
+  /** Arguments after the port for the suite's own servers (`ws-server.ts`'s ping interval). */
+  serverArgs?: readonly string[];
 }
 
 /** Start a server and resolve once its port accepts connections. */
@@ -65,7 +67,7 @@ export async function launch(kind: ServerKind, options: LaunchOptions = {}): Pro
   const args =
     kind === "turbine"
       ? turbineArgs(port, options)
-      : [join(root, `bench/suite/${kind}-server.ts`), `${port}`];
+      : [join(root, `bench/suite/${kind}-server.ts`), `${port}`, ...(options.serverArgs ?? [])];
   const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
