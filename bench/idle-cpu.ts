@@ -15,7 +15,8 @@
  * its clients subscribe by naming the channel), and reports Turbine's CPU as a ratio to the floor's.
  *
  * Run: `npm run bench:idle -- --connections 10000 --channels 1000 --publish-every 10 --minutes 10`
- * (`--cpu-prof <dir>` writes a V8 CPU profile of each server when it exits; `--api broadcast` publishes each
+ * (`--cpu-prof <dir>` writes a V8 CPU profile of each server over the measured window only, as
+ * `<dir>/<server>-window.cpuprofile`; `--api broadcast` publishes each
  * tick's channels with one `broadcast` request instead of one `publish` each, to tell the API's share, Turbine
  * only; `--publish-every 0` publishes nothing, leaving pings alone). Bounded: at most 50,000
  * connections and 60 minutes per server.
@@ -24,9 +25,10 @@ import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { cpuTimes, rssBytes } from "./suite/proc.js";
-import { launch, type RunningServer, type ServerKind, turbineApiKey } from "./suite/servers.js";
+import { freePort, launch, type RunningServer, type ServerKind, turbineApiKey } from "./suite/servers.js";
 import { connectionTokens } from "./suite/suite.js";
 import { until } from "./suite/until.js";
+import { inspectFlag, WindowProfiler } from "./suite/window-profile.js";
 
 const MAX_CONNECTIONS = 50_000;
 const USERS = 1000;
@@ -270,7 +272,19 @@ interface Measured {
   deliveries: number;
 }
 
-async function measure(server: RunningServer, tally: Tally, minutes: number): Promise<Measured> {
+/** Where to write a profile of the window: the directory, and the server's inspector port. */
+interface Profiling {
+  dir: string;
+  inspectPort: number;
+}
+
+async function measure(
+  server: RunningServer,
+  tally: Tally,
+  minutes: number,
+  profiling: Profiling | undefined,
+): Promise<Measured> {
+  const profiler = profiling && (await WindowProfiler.start(profiling.inspectPort));
   const started = performance.now();
   const cpu = cpuTimes(server.pid);
   const generator = process.cpuUsage();
@@ -278,6 +292,8 @@ async function measure(server: RunningServer, tally: Tally, minutes: number): Pr
   await sleep(minutes * 60_000);
   const used = process.cpuUsage(generator);
   const end = cpuTimes(server.pid);
+  if (profiler !== undefined && profiling !== undefined)
+    console.log(`profile: ${await profiler.stopTo(profiling.dir, `${server.kind}-window.cpuprofile`)}`);
   return {
     seconds: (performance.now() - started) / 1000,
     serverCpu: end.user + end.system - cpu.user - cpu.system,
@@ -306,8 +322,10 @@ async function main(): Promise<void> {
 /** Connect, warm up, measure and check one server under the load. */
 async function run(target: Target, opts: Options): Promise<Run> {
   if (target === "ws" && opts.api === "broadcast") throw new Error("the ws floor has no broadcast API");
+  const profiling =
+    opts.cpuProf === undefined ? undefined : { dir: opts.cpuProf, inspectPort: await freePort() };
   const server = await launch(target, {
-    cpuProfDir: opts.cpuProf,
+    nodeFlags: profiling === undefined ? [] : [inspectFlag(profiling.inspectPort)],
     serverArgs: [`${PING_INTERVAL_SECONDS * 1000}`],
   });
   const tally = new Tally();
@@ -325,7 +343,7 @@ async function run(target: Target, opts: Options): Promise<Run> {
     );
     publisher.start();
     await sleep(opts.warmupSeconds * 1000);
-    const measured = await measure(server, tally, opts.minutes);
+    const measured = await measure(server, tally, opts.minutes, profiling);
     const rss = rssBytes(server.pid);
     await publisher.stop();
     await sleep(2000);

@@ -384,6 +384,19 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
   }
 
   /**
+   * A frame goes out at the next flush: a ping due within a third of the interval rides in it (sent early,
+   * never late), saving the socket write of its own that the ping would cost at its due time; the cadence a
+   * client sees stays within [2/3, 1] of the interval. SDKs re-arm their no-ping timer on any data, and the
+   * pong deadline runs from the ping actually sent (see `sendPing`). Not while a pong is awaited: Centrifugo
+   * takes one pong per ping (centrifuge client.go `dispatchCommand`, an "unnecessary pong" is 3501).
+   */
+  onFrameStarted(): void {
+    if (this.awaitingPong || this.state !== "connected") return;
+    const interval = this.pingInterval;
+    if (interval > 0 && this.deadlines.dueWithin("ping", interval / 3)) this.sendPing();
+  }
+
+  /**
    * Start `command` without waiting for it once fewer than `concurrency` run, as Centrifugo's per-connection
    * semaphore does (centrifugo internal/client/handler.go `runConcurrentlyIfNeeded`): while all slots are
    * taken the command loop waits here, so the frames behind it stay queued and the transport's read limit

@@ -39,6 +39,11 @@ export class FlushScheduler {
 /** Who is told when a writer's queue overflows; the session itself, so no closure per connection. */
 export interface WriterOwner {
   onWriterOverflow(): void;
+  /**
+   * The first message of a new frame was queued: a frame will be written at the next flush anyway, so the
+   * owner may add what would otherwise cost a write of its own (a server ping falling due soon).
+   */
+  onFrameStarted?(): void;
 }
 
 /**
@@ -80,7 +85,10 @@ export class ClientWriter {
         return;
       }
     }
-    if (queue.length === 1) this.flushes.add(this);
+    if (queue.length === 1) {
+      this.flushes.add(this);
+      this.owner.onFrameStarted?.();
+    }
   }
 
   /** Write out whatever is queued now; also used before closing so the last replies are not lost. */
