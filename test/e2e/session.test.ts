@@ -50,6 +50,30 @@ function isPingFrame(frame: Buffer, isBinary: boolean): boolean {
   return isBinary ? frame.length === 1 && frame[0] === 0 : frame.toString() === "{}";
 }
 
+/**
+ * A frame holding a server ping with other messages (a ping that rode in a frame written anyway): `{}` among
+ * newline-separated JSON replies, or an empty Reply (length prefix 0) among the Protobuf ones.
+ */
+function hasRidingPing(frame: Buffer, isBinary: boolean): boolean {
+  if (!isBinary) {
+    const lines = frame.toString().split("\n");
+    return lines.length > 1 && lines.includes("{}");
+  }
+  let units = 0;
+  let empty = false;
+  for (let at = 0; at < frame.length; units++) {
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = frame[at++] ?? 0;
+      length += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (length === 0) empty = true;
+    at += length;
+  }
+  return units > 1 && empty;
+}
+
 // Tests within a suite use their own users and channels, so the slow (seconds-long) ones run concurrently.
 describe("connection and subscription expiry", { timeout: 30_000, concurrency: true }, () => {
   let server: TestServer;
@@ -246,6 +270,61 @@ describe("ping, pong and stale connections", { timeout: 30_000, concurrency: tru
       assert.ok(silent.replies.some(isPing), "the silent client was pinged");
 
       await until(() => pings >= 3, "three pings to the centrifuge client");
+      assert.equal(client.state, "connected");
+      assert.deepEqual(lost, []);
+      assert.deepEqual(
+        sessionsOf(server, user).map((s) => s.id),
+        [session.id],
+      );
+    });
+  }
+
+  for (const encoding of encodings) {
+    it(`lets pings ride with publications to a centrifuge client (${encoding}), which answers each and stays`, async () => {
+      const user = `rider-${encoding}`;
+      const channel = `feed:rider-${encoding}`;
+      let riding = 0;
+      const client = newClient(server.url, encoding, {
+        token: await connectToken(user),
+        websocket: spyingWebSocket((frame, isBinary) => {
+          if (hasRidingPing(frame, isBinary)) riding++;
+        }),
+      });
+      clients.push(client);
+      const lost = interruptions(client);
+      let received = 0;
+      const sub = client.newSubscription(channel);
+      sub.on("publication", () => received++);
+      sub.subscribe();
+      client.connect();
+      await within(sub.ready(), "subscribed");
+      const session = sessionsOf(server, user)[0];
+      assert.ok(session);
+
+      // A publication every 100 ms: the ping, due every 2 s, finds a frame to ride in within its last third.
+      let published = 0;
+      const data = new TextEncoder().encode('{"tick":true}');
+      const publishing = setInterval(() => {
+        published++;
+        server.server.node.publish(channel, data).catch(() => undefined);
+      }, 100);
+      try {
+        // A second ping rides only once the first one's pong came back (one pong per ping).
+        await until(
+          () => riding >= 3,
+          "three pings riding with publications",
+          20_000,
+          () => `riding: ${riding}`,
+        );
+      } finally {
+        clearInterval(publishing);
+      }
+      await until(
+        () => received === published,
+        "every publication",
+        10_000,
+        () => `${received}/${published}`,
+      );
       assert.equal(client.state, "connected");
       assert.deepEqual(lost, []);
       assert.deepEqual(
