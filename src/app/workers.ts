@@ -11,6 +11,7 @@ import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
+import { encodePublicationPush } from "../core/prepared.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
 import { BatchingPort } from "../engine/ipc/batch.js";
@@ -133,7 +134,10 @@ function usesMemoryEngine(config: Config): boolean {
  */
 export async function runPrimary(config: Config, count: number, logger: Logger): Promise<WorkerPool> {
   const host = usesMemoryEngine(config)
-    ? await IpcEngineHost.start({ historyMetaTtlMs: config.channel.history_meta_ttl })
+    ? await IpcEngineHost.start({
+        historyMetaTtlMs: config.channel.history_meta_ttl,
+        encodePush: encodePublicationPush,
+      })
     : undefined;
   cluster.setupPrimary({ serialization: "advanced" });
   const pool = new WorkerPool(host, logger);

@@ -7,6 +7,7 @@ import type {
   BrokerEventHandler,
   ClientInfo,
   Controller,
+  EncodedPush,
   HistoryFilter,
   HistoryResult,
   PresenceManager,
@@ -36,7 +37,7 @@ import { type NodeMetrics, type NodeMetricsSnapshot, noMetrics } from "./metrics
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
-import { toProtoClientInfo, toProtoPublication } from "../engine/wire.js";
+import { toProtoClientInfo } from "../engine/wire.js";
 import type { SubscriptionServices } from "./session.js";
 import { TimerWheel } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
@@ -335,7 +336,10 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     const { metrics, ...info } = this.info();
     const fresh = metrics !== this.announcedMetrics;
     this.announcedMetrics = metrics;
-    return { ...info, ...(fresh && { metrics }), channels: [...this.hub.channelCounts()] };
+    // Workers survey each other's channels when asked (`surveyChannels`): announcing them every interval to every
+    // worker would only cost each of them a decode of every other's list.
+    const channels = this.options.workers === undefined ? [...this.hub.channelCounts()] : [];
+    return { ...info, ...(fresh && { metrics }), channels };
   }
 
   /** @internal A user command another node broadcast: act on this node's connections. */
@@ -445,17 +449,15 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     position: StreamPosition,
     delta: boolean,
     prev?: Publication,
+    encoded?: EncodedPush,
   ): void {
     this.metrics.brokerMessageReceived("publication");
     // Nothing to time or deliver, as centrifuge node.go `handlePublication` returns early.
     if (!this.hub.hasSubscribers(channel)) return;
     const started = performance.now();
-    const proto = toProtoPublication(pub);
-    // The first publication of a stream carries its epoch, as Centrifugo sends it.
-    if (pub.offset === 1) proto.epoch = position.epoch;
     const prevData = delta ? prev?.data : undefined;
     const filtered = this.hub.broadcastPublication(
-      new PreparedPublication(channel, proto, position.epoch, pub.time, prevData),
+      PreparedPublication.fromEngine(channel, pub, position, prevData, encoded),
     );
     // centrifuge hub.go: the lag is observed for publications that carry their time.
     const lag = pub.time > 0 ? Math.abs(this.wheel.now() - pub.time) / 1000 : undefined;

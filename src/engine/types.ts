@@ -80,15 +80,31 @@ export interface HistoryResult {
   position: StreamPosition;
 }
 
+/**
+ * A publication's push to bidirectional clients (a Reply holding the Push), encoded once by an engine that hands
+ * each publication to several processes (the workers' primary, engine/ipc), so that each writes these bytes
+ * rather than encoding them again. A protocol's unit is absent when it was not encoded for this receiver.
+ */
+export interface EncodedPush {
+  json?: Uint8Array;
+  protobuf?: Uint8Array;
+  /** The receiver had to encode this protocol's unit itself: the engine should encode it from now on. */
+  missing(protocol: "json" | "protobuf"): void;
+}
+
 /** The core's side of a broker: what a node receives for the channels it subscribed to. */
 export interface BrokerEventHandler {
-  /** `prev` is the channel's previous publication when the publication was made with `delta`. */
+  /**
+   * `prev` is the channel's previous publication when the publication was made with `delta`; `encoded` its
+   * push already encoded, when the engine has it.
+   */
   onPublication(
     channel: string,
     pub: Publication,
     position: StreamPosition,
     delta: boolean,
     prev?: Publication,
+    encoded?: EncodedPush,
   ): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;

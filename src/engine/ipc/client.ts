@@ -3,8 +3,10 @@
  * PresenceManager and Controller method is a call to the primary, and the primary pushes the publications of
  * the channels this worker subscribed, their joins and leaves, and every control message. One shared engine
  * keeps single-node semantics across workers: one history, one offset sequence and epoch per channel, one
- * presence set, one idempotency memory.
+ * presence set, one idempotency memory. Publications come with their push encoded for each protocol this
+ * worker asked for: it asks the first time it has to encode one itself.
  */
+import type { ProtocolType } from "../../protocol/codec.js";
 import { ClientError, ErrorUnrecoverablePosition } from "../../protocol/codes.js";
 import type {
   Broker,
@@ -12,6 +14,7 @@ import type {
   ClientInfo,
   ControlHandler,
   Controller,
+  EncodedPush,
   GroupNodeInfo,
   HistoryOptions,
   HistoryResult,
@@ -31,6 +34,7 @@ import type {
   IpcPort,
   IpcReply,
 } from "./messages.js";
+import { bytes, unpackPublication } from "./publication.js";
 
 /** Client errors an engine throws, by code, so that the core's identity checks hold across the channel. */
 const KNOWN_ERRORS = new Map([[ErrorUnrecoverablePosition.code, ErrorUnrecoverablePosition]]);
@@ -46,6 +50,8 @@ export class IpcEngineClient {
   private control: ControlHandler | undefined;
   private figures: ((withUsers: boolean) => WorkerFigures) | undefined;
   private gone = false;
+  /** The protocols this worker asked the primary to encode pushes for. */
+  private readonly asked = new Set<ProtocolType>();
 
   constructor(private readonly port: IpcPort) {
     this.broker = new IpcBroker(this);
@@ -108,11 +114,21 @@ export class IpcEngineClient {
     if (event.turbine === "survey") return this.answerSurvey(event.id, event.withUsers);
     const events = this.events;
     if (events === undefined) return;
-    if (event.turbine === "publication")
-      events.onPublication(event.channel, event.pub, event.position, event.delta, event.prev);
-    else if (event.turbine === "join") events.onJoin(event.channel, event.info);
+    if (event.turbine === "publication") {
+      const { pub, position, delta, prev } = unpackPublication(event.pub);
+      const encoded: EncodedPush = { missing: this.missing };
+      if (event.json !== undefined) encoded.json = bytes(event.json);
+      if (event.protobuf !== undefined) encoded.protobuf = bytes(event.protobuf);
+      events.onPublication(event.channel, pub, position, delta, prev, encoded);
+    } else if (event.turbine === "join") events.onJoin(event.channel, event.info);
     else events.onLeave(event.channel, event.info);
   }
+
+  private readonly missing = (protocol: ProtocolType): void => {
+    if (this.asked.has(protocol)) return;
+    this.asked.add(protocol);
+    this.notify("encodePushes", protocol);
+  };
 
   /** A worker not serving yet has no clients: it answers all the same, so that no survey waits for it. */
   private answerSurvey(id: number, withUsers: boolean): void {

@@ -4,12 +4,17 @@
  * to push it only those publications, and which presence entries and user connections each worker added, to
  * drop them the moment that worker dies instead of a presence TTL later. It counts each user's connections over
  * all workers (`client.user_connection_limit`), and surveys the workers for `info` and `channels`.
+ *
+ * A publication's push is encoded here once per protocol that some worker receiving it asked for (a worker asks
+ * the first time it has to encode one itself), so that N workers write the same bytes instead of encoding N
+ * times: the house rule of encoding once per channel per protocol, across processes.
  */
 import { randomUUID } from "node:crypto";
+import type { ProtocolType } from "../../protocol/codec.js";
 import { ClientError } from "../../protocol/codes.js";
 import { MemoryBroker } from "../memory/broker.js";
 import { MemoryPresenceManager } from "../memory/presence.js";
-import type { GroupNodeInfo, WorkerFigures } from "../types.js";
+import type { GroupNodeInfo, Publication, StreamPosition, WorkerFigures } from "../types.js";
 import type {
   IpcCall,
   IpcEvent,
@@ -19,6 +24,7 @@ import type {
   IpcPort,
   IpcReply,
 } from "./messages.js";
+import { latin1, packPublication } from "./publication.js";
 
 /**
  * A survey waits this long for a worker's figures; one that has not answered by then (stuck, or dying) is left
@@ -35,6 +41,8 @@ class Member {
   readonly users = new Map<string, number>();
   /** Surveys waiting for this worker's figures, by survey id; undefined: it gave none. */
   readonly surveys = new Map<number, (figures: WorkerFigures | undefined) => void>();
+  /** The protocols this worker wants publications' pushes encoded for. */
+  readonly protocols = new Set<ProtocolType>();
 
   constructor(readonly port: IpcPort) {}
 }
@@ -44,7 +52,19 @@ export interface IpcEngineHostOptions {
   historyMetaTtlMs: number;
   /** Presence entries expire this long after their last add; the memory engine's 60 s by default. */
   presenceTtlMs?: number;
+  /**
+   * A publication's push to a bidirectional client of `protocol`, as the core encodes it (an Error when it
+   * cannot be: the worker then meets that error itself). Without it workers encode every push themselves.
+   */
+  encodePush?: EncodePush;
 }
+
+export type EncodePush = (
+  protocol: ProtocolType,
+  channel: string,
+  pub: Publication,
+  position: StreamPosition,
+) => Uint8Array | Error;
 
 export class IpcEngineHost {
   private readonly broker: MemoryBroker;
@@ -56,8 +76,10 @@ export class IpcEngineHost {
   private readonly uid = randomUUID();
   private readonly startedAt = Date.now();
   private nextSurveyId = 1;
+  private readonly encodePush: EncodePush | undefined;
 
   private constructor(options: IpcEngineHostOptions) {
+    this.encodePush = options.encodePush;
     this.broker = new MemoryBroker({ historyMetaTtlMs: options.historyMetaTtlMs });
     this.presence = new MemoryPresenceManager({ ttlMs: options.presenceTtlMs });
   }
@@ -66,7 +88,7 @@ export class IpcEngineHost {
     const host = new IpcEngineHost(options);
     await host.broker.registerEventHandler({
       onPublication: (channel, pub, position, delta, prev) =>
-        host.push(channel, { turbine: "publication", channel, pub, position, delta, prev }),
+        host.pushPublication(channel, pub, position, delta, prev),
       onJoin: (channel, info) => host.push(channel, { turbine: "join", channel, info }),
       onLeave: (channel, info) => host.push(channel, { turbine: "leave", channel, info }),
     });
@@ -134,6 +156,9 @@ export class IpcEngineHost {
     presenceStats: (_member, channel) => this.presence.presenceStats(channel),
     publishControl: async (_member, data) => {
       for (const member of this.members) member.port.send({ turbine: "control", data });
+    },
+    encodePushes: async (member, protocol) => {
+      member.protocols.add(protocol);
     },
     acquireUserConnection: async (member, user, limit) => this.acquireUserConnection(member, user, limit),
     releaseUserConnection: async (member, user) => this.releaseUserConnections(member, user, 1),
@@ -226,6 +251,32 @@ export class IpcEngineHost {
     const entries = [...member.presence.values()];
     member.presence.clear();
     await Promise.all(entries.map(([channel, clientId]) => this.presence.removePresence(channel, clientId)));
+  }
+
+  /** A publication to the workers subscribed to its channel, with its push encoded for those that want it. */
+  private pushPublication(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition,
+    delta: boolean,
+    prev: Publication | undefined,
+  ): void {
+    const members = this.subscribers.get(channel);
+    if (members === undefined) return;
+    const packed = packPublication(pub, position, delta, prev);
+    const units = new Map<ProtocolType, string | undefined>();
+    const unit = (protocol: ProtocolType) => {
+      if (units.has(protocol)) return units.get(protocol);
+      const encoded = this.encodePush?.(protocol, channel, pub, position);
+      const text = encoded instanceof Uint8Array ? latin1(encoded) : undefined;
+      units.set(protocol, text);
+      return text;
+    };
+    for (const member of members) {
+      const event: IpcEvent = { turbine: "publication", channel, pub: packed };
+      for (const protocol of member.protocols) event[protocol] = unit(protocol);
+      member.port.send(event);
+    }
   }
 
   private push(channel: string, event: IpcEvent): void {
