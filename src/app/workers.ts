@@ -246,12 +246,19 @@ export class WorkerPool {
     else if (message.turbineMetrics === "aggregate") void this.aggregate(worker, message.id);
   }
 
-  /** Every live worker's registry, summed, to the worker a scrape reached. */
+  /**
+   * Every live worker's registry, summed, to the worker a scrape reached. With the shared engine the workers are
+   * one node: its users, channels, clients and subscriptions are surveyed at the same time and counted once.
+   */
   private async aggregate(scraped: Worker, id: number): Promise<void> {
-    const registries = await Promise.all([...this.workers].map((worker) => this.collect(worker)));
+    const [registries, counts] = await Promise.all([
+      Promise.all([...this.workers].map((worker) => this.collect(worker))),
+      this.host?.nodeInfo(),
+    ]);
     let answer: MetricsMessage;
     try {
-      const body = await aggregateExposition(registries.filter((r): r is RegistryJson => r !== undefined));
+      const collected = registries.filter((r): r is RegistryJson => r !== undefined);
+      const body = await aggregateExposition(collected, counts);
       answer = { turbineMetrics: "aggregated", id, body };
     } catch (err) {
       answer = { turbineMetrics: "aggregated", id, error: err instanceof Error ? err.message : String(err) };

@@ -15,6 +15,7 @@ import type {
   Publication,
   PublishResult,
   StreamPosition,
+  SurveyList,
   WorkerFigures,
   WorkerGroup,
 } from "../engine/types.js";
@@ -258,7 +259,7 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   /** Connects the engine, then joins the other nodes (announcing this one every interval). */
   async start(): Promise<void> {
     await this.broker.registerEventHandler(this);
-    this.options.workers?.registerFigures((withUsers) => this.figures(withUsers));
+    this.options.workers?.registerFigures((list) => this.figures(list));
     await this.cluster.start();
   }
 
@@ -296,10 +297,12 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   }
 
   /** This worker's live figures for a survey of the workers. */
-  private figures(withUsers: boolean): WorkerFigures {
+  private figures(list: SurveyList): WorkerFigures {
     const { hub } = this;
-    const users = withUsers ? [...new Set(Array.from(hub.allClients(), (client) => client.user))] : undefined;
-    return { numClients: hub.numClients, users, channels: [...hub.channelCounts()] };
+    const figures: WorkerFigures = { numClients: hub.numClients, numSubs: hub.numSubscriptions };
+    if (list === "users") figures.users = [...hub.userIds()];
+    else figures.channels = [...hub.channelCounts()];
+    return figures;
   }
 
   /**

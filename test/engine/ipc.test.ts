@@ -132,15 +132,27 @@ describe("IPC engine across workers", () => {
   it("surveys every worker for info and channels, at once and merged", async () => {
     const { engines } = await workers(3);
     const [a, b] = engines.map(({ engine }) => engine.workers);
-    a!.registerFigures((withUsers) => ({
+    const [brokerA, brokerB] = engines.map(({ engine }) => engine.broker);
+    // The channels info counts are those the workers subscribed: news on both, chat on a only.
+    await brokerA!.subscribe(["news", "chat"]);
+    await brokerB!.subscribe(["news"]);
+    a!.registerFigures((list) => ({
       numClients: 2,
-      users: withUsers ? ["alice", ""] : undefined,
-      channels: [
-        ["news", 2],
-        ["chat", 1],
-      ],
+      numSubs: 3,
+      ...(list === "users"
+        ? { users: ["alice", ""] }
+        : {
+            channels: [
+              ["news", 2],
+              ["chat", 1],
+            ],
+          }),
     }));
-    b!.registerFigures(() => ({ numClients: 1, users: ["alice"], channels: [["news", 1]] }));
+    b!.registerFigures((list) => ({
+      numClients: 1,
+      numSubs: 1,
+      ...(list === "users" ? { users: ["alice"] } : { channels: [["news", 1]] }),
+    }));
     // The third worker has registered nothing yet: it counts as empty instead of holding the survey up.
     const info = await b!.nodeInfo();
     assert.deepEqual(
@@ -155,15 +167,17 @@ describe("IPC engine across workers", () => {
       ]),
     );
     assert.equal((await a!.nodeInfo()).uid, info.uid, "one node, whichever worker asks");
+    await brokerA!.unsubscribe(["chat"]);
+    assert.equal((await a!.nodeInfo()).numChannels, 1, "a channel's last subscriber gone, it is not counted");
   });
 
   it("leaves a worker that dies during a survey out of it", async () => {
     const { engines } = await workers(2);
     const [a, b] = engines.map(({ engine }) => engine.workers);
-    a!.registerFigures(() => ({ numClients: 1, channels: [["news", 1]] }));
+    a!.registerFigures(() => ({ numClients: 1, numSubs: 1, channels: [["news", 1]] }));
     b!.registerFigures(() => {
       void engines[1]!.member.detach();
-      return { numClients: 5, channels: [["news", 5]] };
+      return { numClients: 5, numSubs: 5, channels: [["news", 5]] };
     });
     assert.deepEqual(await a!.channelCounts(), [["news", 1]]);
   });

@@ -22,6 +22,7 @@ import type {
   PresenceStats,
   PublishOptions,
   PublishResult,
+  SurveyList,
   WorkerFigures,
   WorkerGroup,
 } from "../types.js";
@@ -33,6 +34,7 @@ import type {
   IpcOperations,
   IpcPort,
   IpcReply,
+  PackedFigures,
 } from "./messages.js";
 import { bytes, unpackPublication } from "./publication.js";
 
@@ -48,7 +50,7 @@ export class IpcEngineClient {
   private nextId = 1;
   private events: BrokerEventHandler | undefined;
   private control: ControlHandler | undefined;
-  private figures: ((withUsers: boolean) => WorkerFigures) | undefined;
+  private figures: ((list: SurveyList) => WorkerFigures) | undefined;
   private gone = false;
   /** The protocols this worker asked the primary to encode pushes for. */
   private readonly asked = new Set<ProtocolType>();
@@ -97,7 +99,7 @@ export class IpcEngineClient {
     this.control = handler;
   }
 
-  setFigures(figures: (withUsers: boolean) => WorkerFigures): void {
+  setFigures(figures: (list: SurveyList) => WorkerFigures): void {
     this.figures = figures;
   }
 
@@ -111,7 +113,7 @@ export class IpcEngineClient {
 
   private dispatch(event: IpcEvent): void {
     if (event.turbine === "control") return this.control?.onControl(event.data);
-    if (event.turbine === "survey") return this.answerSurvey(event.id, event.withUsers);
+    if (event.turbine === "survey") return this.answerSurvey(event.id, event.list);
     const events = this.events;
     if (events === undefined) return;
     if (event.turbine === "publication") {
@@ -131,8 +133,11 @@ export class IpcEngineClient {
   };
 
   /** A worker not serving yet has no clients: it answers all the same, so that no survey waits for it. */
-  private answerSurvey(id: number, withUsers: boolean): void {
-    const figures = this.figures?.(withUsers) ?? { numClients: 0, users: [], channels: [] };
+  private answerSurvey(id: number, list: SurveyList): void {
+    const { numClients, numSubs, users, channels } = this.figures?.(list) ?? { numClients: 0, numSubs: 0 };
+    const figures: PackedFigures = { numClients, numSubs };
+    if (users !== undefined) figures.users = JSON.stringify(users);
+    if (channels !== undefined) figures.channels = JSON.stringify(channels);
     this.port.send({ turbine: "figures", id, figures });
   }
 }
@@ -228,7 +233,7 @@ class IpcWorkerGroup implements WorkerGroup {
     this.engine.notify("releaseUserConnection", user);
   }
 
-  registerFigures(figures: (withUsers: boolean) => WorkerFigures): void {
+  registerFigures(figures: (list: SurveyList) => WorkerFigures): void {
     this.engine.setFigures(figures);
   }
 

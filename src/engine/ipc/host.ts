@@ -14,7 +14,7 @@ import type { ProtocolType } from "../../protocol/codec.js";
 import { ClientError } from "../../protocol/codes.js";
 import { MemoryBroker } from "../memory/broker.js";
 import { MemoryPresenceManager } from "../memory/presence.js";
-import type { GroupNodeInfo, Publication, StreamPosition, WorkerFigures } from "../types.js";
+import type { GroupNodeInfo, Publication, StreamPosition, SurveyList } from "../types.js";
 import type {
   IpcCall,
   IpcEvent,
@@ -23,6 +23,7 @@ import type {
   IpcOperations,
   IpcPort,
   IpcReply,
+  PackedFigures,
 } from "./messages.js";
 import { latin1, packPublication } from "./publication.js";
 
@@ -40,7 +41,7 @@ class Member {
   /** Connections this worker counted, by user. */
   readonly users = new Map<string, number>();
   /** Surveys waiting for this worker's figures, by survey id; undefined: it gave none. */
-  readonly surveys = new Map<number, (figures: WorkerFigures | undefined) => void>();
+  readonly surveys = new Map<number, (figures: PackedFigures | undefined) => void>();
   /** The protocols this worker wants publications' pushes encoded for. */
   readonly protocols = new Set<ProtocolType>();
 
@@ -163,7 +164,7 @@ export class IpcEngineHost {
     acquireUserConnection: async (member, user, limit) => this.acquireUserConnection(member, user, limit),
     releaseUserConnection: async (member, user) => this.releaseUserConnections(member, user, 1),
     nodeInfo: () => this.nodeInfo(),
-    channelCounts: async () => [...mergeChannels(await this.survey(false))],
+    channelCounts: async () => [...mergeChannels(await this.survey("channels"))],
   };
 
   private acquireUserConnection(member: Member, user: string, limit: number): boolean {
@@ -188,40 +189,43 @@ export class IpcEngineHost {
     else this.userConnections.delete(user);
   }
 
-  private async nodeInfo(): Promise<GroupNodeInfo> {
-    const figures = await this.survey(true);
+  /**
+   * Every attached worker surveyed now, merged into one node: clients and subscriptions summed, users counted
+   * once over the workers' lists. The channels are the ones the workers subscribed here: each subscribes a
+   * channel for its first subscriber and unsubscribes it after its last, on the same ordered channel as its
+   * answer, so by the time it answered, its channels here are its hub's.
+   */
+  async nodeInfo(): Promise<GroupNodeInfo> {
+    const figures = await this.survey("users");
     const users = new Set<string>();
-    for (const { users: own = [] } of figures) for (const user of own) users.add(user);
-    const channels = mergeChannels(figures);
-    let numSubs = 0;
-    for (const count of channels.values()) numSubs += count;
+    for (const figure of figures) for (const user of parseList<string>(figure.users)) users.add(user);
     return {
       uid: this.uid,
       uptime: Math.floor((Date.now() - this.startedAt) / 1000),
       numClients: figures.reduce((sum, { numClients }) => sum + numClients, 0),
       numUsers: users.size,
-      numChannels: channels.size,
-      numSubs,
+      numChannels: this.subscribers.size,
+      numSubs: figures.reduce((sum, { numSubs }) => sum + numSubs, 0),
     };
   }
 
-  /** Every attached worker's figures now; a worker that gives none in time is left out. */
-  private async survey(withUsers: boolean): Promise<WorkerFigures[]> {
+  /** Every attached worker's figures now, with `list`; a worker that gives none in time is left out. */
+  private async survey(list: SurveyList): Promise<PackedFigures[]> {
     const id = this.nextSurveyId++;
-    const answers = await Promise.all([...this.members].map((member) => this.ask(member, id, withUsers)));
-    return answers.filter((figures): figures is WorkerFigures => figures !== undefined);
+    const answers = await Promise.all([...this.members].map((member) => this.ask(member, id, list)));
+    return answers.filter((figures): figures is PackedFigures => figures !== undefined);
   }
 
-  private ask(member: Member, id: number, withUsers: boolean): Promise<WorkerFigures | undefined> {
+  private ask(member: Member, id: number, list: SurveyList): Promise<PackedFigures | undefined> {
     return new Promise((resolve) => {
-      const done = (figures: WorkerFigures | undefined) => {
+      const done = (figures: PackedFigures | undefined) => {
         clearTimeout(timer);
         member.surveys.delete(id);
         resolve(figures);
       };
       const timer = setTimeout(() => done(undefined), SURVEY_TIMEOUT_MS);
       member.surveys.set(id, done);
-      member.port.send({ turbine: "survey", id, withUsers });
+      member.port.send({ turbine: "survey", id, list });
     });
   }
 
@@ -286,11 +290,17 @@ export class IpcEngineHost {
 }
 
 /** Subscriber counts by channel, summed over the workers' figures. */
-function mergeChannels(figures: WorkerFigures[]): Map<string, number> {
+function mergeChannels(figures: PackedFigures[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const { channels } of figures)
-    for (const [channel, count] of channels) counts.set(channel, (counts.get(channel) ?? 0) + count);
+  for (const figure of figures)
+    for (const [channel, count] of parseList<[string, number]>(figure.channels))
+      counts.set(channel, (counts.get(channel) ?? 0) + count);
   return counts;
+}
+
+/** A worker's list as it sent it (JSON text), or none. */
+function parseList<T>(text: string | undefined): T[] {
+  return text === undefined ? [] : (JSON.parse(text) as T[]);
 }
 
 function presenceKey(channel: string, clientId: string): string {

@@ -5,7 +5,7 @@
  * bulk of the traffic, cross packed (publication.ts).
  */
 import type { ProtocolType } from "../../protocol/codec.js";
-import type { ClientInfo, HistoryOptions, PublishOptions, WorkerFigures } from "../types.js";
+import type { ClientInfo, HistoryOptions, PublishOptions, SurveyList } from "../types.js";
 import type { PackedPublication } from "./publication.js";
 
 /** One side of the channel: `process` in a worker, a `cluster.Worker` in the primary. */
@@ -67,13 +67,24 @@ export type IpcEvent =
   | { turbine: "join" | "leave"; channel: string; info: ClientInfo }
   | { turbine: "control"; data: Uint8Array }
   /** The primary asks every worker for its live figures; each answers with {@link IpcFigures}. */
-  | { turbine: "survey"; id: number; withUsers: boolean };
+  | { turbine: "survey"; id: number; list: SurveyList };
 
 /** A worker's answer to a survey. */
 export interface IpcFigures {
   turbine: "figures";
   id: number;
-  figures: WorkerFigures;
+  figures: PackedFigures;
+}
+
+/**
+ * A worker's figures as they cross: its list as JSON text, which crosses as one string (a list of 100,000
+ * entries as an array costs about twice as much to serialize and read back).
+ */
+export interface PackedFigures {
+  numClients: number;
+  numSubs: number;
+  users?: string;
+  channels?: string;
 }
 
 export type IpcMessage = IpcCall | IpcReply | IpcEvent | IpcFigures;
