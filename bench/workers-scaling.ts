@@ -3,8 +3,9 @@
  * Turbine with 1, 2 and 4 workers (memory engine, so the primary holds the shared engine), each worker limited
  * to `--cpu-quota` cores in its own cgroup (root only; as `bench:redis --node-cpu` does), so that a small
  * machine shows what every added core would bring. Reported per worker count, as medians of `--runs` runs:
- * deliveries per second, server CPU per delivery or per publish (the primary's included), and the ratio to one
- * worker. The many-channels scenario publishes at `--many-rate`, beyond what one worker takes.
+ * deliveries per second, server CPU per delivery or per publish (the primary's included, its share shown), and
+ * the ratio to one worker (`workers: 1` is one process, no primary). The many-channels scenario publishes at
+ * `--many-rate`, beyond what one worker takes.
  * `--cpu-quota 0` runs without limits (on a 2-core machine, against the load generator for the cores).
  *
  * Run: `npm run bench:workers -- --workers 1,2,4 --cpu-quota 0.25 --runs 3`
@@ -72,9 +73,9 @@ console.log(
   `each worker limited to ${quota > 0 ? `${quota} core` : "nothing"}; medians of ${values.runs} runs\n`,
 );
 console.log(
-  "| scenario | workers | delivered/s | × 1 worker | server CPU µs per delivery (broadcast) or publish (many) | lost |",
+  "| scenario | workers | delivered/s | × 1 worker | server CPU µs per delivery (broadcast) or publish (many) | the primary's share | lost |",
 );
-console.log("|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|");
 for (const scenario of scenarios) {
   const base = median(
     results
@@ -88,9 +89,11 @@ for (const scenario of scenarios) {
     const cpu = median(
       outcomes.map((o) => (o.figures.cpuMicrosPerDelivery ?? o.figures.cpuMicrosPerPublish)!),
     );
+    const share = median(outcomes.map((o) => o.figures.primaryCpuShare ?? NaN));
+    const primary = Number.isNaN(share) ? "–" : `${(share * 100).toFixed(0)}%`;
     const lost = outcomes.reduce((sum, o) => sum + o.lost, 0);
     console.log(
-      `| ${scenario} | ${count} | ${delivered.toFixed(0)} | ${(delivered / base).toFixed(2)} | ${cpu.toFixed(2)} | ${lost} |`,
+      `| ${scenario} | ${count} | ${delivered.toFixed(0)} | ${(delivered / base).toFixed(2)} | ${cpu.toFixed(2)} | ${primary} | ${lost} |`,
     );
   }
 }

@@ -90,22 +90,36 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 /** A measured window of the server's CPU time and the wall clock. */
 class Window {
   private readonly cpu0: number;
+  private readonly primary0: number;
   private readonly t0 = performance.now();
   private cpu = 0;
+  private primaryCpu = 0;
   seconds = 0;
 
   /** @param pids the serving processes (a server, or a Turbine primary and its workers). */
   constructor(private readonly pids: readonly number[]) {
     this.cpu0 = this.cpuNow();
+    this.primary0 = this.primaryNow();
   }
 
   private cpuNow(): number {
     return this.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   }
 
+  /** A Turbine primary's CPU (the first of several pids), 0 for a single process. */
+  private primaryNow(): number {
+    return this.pids.length > 1 ? cpuSeconds(this.pids[0]!) : 0;
+  }
+
   end(): void {
     this.seconds = (performance.now() - this.t0) / 1000;
     this.cpu = this.cpuNow() - this.cpu0;
+    this.primaryCpu = this.primaryNow() - this.primary0;
+  }
+
+  /** With workers, `primaryCpuShare`: the primary's part of the server CPU, 0..1; nothing for one process. */
+  primaryShare(): { primaryCpuShare?: number } {
+    return this.pids.length > 1 && this.cpu > 0 ? { primaryCpuShare: this.primaryCpu / this.cpu } : {};
   }
 
   /** Server CPU microseconds per unit of work. */
@@ -167,6 +181,7 @@ async function broadcast({ server, adapter, subs, sizes }: Context): Promise<Out
   const result = outcome(tracker, subs, {
     deliveredPerSecond: tracker.measuredDeliveries / window.seconds,
     cpuMicrosPerDelivery: window.microsPer(tracker.measuredDeliveries),
+    ...window.primaryShare(),
     serverCpuPercent: window.cpuPercent,
     messagesPerFrame: tracker.measuredDeliveries / tracker.measuredFrames,
     p50Ms: tracker.percentileMs(0.5),
@@ -226,6 +241,7 @@ async function many({ server, adapter, subs, sizes }: Context): Promise<Outcome>
     publishesPerSecond: tracker.measuredAcks / window.seconds,
     deliveredPerSecond: tracker.measuredDeliveries / window.seconds,
     cpuMicrosPerPublish: window.microsPer(tracker.measuredAcks),
+    ...window.primaryShare(),
     p50Ms: tracker.percentileMs(0.5),
     p99Ms: tracker.percentileMs(0.99),
   });

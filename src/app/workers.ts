@@ -11,6 +11,7 @@ import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
+import { encodePublicationPush } from "../core/prepared.js";
 import { IpcEngineClient } from "../engine/ipc/client.js";
 import { IpcEngineHost } from "../engine/ipc/host.js";
 import { BatchingPort } from "../engine/ipc/batch.js";
@@ -133,7 +134,10 @@ function usesMemoryEngine(config: Config): boolean {
  */
 export async function runPrimary(config: Config, count: number, logger: Logger): Promise<WorkerPool> {
   const host = usesMemoryEngine(config)
-    ? await IpcEngineHost.start({ historyMetaTtlMs: config.channel.history_meta_ttl })
+    ? await IpcEngineHost.start({
+        historyMetaTtlMs: config.channel.history_meta_ttl,
+        encodePush: encodePublicationPush,
+      })
     : undefined;
   cluster.setupPrimary({ serialization: "advanced" });
   const pool = new WorkerPool(host, logger);
@@ -242,12 +246,19 @@ export class WorkerPool {
     else if (message.turbineMetrics === "aggregate") void this.aggregate(worker, message.id);
   }
 
-  /** Every live worker's registry, summed, to the worker a scrape reached. */
+  /**
+   * Every live worker's registry, summed, to the worker a scrape reached. With the shared engine the workers are
+   * one node: its users, channels, clients and subscriptions are surveyed at the same time and counted once.
+   */
   private async aggregate(scraped: Worker, id: number): Promise<void> {
-    const registries = await Promise.all([...this.workers].map((worker) => this.collect(worker)));
+    const [registries, counts] = await Promise.all([
+      Promise.all([...this.workers].map((worker) => this.collect(worker))),
+      this.host?.nodeInfo(),
+    ]);
     let answer: MetricsMessage;
     try {
-      const body = await aggregateExposition(registries.filter((r): r is RegistryJson => r !== undefined));
+      const collected = registries.filter((r): r is RegistryJson => r !== undefined);
+      const body = await aggregateExposition(collected, counts);
       answer = { turbineMetrics: "aggregated", id, body };
     } catch (err) {
       answer = { turbineMetrics: "aggregated", id, error: err instanceof Error ? err.message : String(err) };

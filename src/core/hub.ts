@@ -103,6 +103,11 @@ export class Hub<C extends HubClient = HubClient> {
     return current instanceof Set ? current : new Set([current]);
   }
 
+  /** The users with a connection here, each once. */
+  userIds(): IterableIterator<string> {
+    return this.users.keys();
+  }
+
   allClients(): IterableIterator<C> {
     return this.clients.values();
   }

@@ -7,6 +7,7 @@ import type {
   BrokerEventHandler,
   ClientInfo,
   Controller,
+  EncodedPush,
   HistoryFilter,
   HistoryResult,
   PresenceManager,
@@ -14,6 +15,7 @@ import type {
   Publication,
   PublishResult,
   StreamPosition,
+  SurveyList,
   WorkerFigures,
   WorkerGroup,
 } from "../engine/types.js";
@@ -36,7 +38,7 @@ import { type NodeMetrics, type NodeMetricsSnapshot, noMetrics } from "./metrics
 import { PreparedPublication, PreparedPush } from "./prepared.js";
 import { noProxies, type ProxyHooks } from "./proxy.js";
 import type { RpcHandler } from "./rpc.js";
-import { toProtoClientInfo, toProtoPublication } from "../engine/wire.js";
+import { toProtoClientInfo } from "../engine/wire.js";
 import type { SubscriptionServices } from "./session.js";
 import { TimerWheel } from "./timer-wheel.js";
 import type { Transport, TransportRequest } from "./transport.js";
@@ -257,7 +259,7 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   /** Connects the engine, then joins the other nodes (announcing this one every interval). */
   async start(): Promise<void> {
     await this.broker.registerEventHandler(this);
-    this.options.workers?.registerFigures((withUsers) => this.figures(withUsers));
+    this.options.workers?.registerFigures((list) => this.figures(list));
     await this.cluster.start();
   }
 
@@ -295,10 +297,12 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   }
 
   /** This worker's live figures for a survey of the workers. */
-  private figures(withUsers: boolean): WorkerFigures {
+  private figures(list: SurveyList): WorkerFigures {
     const { hub } = this;
-    const users = withUsers ? [...new Set(Array.from(hub.allClients(), (client) => client.user))] : undefined;
-    return { numClients: hub.numClients, users, channels: [...hub.channelCounts()] };
+    const figures: WorkerFigures = { numClients: hub.numClients, numSubs: hub.numSubscriptions };
+    if (list === "users") figures.users = [...hub.userIds()];
+    else figures.channels = [...hub.channelCounts()];
+    return figures;
   }
 
   /**
@@ -335,7 +339,10 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     const { metrics, ...info } = this.info();
     const fresh = metrics !== this.announcedMetrics;
     this.announcedMetrics = metrics;
-    return { ...info, ...(fresh && { metrics }), channels: [...this.hub.channelCounts()] };
+    // Workers survey each other's channels when asked (`surveyChannels`): announcing them every interval to every
+    // worker would only cost each of them a decode of every other's list.
+    const channels = this.options.workers === undefined ? [...this.hub.channelCounts()] : [];
+    return { ...info, ...(fresh && { metrics }), channels };
   }
 
   /** @internal A user command another node broadcast: act on this node's connections. */
@@ -445,17 +452,15 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     position: StreamPosition,
     delta: boolean,
     prev?: Publication,
+    encoded?: EncodedPush,
   ): void {
     this.metrics.brokerMessageReceived("publication");
     // Nothing to time or deliver, as centrifuge node.go `handlePublication` returns early.
     if (!this.hub.hasSubscribers(channel)) return;
     const started = performance.now();
-    const proto = toProtoPublication(pub);
-    // The first publication of a stream carries its epoch, as Centrifugo sends it.
-    if (pub.offset === 1) proto.epoch = position.epoch;
     const prevData = delta ? prev?.data : undefined;
     const filtered = this.hub.broadcastPublication(
-      new PreparedPublication(channel, proto, position.epoch, pub.time, prevData),
+      PreparedPublication.fromEngine(channel, pub, position, prevData, encoded),
     );
     // centrifuge hub.go: the lag is observed for publications that carry their time.
     const lag = pub.time > 0 ? Math.abs(this.wheel.now() - pub.time) / 1000 : undefined;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { PublicationSchema, PushSchema } from "../protocol/index.js";
-import { PreparedPublication, PreparedPush } from "./prepared.js";
+import { encodePublicationPush, PreparedPublication, PreparedPush } from "./prepared.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const json = (unit: Uint8Array | Error) => {
@@ -77,5 +77,32 @@ describe("PreparedPublication.deltaUnit", () => {
     assert.equal(push.deltaUnit("json", true), push.deltaUnit("json", true));
     assert.equal(push.deltaUnit("protobuf", false), push.deltaUnit("protobuf", false));
     assert.notEqual(push.deltaUnit("json", true), push.deltaUnit("json", false));
+  });
+});
+
+describe("PreparedPublication.fromEngine", () => {
+  const pub = { offset: 1, data: bytes('{"n":1}'), time: 5 };
+  const position = { offset: 1, epoch: "e1" };
+
+  it("writes the units its engine encoded, and asks for a protocol's only when it had to encode it", () => {
+    const missing: string[] = [];
+    const ready = encodePublicationPush("json", "chat:1", pub, position);
+    const encoded = { json: ready as Uint8Array, missing: (protocol: string) => missing.push(protocol) };
+    const push = PreparedPublication.fromEngine("chat:1", pub, position, undefined, encoded);
+    assert.equal(push.unit("json"), ready, "the engine's bytes, as they are");
+    assert.deepEqual(missing, []);
+    assert.deepEqual(push.unit("protobuf"), encodePublicationPush("protobuf", "chat:1", pub, position));
+    assert.equal(push.unit("protobuf"), push.unit("protobuf"));
+    assert.deepEqual(missing, ["protobuf"], "asked once, then encoded here once");
+    push.unit("json", true);
+    assert.deepEqual(missing, ["protobuf"], "a unidirectional client's bare push is never the engine's");
+  });
+
+  it("encodes as the core does: the first publication of a stream carries its epoch", () => {
+    const push = PreparedPublication.fromEngine("chat:1", pub, position);
+    assert.deepEqual(json(push.unit("json")), {
+      push: { channel: "chat:1", pub: { data: { n: 1 }, offset: 1, epoch: "e1" } },
+    });
+    assert.equal(push.offset, 1);
   });
 });

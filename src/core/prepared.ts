@@ -9,6 +9,8 @@ import {
   PushSchema,
   ReplySchema,
 } from "../protocol/index.js";
+import { toProtoPublication } from "../engine/wire.js";
+import type { EncodedPush, Publication, StreamPosition } from "../engine/types.js";
 import { deltaData, wireDeltaData } from "./delta.js";
 
 /**
@@ -17,9 +19,17 @@ import { deltaData, wireDeltaData } from "./delta.js";
  */
 export class PreparedPush {
   /** By variant: JSON, Protobuf, then the bare-push ones of unidirectional clients (see `variant`). */
-  private readonly units: (Uint8Array | Error | undefined)[] = [undefined, undefined, undefined, undefined];
+  protected readonly units: (Uint8Array | Error | undefined)[] = [undefined, undefined, undefined, undefined];
+  private message: Push | undefined;
 
-  constructor(readonly push: Push) {}
+  /** @param push the push, or undefined when a subclass builds it (see {@link buildPush}) on first use. */
+  constructor(push?: Push) {
+    this.message = push;
+  }
+
+  get push(): Push {
+    return (this.message ??= this.buildPush());
+  }
 
   /**
    * The encoded message for this protocol (a bare Push for unidirectional clients), or the error that encoding
@@ -29,28 +39,74 @@ export class PreparedPush {
     const i = variant(protocol, unidirectional);
     return (this.units[i] ??= encodePush(protocol, unidirectional, this.push));
   }
+
+  protected buildPush(): Push {
+    throw new Error("a PreparedPush needs its push");
+  }
+}
+
+/** A publication whose Protobuf message is built on first use. */
+interface LazyPublication {
+  offset: number;
+  build(): ProtoPublication;
 }
 
 /**
  * A publication push plus what subscribers need to check their stream position, and the variants for
- * delta-negotiated subscribers (also encoded once per channel).
+ * delta-negotiated subscribers (also encoded once per channel). The Protobuf publication and its push are
+ * built on first use: a publication that arrives with its units encoded (workers, see `fromEngine`) needs
+ * neither while its subscribers take those units.
  */
 export class PreparedPublication extends PreparedPush {
   private readonly deltaVariants = new Map<string, Uint8Array | Error>();
+  private proto: ProtoPublication | LazyPublication;
+  /** The publication's offset in its stream (0: not saved to history). */
+  readonly offset: number;
 
   /**
    * @param epoch the stream the publication's offset belongs to ("" when it was not saved to history).
    * @param time unix ms when the broker accepted it, for `client.channel_position_max_time_lag`.
    * @param prevData the channel's previous publication data when this one was published with `delta`.
+   * @param encoded units for bidirectional clients encoded by whoever handed the publication over.
    */
   constructor(
     readonly channel: string,
-    readonly pub: ProtoPublication,
+    pub: ProtoPublication | LazyPublication,
     readonly epoch: string,
     readonly time: number,
     private readonly prevData?: Uint8Array,
+    private readonly encoded?: EncodedPush,
   ) {
-    super(create(PushSchema, { channel, pub }));
+    super();
+    this.proto = pub;
+    this.offset = "build" in pub ? pub.offset : Number(pub.offset);
+  }
+
+  /** A publication as an engine delivers it, with the units its engine may have encoded already. */
+  static fromEngine(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition,
+    prevData?: Uint8Array,
+    encoded?: EncodedPush,
+  ): PreparedPublication {
+    const lazy = { offset: pub.offset, build: () => publicationProto(pub, position) };
+    return new PreparedPublication(channel, lazy, position.epoch, pub.time, prevData, encoded);
+  }
+
+  get pub(): ProtoPublication {
+    const { proto } = this;
+    return "build" in proto ? (this.proto = proto.build()) : proto;
+  }
+
+  override unit(protocol: ProtocolType, unidirectional = false): Uint8Array | Error {
+    const { encoded } = this;
+    if (encoded === undefined || unidirectional) return super.unit(protocol, unidirectional);
+    const i = variant(protocol, false);
+    const ready = this.units[i] ?? encoded[protocol];
+    if (ready !== undefined) return (this.units[i] = ready);
+    encoded.missing(protocol);
+    return super.unit(protocol, false);
   }
 
   /**
@@ -69,6 +125,31 @@ export class PreparedPublication extends PreparedPush {
     }
     return unit;
   }
+
+  protected override buildPush(): Push {
+    return create(PushSchema, { channel: this.channel, pub: this.pub });
+  }
+}
+
+/** An engine's publication as core pushes it: the first of a stream carries its epoch, as Centrifugo sends it. */
+export function publicationProto(pub: Publication, position: StreamPosition): ProtoPublication {
+  const proto = toProtoPublication(pub);
+  if (pub.offset === 1) proto.epoch = position.epoch;
+  return proto;
+}
+
+/**
+ * The push of an engine's publication to a bidirectional client of `protocol`, byte for byte what a
+ * {@link PreparedPublication} of it encodes: for a process that hands publications to several others already
+ * encoded (the workers' primary).
+ */
+export function encodePublicationPush(
+  protocol: ProtocolType,
+  channel: string,
+  pub: Publication,
+  position: StreamPosition,
+): Uint8Array | Error {
+  return encodePush(protocol, false, create(PushSchema, { channel, pub: publicationProto(pub, position) }));
 }
 
 function variant(protocol: ProtocolType, unidirectional: boolean): number {

@@ -572,7 +572,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
 
   /** @returns the bytes queued, 0 when none were, or FILTERED; the caller counts them. */
   private writePublication(sub: Subscription, prepared: PreparedPublication): number {
-    const offset = Number(prepared.pub.offset);
+    const { offset } = prepared;
     if (sub.flags.positioned && offset > 0) {
       const maxLag = this.services.options.client.channel_position_max_time_lag;
       if (maxLag > 0 && this.services.wheel.now() - prepared.time > maxLag) {
@@ -591,7 +591,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
       }
       sub.offset = offset;
     }
-    if (!passesFilter(sub, prepared.pub)) return FILTERED;
+    // The publication's Protobuf message is built only for a subscription with a filter.
+    if (sub.tagsFilter !== undefined && !passesFilter(sub, prepared.pub)) return FILTERED;
     if (!sub.delta) return this.session.writeShared(prepared);
     const { protocol } = this.session.transport;
     const queued = this.session.writeUnit(

@@ -80,15 +80,31 @@ export interface HistoryResult {
   position: StreamPosition;
 }
 
+/**
+ * A publication's push to bidirectional clients (a Reply holding the Push), encoded once by an engine that hands
+ * each publication to several processes (the workers' primary, engine/ipc), so that each writes these bytes
+ * rather than encoding them again. A protocol's unit is absent when it was not encoded for this receiver.
+ */
+export interface EncodedPush {
+  json?: Uint8Array;
+  protobuf?: Uint8Array;
+  /** The receiver had to encode this protocol's unit itself: the engine should encode it from now on. */
+  missing(protocol: "json" | "protobuf"): void;
+}
+
 /** The core's side of a broker: what a node receives for the channels it subscribed to. */
 export interface BrokerEventHandler {
-  /** `prev` is the channel's previous publication when the publication was made with `delta`. */
+  /**
+   * `prev` is the channel's previous publication when the publication was made with `delta`; `encoded` its
+   * push already encoded, when the engine has it.
+   */
   onPublication(
     channel: string,
     pub: Publication,
     position: StreamPosition,
     delta: boolean,
     prev?: Publication,
+    encoded?: EncodedPush,
   ): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;
@@ -128,14 +144,22 @@ export interface PresenceManager {
   close(): Promise<void>;
 }
 
-/** One worker's live figures, from its hub, for a survey of the workers (see {@link WorkerGroup}). */
+/**
+ * One worker's live figures, from its hub, for a survey of the workers (see {@link WorkerGroup}): its counts, and
+ * the one list the survey asks for. `info` needs the users (a user on two workers is one), `channels` the
+ * channels; the channels `info` counts, the primary knows already (the channels each worker subscribed).
+ */
 export interface WorkerFigures {
   numClients: number;
-  /** Its connected users (the anonymous one as ""), when the survey asked for them. */
+  numSubs: number;
+  /** Its connected users (the anonymous one as ""), when the survey asked for `users`. */
   users?: string[];
-  /** Channels with subscribers on this worker, with their subscriber counts. */
-  channels: [channel: string, subscribers: number][];
+  /** Channels with subscribers on this worker, with their subscriber counts, when asked for `channels`. */
+  channels?: [channel: string, subscribers: number][];
 }
+
+/** The list a survey of the workers asks each for, besides its counts. */
+export type SurveyList = "users" | "channels";
 
 /** The workers of one Turbine as one node, as the server API `info` reports a node. */
 export interface GroupNodeInfo {
@@ -163,7 +187,7 @@ export interface WorkerGroup {
   /** A connection counted by `acquireUserConnection` closed. */
   releaseUserConnection(user: string): void;
   /** What this worker answers when surveyed; called once by the node. */
-  registerFigures(figures: (withUsers: boolean) => WorkerFigures): void;
+  registerFigures(figures: (list: SurveyList) => WorkerFigures): void;
   /** Every live worker surveyed now, merged into one node. */
   nodeInfo(): Promise<GroupNodeInfo>;
   /** Every live worker's channels with subscribers, surveyed now, with their subscriber counts summed. */

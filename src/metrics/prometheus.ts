@@ -354,12 +354,43 @@ export type RegistryJson = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 const NOT_SUMMED = new Set(["centrifugo_node_build", "centrifugo_node_num_nodes"]);
 
 /**
- * Several processes' registries (`registry.getMetricsAsJSON()` of each worker) as one text exposition: counters,
- * gauges and histogram buckets summed, as prom-client's cluster aggregation does, build info taken once.
+ * The gauges of what one node counts, as the workers of one node count them together: a user or a channel on
+ * two workers is one (centrifuge hub.go `NumUsers`, `NumChannels`), which a sum would count twice.
  */
-export async function aggregateExposition(registries: RegistryJson[]): Promise<string> {
+export interface NodeCounts {
+  numClients: number;
+  numUsers: number;
+  numChannels: number;
+  numSubs: number;
+}
+
+const NODE_COUNT_GAUGES: Record<string, keyof NodeCounts> = {
+  centrifugo_node_num_clients: "numClients",
+  centrifugo_node_num_users: "numUsers",
+  centrifugo_node_num_channels: "numChannels",
+  centrifugo_node_num_subscriptions: "numSubs",
+};
+
+/**
+ * Several processes' registries (`registry.getMetricsAsJSON()` of each worker) as one text exposition: counters,
+ * gauges and histogram buckets summed, as prom-client's cluster aggregation does, build info taken once. With
+ * `counts` (the workers of one node surveyed), the node's count gauges are those instead of the workers' sum.
+ */
+export async function aggregateExposition(registries: RegistryJson[], counts?: NodeCounts): Promise<string> {
   const marked = registries.map((metrics) =>
-    metrics.map((m) => (NOT_SUMMED.has(m.name) ? { ...m, aggregator: "max" as const } : m)),
+    metrics.flatMap((m) => {
+      if (counts !== undefined && m.name in NODE_COUNT_GAUGES) return [];
+      return [NOT_SUMMED.has(m.name) ? { ...m, aggregator: "max" as const } : m];
+    }),
   );
-  return AggregatorRegistry.aggregate(marked).metrics();
+  const exact = counts === undefined ? [] : [nodeCountGauges(registries, counts)];
+  return AggregatorRegistry.aggregate([...marked, ...exact]).metrics();
+}
+
+/** The node's count gauges as one more registry to aggregate, their help taken from the workers'. */
+function nodeCountGauges(registries: RegistryJson[], counts: NodeCounts): RegistryJson {
+  return registries
+    .flat()
+    .filter((m, i, all) => m.name in NODE_COUNT_GAUGES && all.findIndex((o) => o.name === m.name) === i)
+    .map((m) => ({ ...m, values: [{ value: counts[NODE_COUNT_GAUGES[m.name]!], labels: {} }] }));
 }

@@ -2,8 +2,9 @@
  * What one node counts stays exact across the workers of one Turbine (memory engine, 2 workers): a user's
  * connections against `client.user_connection_limit` (one limit over both workers, as one Centrifugo node
  * counts it), and the server API `info` and `channels` right after a connect or subscribe, with no wait for
- * the workers' periodic announcements. The official client over real sockets and the HTTP API only. The port
- * hands connections to the workers in turn, so connections opened one after the other alternate workers.
+ * the workers' periodic announcements, and `/metrics`' node gauges counting a user or channel on both workers
+ * once. The official client over real sockets, the HTTP API and `/metrics` only. The port hands connections to
+ * the workers in turn, so connections opened one after the other alternate workers.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -81,6 +82,7 @@ describe("workers: 2, one node's counts over both workers", { timeout: 240_000 }
       workers: "2",
       client: { token: { hmac_secret_key: hmacSecret }, user_connection_limit: LIMIT },
       channel: { namespaces: [{ name: "exact", allow_subscribe_for_client: true }] },
+      prometheus: { enabled: true },
       ...apiConfig,
     });
     await until(() => workerPids(server).length === 2, "both workers started", 60_000);
@@ -123,6 +125,39 @@ describe("workers: 2, one node's counts over both workers", { timeout: 240_000 }
       "exact:b": { num_clients: 2 },
     });
     assert.deepEqual(await channels("nothing:*"), {});
+  });
+
+  it("reports /metrics' node gauges as one node: a user or channel on both workers counts once", async () => {
+    const gauges = ["num_clients", "num_users", "num_channels", "num_subscriptions"] as const;
+    /** The node gauges of one scrape, whichever worker it reaches. */
+    const scrape = async () => {
+      const res = await within(fetch(`http://127.0.0.1:${server.port}/metrics`), "a /metrics scrape");
+      const text = await within(res.text(), "the /metrics body");
+      return gauges.map((name) => {
+        const value = new RegExp(`^centrifugo_node_${name} (\\d+)$`, "m").exec(text)?.[1];
+        assert.ok(value !== undefined, `centrifugo_node_${name} in the scrape`);
+        return Number(value);
+      });
+    };
+    const start = await scrape();
+    const [miaA, miaB] = [await connect("mia"), await connect("mia")];
+    const noa = await connect("noa");
+    await subscribed(miaA, "exact:m");
+    await subscribed(miaB, "exact:m");
+    await subscribed(noa, "exact:m");
+    await subscribed(noa, "exact:n");
+    // Scrapes alternate workers too: each answers for the whole node.
+    for (let i = 0; i < 4; i++) {
+      const now = await scrape();
+      assert.deepEqual(
+        now.map((value, g) => value - start[g]!),
+        [3, 2, 2, 4],
+        "3 clients of 2 users (mia on both workers), 2 channels (exact:m on both), 4 subscriptions",
+      );
+    }
+    const { num_users, num_channels } = await info();
+    const [, users, channels] = await scrape();
+    assert.deepEqual([users, channels], [num_users, num_channels], "/metrics agrees with info");
   });
 
   it("refuses a user's connection beyond the limit over both workers with 3504, as one node does", async () => {

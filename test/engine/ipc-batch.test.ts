@@ -40,14 +40,43 @@ describe("IPC batching port", () => {
     assert.deepEqual(batches()[1], { turbine: "batch", messages: [1, 2, 3, 4].map(control), ack: true });
   });
 
-  it("hands over each message of a batch in order, then acknowledges it", () => {
+  it("hands over each message of a batch in order, then acknowledges it at the end of the turn", async () => {
     const { port, written } = recordedPort();
     const handled: IpcMessage[] = [];
     port.receive({ turbine: "batch", messages: [0, 1].map(control), ack: true }, (m) => handled.push(m));
     assert.deepEqual(handled, [0, 1].map(control));
+    await nextTurn();
     assert.deepEqual(written, [{ turbine: "ack" }]);
     port.receive({ turbine: "batch", messages: [control(2)], ack: false }, (m) => handled.push(m));
+    await nextTurn();
     assert.equal(written.length, 1, "a batch sent past the limit is not acknowledged");
+  });
+
+  it("acknowledges in the batch it sends in the same turn, which then counts as the acknowledgement", async () => {
+    const { port, written } = recordedPort();
+    port.receive({ turbine: "batch", messages: [control(0)], ack: true }, () => port.send(control(1)));
+    await nextTurn();
+    assert.deepEqual(written, [{ turbine: "batch", messages: [control(1)], ack: true, acks: true }]);
+    // The peer's answer may itself carry the acknowledgement of that batch: the next one goes without waiting.
+    port.receive({ turbine: "batch", messages: [control(2)], ack: true, acks: true }, () =>
+      port.send(control(3)),
+    );
+    await nextTurn();
+    assert.deepEqual(written[1], { turbine: "batch", messages: [control(3)], ack: true, acks: true });
+  });
+
+  it("acknowledges alone while its own batch waits for the peer", async () => {
+    const { port, written } = recordedPort();
+    port.send(control(0));
+    await nextTurn();
+    port.send(control(1));
+    port.receive({ turbine: "batch", messages: [control(9)], ack: true }, () => undefined);
+    await nextTurn();
+    assert.deepEqual(
+      written.slice(1),
+      [{ turbine: "ack" }],
+      "control 1 waits: control 0 is not acknowledged",
+    );
   });
 
   it("stops waiting for a peer that does not acknowledge once 10,000 messages are queued", async () => {

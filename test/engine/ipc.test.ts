@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { IpcEngineClient } from "../../src/engine/ipc/client.js";
-import { IpcEngineHost } from "../../src/engine/ipc/host.js";
+import { type EncodePush, IpcEngineHost } from "../../src/engine/ipc/host.js";
+import { encodePublicationPush } from "../../src/core/prepared.js";
+import type { BrokerEventHandler, EncodedPush, Publication, StreamPosition } from "../../src/engine/types.js";
 import { BatchingPort } from "../../src/engine/ipc/batch.js";
 import type { IpcFromWorker, IpcMessage } from "../../src/engine/ipc/messages.js";
 import { runBrokerContract } from "./broker-contract.js";
@@ -24,8 +26,8 @@ function joinedPorts() {
 }
 
 /** A host and `count` workers' engines, each joined to it through {@link joinedPorts}. */
-async function workers(count: number, presenceTtlMs?: number) {
-  const host = await IpcEngineHost.start({ historyMetaTtlMs: 0, presenceTtlMs });
+async function workers(count: number, presenceTtlMs?: number, encodePush?: EncodePush) {
+  const host = await IpcEngineHost.start({ historyMetaTtlMs: 0, presenceTtlMs, encodePush });
   const engines = Array.from({ length: count }, () => {
     const ports = joinedPorts();
     const engine = new IpcEngineClient(ports.worker);
@@ -65,6 +67,58 @@ describe("IPC engine across workers", () => {
     await recorders[0]!.waitForPublication(channel, '"hi"');
     assert.equal(recorders[1]!.publications(channel).length, 0);
     assert.equal(recorders[2]!.publications(channel).length, 0);
+  });
+
+  it("encodes a publication's push once in the primary, for the protocols each worker asked for", async () => {
+    const { engines } = await workers(2, undefined, encodePublicationPush);
+    const channel = uniqueChannel("encoded");
+    const received: { pub: Publication; position: StreamPosition; encoded?: EncodedPush }[][] = [[], []];
+    await Promise.all(
+      engines.map(({ engine }, i) => {
+        const handler: BrokerEventHandler = {
+          onPublication: (_channel, pub, position, _delta, _prev, encoded) =>
+            received[i]!.push({ pub, position, encoded }),
+          onJoin: () => undefined,
+          onLeave: () => undefined,
+        };
+        return engine.broker.registerEventHandler(handler);
+      }),
+    );
+    await Promise.all(engines.map(({ engine }) => engine.broker.subscribe([channel])));
+    const options = { historySize: 10, historyTtlMs: 60_000, historyMetaTtlMs: 0 };
+    const publish = async (data: string) => {
+      await engines[0]!.engine.broker.publish(channel, encode(data), {
+        ...options,
+        info: { user: "u", client: "c", connInfo: encode('{"a":1}') },
+        tags: { k: "v" },
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await publish('{"n":1}');
+    const [first] = received[0]!;
+    assert.equal(first?.encoded?.json, undefined, "nothing is encoded before a worker asks");
+    first!.encoded!.missing("json");
+    first!.encoded!.missing("protobuf");
+    await publish('{"n":2}');
+    const second = received[0]![1]!;
+    const hex = (bytes: Uint8Array | Error | undefined) =>
+      bytes instanceof Uint8Array ? Buffer.from(bytes).toString("hex") : String(bytes);
+    for (const protocol of ["json", "protobuf"] as const)
+      assert.equal(
+        hex(second.encoded?.[protocol]),
+        hex(encodePublicationPush(protocol, channel, second.pub, second.position)),
+        `${protocol}: the bytes the worker would have encoded`,
+      );
+    assert.equal(new TextDecoder().decode(second.pub.data), '{"n":2}');
+    const { connInfo, ...who } = second.pub.info!;
+    assert.deepEqual([who, hex(connInfo)], [{ user: "u", client: "c" }, hex(encode('{"a":1}'))]);
+    assert.deepEqual(second.pub.tags, { k: "v" });
+    const other = received[1]![1]!;
+    assert.deepEqual(
+      [other.encoded?.json, other.encoded?.protobuf],
+      [undefined, undefined],
+      "b asked for none",
+    );
   });
 
   it("keeps one offset sequence per channel whichever worker publishes", async () => {
@@ -132,15 +186,27 @@ describe("IPC engine across workers", () => {
   it("surveys every worker for info and channels, at once and merged", async () => {
     const { engines } = await workers(3);
     const [a, b] = engines.map(({ engine }) => engine.workers);
-    a!.registerFigures((withUsers) => ({
+    const [brokerA, brokerB] = engines.map(({ engine }) => engine.broker);
+    // The channels info counts are those the workers subscribed: news on both, chat on a only.
+    await brokerA!.subscribe(["news", "chat"]);
+    await brokerB!.subscribe(["news"]);
+    a!.registerFigures((list) => ({
       numClients: 2,
-      users: withUsers ? ["alice", ""] : undefined,
-      channels: [
-        ["news", 2],
-        ["chat", 1],
-      ],
+      numSubs: 3,
+      ...(list === "users"
+        ? { users: ["alice", ""] }
+        : {
+            channels: [
+              ["news", 2],
+              ["chat", 1],
+            ],
+          }),
     }));
-    b!.registerFigures(() => ({ numClients: 1, users: ["alice"], channels: [["news", 1]] }));
+    b!.registerFigures((list) => ({
+      numClients: 1,
+      numSubs: 1,
+      ...(list === "users" ? { users: ["alice"] } : { channels: [["news", 1]] }),
+    }));
     // The third worker has registered nothing yet: it counts as empty instead of holding the survey up.
     const info = await b!.nodeInfo();
     assert.deepEqual(
@@ -155,15 +221,17 @@ describe("IPC engine across workers", () => {
       ]),
     );
     assert.equal((await a!.nodeInfo()).uid, info.uid, "one node, whichever worker asks");
+    await brokerA!.unsubscribe(["chat"]);
+    assert.equal((await a!.nodeInfo()).numChannels, 1, "a channel's last subscriber gone, it is not counted");
   });
 
   it("leaves a worker that dies during a survey out of it", async () => {
     const { engines } = await workers(2);
     const [a, b] = engines.map(({ engine }) => engine.workers);
-    a!.registerFigures(() => ({ numClients: 1, channels: [["news", 1]] }));
+    a!.registerFigures(() => ({ numClients: 1, numSubs: 1, channels: [["news", 1]] }));
     b!.registerFigures(() => {
       void engines[1]!.member.detach();
-      return { numClients: 5, channels: [["news", 5]] };
+      return { numClients: 5, numSubs: 5, channels: [["news", 5]] };
     });
     assert.deepEqual(await a!.channelCounts(), [["news", 1]]);
   });

@@ -7,15 +7,21 @@
  * next goes once the other side has handled the last and said so. An idle peer gets each message at the end of
  * the turn it was sent in; a busy or CPU-throttled one gets everything sent meanwhile in one batch, which it
  * fans out as one frame per client instead of one per publication. Past `maxQueued` messages the port stops
- * waiting, so a peer that never answers cannot hold an unbounded queue here.
+ * waiting, so a peer that never answers cannot hold an unbounded queue here. An acknowledgement goes at the end
+ * of the turn that handled the batch, in the batch this side sends then if it sends one: a write, and the
+ * peer's read of it, fewer per round trip.
  *
  * A message sent before the other side listens would be lost (node:cluster emits it to no one), so the
  * primary's port starts as if a batch were in flight, and a worker's {@link BatchingPort.listening} releases it.
  */
 import type { IpcMessage, IpcPort } from "./messages.js";
 
-/** What crosses the channel: a batch (with `ack`, its handling is acknowledged), or that acknowledgement. */
-export type IpcWire = { turbine: "batch"; messages: IpcMessage[]; ack: boolean } | { turbine: "ack" };
+/**
+ * What crosses the channel: a batch (with `ack`, its handling is to be acknowledged; with `acks`, it acknowledges
+ * the last batch the other side sent), or an acknowledgement alone.
+ */
+export type IpcWire =
+  { turbine: "batch"; messages: IpcMessage[]; ack: boolean; acks?: true } | { turbine: "ack" };
 
 /** Messages queued while a batch is in flight beyond which the port sends without waiting. */
 const maxQueued = 10_000;
@@ -24,6 +30,8 @@ export class BatchingPort implements IpcPort {
   private queue: IpcMessage[] = [];
   private scheduled = false;
   private inFlight: boolean;
+  /** A batch was handled and its acknowledgement is still to go. */
+  private ackOwed = false;
 
   /**
    * @param write sends one message on the channel (a worker's `process.send`, the primary's `worker.send`).
@@ -53,13 +61,16 @@ export class BatchingPort implements IpcPort {
    */
   receive(wire: unknown, handle: (message: IpcMessage) => void): void {
     if (!isWire(wire)) return;
-    if (wire.turbine === "ack") {
+    if (wire.turbine === "ack" || wire.acks === true) {
       this.inFlight = false;
       if (this.queue.length > 0) this.schedule();
-      return;
     }
+    if (wire.turbine === "ack") return;
     for (const message of wire.messages) handle(message);
-    if (wire.ack) this.write({ turbine: "ack" });
+    if (wire.ack) {
+      this.ackOwed = true;
+      this.schedule();
+    }
   }
 
   private schedule(): void {
@@ -70,13 +81,18 @@ export class BatchingPort implements IpcPort {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    if (this.queue.length === 0) return;
+    const acks = this.ackOwed;
+    this.ackOwed = false;
+    if (this.queue.length === 0 || (this.inFlight && this.queue.length < maxQueued)) {
+      if (acks) this.write({ turbine: "ack" });
+      return;
+    }
     const messages = this.queue;
     this.queue = [];
     // A batch sent past the limit is not acknowledged: the one in flight still is, and resumes the pace.
     const ack = !this.inFlight;
     this.inFlight = true;
-    this.write({ turbine: "batch", messages, ack });
+    this.write(acks ? { turbine: "batch", messages, ack, acks } : { turbine: "batch", messages, ack });
   };
 }
 

@@ -3,8 +3,10 @@
  * PresenceManager and Controller method is a call to the primary, and the primary pushes the publications of
  * the channels this worker subscribed, their joins and leaves, and every control message. One shared engine
  * keeps single-node semantics across workers: one history, one offset sequence and epoch per channel, one
- * presence set, one idempotency memory.
+ * presence set, one idempotency memory. Publications come with their push encoded for each protocol this
+ * worker asked for: it asks the first time it has to encode one itself.
  */
+import type { ProtocolType } from "../../protocol/codec.js";
 import { ClientError, ErrorUnrecoverablePosition } from "../../protocol/codes.js";
 import type {
   Broker,
@@ -12,6 +14,7 @@ import type {
   ClientInfo,
   ControlHandler,
   Controller,
+  EncodedPush,
   GroupNodeInfo,
   HistoryOptions,
   HistoryResult,
@@ -19,6 +22,7 @@ import type {
   PresenceStats,
   PublishOptions,
   PublishResult,
+  SurveyList,
   WorkerFigures,
   WorkerGroup,
 } from "../types.js";
@@ -30,7 +34,9 @@ import type {
   IpcOperations,
   IpcPort,
   IpcReply,
+  PackedFigures,
 } from "./messages.js";
+import { bytes, unpackPublication } from "./publication.js";
 
 /** Client errors an engine throws, by code, so that the core's identity checks hold across the channel. */
 const KNOWN_ERRORS = new Map([[ErrorUnrecoverablePosition.code, ErrorUnrecoverablePosition]]);
@@ -44,8 +50,10 @@ export class IpcEngineClient {
   private nextId = 1;
   private events: BrokerEventHandler | undefined;
   private control: ControlHandler | undefined;
-  private figures: ((withUsers: boolean) => WorkerFigures) | undefined;
+  private figures: ((list: SurveyList) => WorkerFigures) | undefined;
   private gone = false;
+  /** The protocols this worker asked the primary to encode pushes for. */
+  private readonly asked = new Set<ProtocolType>();
 
   constructor(private readonly port: IpcPort) {
     this.broker = new IpcBroker(this);
@@ -91,7 +99,7 @@ export class IpcEngineClient {
     this.control = handler;
   }
 
-  setFigures(figures: (withUsers: boolean) => WorkerFigures): void {
+  setFigures(figures: (list: SurveyList) => WorkerFigures): void {
     this.figures = figures;
   }
 
@@ -105,18 +113,31 @@ export class IpcEngineClient {
 
   private dispatch(event: IpcEvent): void {
     if (event.turbine === "control") return this.control?.onControl(event.data);
-    if (event.turbine === "survey") return this.answerSurvey(event.id, event.withUsers);
+    if (event.turbine === "survey") return this.answerSurvey(event.id, event.list);
     const events = this.events;
     if (events === undefined) return;
-    if (event.turbine === "publication")
-      events.onPublication(event.channel, event.pub, event.position, event.delta, event.prev);
-    else if (event.turbine === "join") events.onJoin(event.channel, event.info);
+    if (event.turbine === "publication") {
+      const { pub, position, delta, prev } = unpackPublication(event.pub);
+      const encoded: EncodedPush = { missing: this.missing };
+      if (event.json !== undefined) encoded.json = bytes(event.json);
+      if (event.protobuf !== undefined) encoded.protobuf = bytes(event.protobuf);
+      events.onPublication(event.channel, pub, position, delta, prev, encoded);
+    } else if (event.turbine === "join") events.onJoin(event.channel, event.info);
     else events.onLeave(event.channel, event.info);
   }
 
+  private readonly missing = (protocol: ProtocolType): void => {
+    if (this.asked.has(protocol)) return;
+    this.asked.add(protocol);
+    this.notify("encodePushes", protocol);
+  };
+
   /** A worker not serving yet has no clients: it answers all the same, so that no survey waits for it. */
-  private answerSurvey(id: number, withUsers: boolean): void {
-    const figures = this.figures?.(withUsers) ?? { numClients: 0, users: [], channels: [] };
+  private answerSurvey(id: number, list: SurveyList): void {
+    const { numClients, numSubs, users, channels } = this.figures?.(list) ?? { numClients: 0, numSubs: 0 };
+    const figures: PackedFigures = { numClients, numSubs };
+    if (users !== undefined) figures.users = JSON.stringify(users);
+    if (channels !== undefined) figures.channels = JSON.stringify(channels);
     this.port.send({ turbine: "figures", id, figures });
   }
 }
@@ -212,7 +233,7 @@ class IpcWorkerGroup implements WorkerGroup {
     this.engine.notify("releaseUserConnection", user);
   }
 
-  registerFigures(figures: (withUsers: boolean) => WorkerFigures): void {
+  registerFigures(figures: (list: SurveyList) => WorkerFigures): void {
     this.engine.setFigures(figures);
   }
 

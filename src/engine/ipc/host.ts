@@ -4,12 +4,17 @@
  * to push it only those publications, and which presence entries and user connections each worker added, to
  * drop them the moment that worker dies instead of a presence TTL later. It counts each user's connections over
  * all workers (`client.user_connection_limit`), and surveys the workers for `info` and `channels`.
+ *
+ * A publication's push is encoded here once per protocol that some worker receiving it asked for (a worker asks
+ * the first time it has to encode one itself), so that N workers write the same bytes instead of encoding N
+ * times: the house rule of encoding once per channel per protocol, across processes.
  */
 import { randomUUID } from "node:crypto";
+import type { ProtocolType } from "../../protocol/codec.js";
 import { ClientError } from "../../protocol/codes.js";
 import { MemoryBroker } from "../memory/broker.js";
 import { MemoryPresenceManager } from "../memory/presence.js";
-import type { GroupNodeInfo, WorkerFigures } from "../types.js";
+import type { GroupNodeInfo, Publication, StreamPosition, SurveyList } from "../types.js";
 import type {
   IpcCall,
   IpcEvent,
@@ -18,7 +23,9 @@ import type {
   IpcOperations,
   IpcPort,
   IpcReply,
+  PackedFigures,
 } from "./messages.js";
+import { latin1, packPublication } from "./publication.js";
 
 /**
  * A survey waits this long for a worker's figures; one that has not answered by then (stuck, or dying) is left
@@ -34,7 +41,9 @@ class Member {
   /** Connections this worker counted, by user. */
   readonly users = new Map<string, number>();
   /** Surveys waiting for this worker's figures, by survey id; undefined: it gave none. */
-  readonly surveys = new Map<number, (figures: WorkerFigures | undefined) => void>();
+  readonly surveys = new Map<number, (figures: PackedFigures | undefined) => void>();
+  /** The protocols this worker wants publications' pushes encoded for. */
+  readonly protocols = new Set<ProtocolType>();
 
   constructor(readonly port: IpcPort) {}
 }
@@ -44,7 +53,19 @@ export interface IpcEngineHostOptions {
   historyMetaTtlMs: number;
   /** Presence entries expire this long after their last add; the memory engine's 60 s by default. */
   presenceTtlMs?: number;
+  /**
+   * A publication's push to a bidirectional client of `protocol`, as the core encodes it (an Error when it
+   * cannot be: the worker then meets that error itself). Without it workers encode every push themselves.
+   */
+  encodePush?: EncodePush;
 }
+
+export type EncodePush = (
+  protocol: ProtocolType,
+  channel: string,
+  pub: Publication,
+  position: StreamPosition,
+) => Uint8Array | Error;
 
 export class IpcEngineHost {
   private readonly broker: MemoryBroker;
@@ -56,8 +77,10 @@ export class IpcEngineHost {
   private readonly uid = randomUUID();
   private readonly startedAt = Date.now();
   private nextSurveyId = 1;
+  private readonly encodePush: EncodePush | undefined;
 
   private constructor(options: IpcEngineHostOptions) {
+    this.encodePush = options.encodePush;
     this.broker = new MemoryBroker({ historyMetaTtlMs: options.historyMetaTtlMs });
     this.presence = new MemoryPresenceManager({ ttlMs: options.presenceTtlMs });
   }
@@ -66,7 +89,7 @@ export class IpcEngineHost {
     const host = new IpcEngineHost(options);
     await host.broker.registerEventHandler({
       onPublication: (channel, pub, position, delta, prev) =>
-        host.push(channel, { turbine: "publication", channel, pub, position, delta, prev }),
+        host.pushPublication(channel, pub, position, delta, prev),
       onJoin: (channel, info) => host.push(channel, { turbine: "join", channel, info }),
       onLeave: (channel, info) => host.push(channel, { turbine: "leave", channel, info }),
     });
@@ -135,10 +158,13 @@ export class IpcEngineHost {
     publishControl: async (_member, data) => {
       for (const member of this.members) member.port.send({ turbine: "control", data });
     },
+    encodePushes: async (member, protocol) => {
+      member.protocols.add(protocol);
+    },
     acquireUserConnection: async (member, user, limit) => this.acquireUserConnection(member, user, limit),
     releaseUserConnection: async (member, user) => this.releaseUserConnections(member, user, 1),
     nodeInfo: () => this.nodeInfo(),
-    channelCounts: async () => [...mergeChannels(await this.survey(false))],
+    channelCounts: async () => [...mergeChannels(await this.survey("channels"))],
   };
 
   private acquireUserConnection(member: Member, user: string, limit: number): boolean {
@@ -163,40 +189,43 @@ export class IpcEngineHost {
     else this.userConnections.delete(user);
   }
 
-  private async nodeInfo(): Promise<GroupNodeInfo> {
-    const figures = await this.survey(true);
+  /**
+   * Every attached worker surveyed now, merged into one node: clients and subscriptions summed, users counted
+   * once over the workers' lists. The channels are the ones the workers subscribed here: each subscribes a
+   * channel for its first subscriber and unsubscribes it after its last, on the same ordered channel as its
+   * answer, so by the time it answered, its channels here are its hub's.
+   */
+  async nodeInfo(): Promise<GroupNodeInfo> {
+    const figures = await this.survey("users");
     const users = new Set<string>();
-    for (const { users: own = [] } of figures) for (const user of own) users.add(user);
-    const channels = mergeChannels(figures);
-    let numSubs = 0;
-    for (const count of channels.values()) numSubs += count;
+    for (const figure of figures) for (const user of parseList<string>(figure.users)) users.add(user);
     return {
       uid: this.uid,
       uptime: Math.floor((Date.now() - this.startedAt) / 1000),
       numClients: figures.reduce((sum, { numClients }) => sum + numClients, 0),
       numUsers: users.size,
-      numChannels: channels.size,
-      numSubs,
+      numChannels: this.subscribers.size,
+      numSubs: figures.reduce((sum, { numSubs }) => sum + numSubs, 0),
     };
   }
 
-  /** Every attached worker's figures now; a worker that gives none in time is left out. */
-  private async survey(withUsers: boolean): Promise<WorkerFigures[]> {
+  /** Every attached worker's figures now, with `list`; a worker that gives none in time is left out. */
+  private async survey(list: SurveyList): Promise<PackedFigures[]> {
     const id = this.nextSurveyId++;
-    const answers = await Promise.all([...this.members].map((member) => this.ask(member, id, withUsers)));
-    return answers.filter((figures): figures is WorkerFigures => figures !== undefined);
+    const answers = await Promise.all([...this.members].map((member) => this.ask(member, id, list)));
+    return answers.filter((figures): figures is PackedFigures => figures !== undefined);
   }
 
-  private ask(member: Member, id: number, withUsers: boolean): Promise<WorkerFigures | undefined> {
+  private ask(member: Member, id: number, list: SurveyList): Promise<PackedFigures | undefined> {
     return new Promise((resolve) => {
-      const done = (figures: WorkerFigures | undefined) => {
+      const done = (figures: PackedFigures | undefined) => {
         clearTimeout(timer);
         member.surveys.delete(id);
         resolve(figures);
       };
       const timer = setTimeout(() => done(undefined), SURVEY_TIMEOUT_MS);
       member.surveys.set(id, done);
-      member.port.send({ turbine: "survey", id, withUsers });
+      member.port.send({ turbine: "survey", id, list });
     });
   }
 
@@ -228,6 +257,32 @@ export class IpcEngineHost {
     await Promise.all(entries.map(([channel, clientId]) => this.presence.removePresence(channel, clientId)));
   }
 
+  /** A publication to the workers subscribed to its channel, with its push encoded for those that want it. */
+  private pushPublication(
+    channel: string,
+    pub: Publication,
+    position: StreamPosition,
+    delta: boolean,
+    prev: Publication | undefined,
+  ): void {
+    const members = this.subscribers.get(channel);
+    if (members === undefined) return;
+    const packed = packPublication(pub, position, delta, prev);
+    const units = new Map<ProtocolType, string | undefined>();
+    const unit = (protocol: ProtocolType) => {
+      if (units.has(protocol)) return units.get(protocol);
+      const encoded = this.encodePush?.(protocol, channel, pub, position);
+      const text = encoded instanceof Uint8Array ? latin1(encoded) : undefined;
+      units.set(protocol, text);
+      return text;
+    };
+    for (const member of members) {
+      const event: IpcEvent = { turbine: "publication", channel, pub: packed };
+      for (const protocol of member.protocols) event[protocol] = unit(protocol);
+      member.port.send(event);
+    }
+  }
+
   private push(channel: string, event: IpcEvent): void {
     const set = this.subscribers.get(channel);
     if (set !== undefined) for (const member of set) member.port.send(event);
@@ -235,11 +290,17 @@ export class IpcEngineHost {
 }
 
 /** Subscriber counts by channel, summed over the workers' figures. */
-function mergeChannels(figures: WorkerFigures[]): Map<string, number> {
+function mergeChannels(figures: PackedFigures[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const { channels } of figures)
-    for (const [channel, count] of channels) counts.set(channel, (counts.get(channel) ?? 0) + count);
+  for (const figure of figures)
+    for (const [channel, count] of parseList<[string, number]>(figure.channels))
+      counts.set(channel, (counts.get(channel) ?? 0) + count);
   return counts;
+}
+
+/** A worker's list as it sent it (JSON text), or none. */
+function parseList<T>(text: string | undefined): T[] {
+  return text === undefined ? [] : (JSON.parse(text) as T[]);
 }
 
 function presenceKey(channel: string, clientId: string): string {

@@ -1,16 +1,12 @@
 /**
  * What a worker's engine and the primary's shared memory engine say to each other over node:cluster's IPC
- * channel. The channel uses "advanced" serialization (the structured clone algorithm), so publications,
- * client infos and their `Uint8Array` fields cross as they are, with no encoding of ours.
+ * channel. The channel uses "advanced" serialization (the structured clone algorithm), so calls, replies,
+ * client infos and their `Uint8Array` fields cross as they are, with no encoding of ours; publications, the
+ * bulk of the traffic, cross packed (publication.ts).
  */
-import type {
-  ClientInfo,
-  HistoryOptions,
-  Publication,
-  PublishOptions,
-  StreamPosition,
-  WorkerFigures,
-} from "../types.js";
+import type { ProtocolType } from "../../protocol/codec.js";
+import type { ClientInfo, HistoryOptions, PublishOptions, SurveyList } from "../types.js";
+import type { PackedPublication } from "./publication.js";
 
 /** One side of the channel: `process` in a worker, a `cluster.Worker` in the primary. */
 export interface IpcPort {
@@ -34,6 +30,8 @@ export interface IpcOperations {
   acquireUserConnection: [user: string, limit: number];
   /** Sent as a notice (id 0): nothing waits for it. */
   releaseUserConnection: [user: string];
+  /** Sent as a notice: from now on this worker wants publications' pushes encoded for `protocol`. */
+  encodePushes: [protocol: ProtocolType];
   nodeInfo: [];
   channelCounts: [];
 }
@@ -61,21 +59,32 @@ export type IpcEvent =
   | {
       turbine: "publication";
       channel: string;
-      pub: Publication;
-      position: StreamPosition;
-      delta: boolean;
-      prev?: Publication;
+      pub: PackedPublication;
+      /** The push for bidirectional clients of each protocol this worker asked for, as a latin1 string. */
+      json?: string;
+      protobuf?: string;
     }
   | { turbine: "join" | "leave"; channel: string; info: ClientInfo }
   | { turbine: "control"; data: Uint8Array }
   /** The primary asks every worker for its live figures; each answers with {@link IpcFigures}. */
-  | { turbine: "survey"; id: number; withUsers: boolean };
+  | { turbine: "survey"; id: number; list: SurveyList };
 
 /** A worker's answer to a survey. */
 export interface IpcFigures {
   turbine: "figures";
   id: number;
-  figures: WorkerFigures;
+  figures: PackedFigures;
+}
+
+/**
+ * A worker's figures as they cross: its list as JSON text, which crosses as one string (a list of 100,000
+ * entries as an array costs about twice as much to serialize and read back).
+ */
+export interface PackedFigures {
+  numClients: number;
+  numSubs: number;
+  users?: string;
+  channels?: string;
 }
 
 export type IpcMessage = IpcCall | IpcReply | IpcEvent | IpcFigures;
