@@ -478,12 +478,13 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
    * Route a channel's publications to the client; the broker is subscribed for the node's first one, and
    * clients subscribing while that is under way wait for it too, so none misses a publication.
    */
-  async addSubscription(channel: string, client: Client): Promise<void> {
+  addSubscription(channel: string, client: Client): Promise<void> | undefined {
     this.metrics.subscriptionAdded(client.labels.name);
-    if (!this.hub.addSubscription(channel, client)) {
-      await this.brokerSubscribing.get(channel);
-      return;
-    }
+    if (!this.hub.addSubscription(channel, client)) return this.brokerSubscribing.get(channel);
+    return this.subscribeBroker(channel);
+  }
+
+  private async subscribeBroker(channel: string): Promise<void> {
     this.metrics.action("broker_subscribe");
     const subscribing = this.broker.subscribe([channel]);
     this.brokerSubscribing.set(channel, subscribing);

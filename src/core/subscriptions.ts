@@ -201,7 +201,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
   }
 
   private async subscribe(id: number, resolved: ResolvedChannel, req: SubscribeRequest): Promise<void> {
-    const grant = await this.authorize(resolved, req);
+    const authorizing = this.authorize(resolved, req);
+    const grant = authorizing instanceof Promise ? await authorizing : authorizing;
     const pending = await this.prepare(resolved, req, grant, false);
     this.session.write({ id, subscribe: pending.result });
     pending.commit();
@@ -358,15 +359,20 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     }
   }
 
-  private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
+  /** Synchronous (a grant, not a promise) unless a token or a proxy decides: each await costs garbage. */
+  private authorize(resolved: ResolvedChannel, req: SubscribeRequest): Grant | Promise<Grant> {
     const source = subscribeSource(resolved, this.session.requester, req.token !== "");
     // Subscribe stream proxies are not supported; Centrifugo answers 108 when none is configured.
     if (source === "subscribe_stream_proxy") throw ErrorNotAvailable;
     if (source === "subscribe_proxy") return this.authorizeByProxy(resolved, req);
     if (source !== "subscription_token") return { source, claims: {} };
+    return this.authorizeByToken(req);
+  }
+
+  private async authorizeByToken(req: SubscribeRequest): Promise<Grant> {
     const token = await this.verifyToken(req.token, req.channel);
     return {
-      source,
+      source: "subscription_token",
       claims: { info: token.info, data: token.data, override: token.override, expireAt: token.expireAt },
     };
   }
@@ -440,7 +446,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     };
     this.store(sub);
     try {
-      await this.services.addSubscription(channel, this.session);
+      const adding = this.services.addSubscription(channel, this.session);
+      if (adding !== undefined) await adding;
       if (flags.emitPresence) {
         this.services.metrics.action("add_presence");
         await this.services.presenceManager.addPresence(
@@ -449,7 +456,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
           this.session.clientInfo(sub.info),
         );
       }
-      const result = await this.position(sub, req);
+      const result = sub.flags.positioned ? await this.position(sub, req) : {};
       if (this.session.closed) throw DisconnectConnectionClosed;
       // The client refreshes only what no sub_refresh proxy refreshes for it.
       const clientRefresh = expireAt > 0 && sub.refreshProxy === undefined;
@@ -464,9 +471,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     }
   }
 
-  /** Positioning and recovery part of the subscribe result. */
+  /** Positioning and recovery part of the subscribe result, for a positioned subscription. */
   private async position(sub: Subscription, req: SubscribeRequest): Promise<SubscribeResultInit> {
-    if (!sub.flags.positioned) return {};
     const since: StreamPosition = { offset: Number(req.offset), epoch: req.epoch };
     const recovering = sub.flags.recoverable && (req.recover || sub.flags.autoCacheRecover);
     let top: StreamPosition;
