@@ -306,14 +306,24 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
    * client.go `connectCmd` checks it (after authentication). Workers count over all of them in the primary,
    * checking and counting at once; the session then holds its place until it closes (`sessionClosed`).
    */
-  async admitUserConnection(client: Client, user: string): Promise<void> {
+  /** Undefined when decided at once (no limit, or a single process): only workers make a connect wait. */
+  admitUserConnection(client: Client, user: string): Promise<void> | undefined {
     const limit = this.options.client.user_connection_limit;
-    if (limit <= 0 || user === "") return;
+    if (limit <= 0 || user === "") return undefined;
     const workers = this.options.workers;
     if (workers === undefined) {
       if (this.hub.userClients(user).size >= limit) throw DisconnectConnectionLimit;
-      return;
+      return undefined;
     }
+    return this.admitAcrossWorkers(workers, client, user, limit);
+  }
+
+  private async admitAcrossWorkers(
+    workers: NonNullable<NodeOptions["workers"]>,
+    client: Client,
+    user: string,
+    limit: number,
+  ): Promise<void> {
     if (!(await workers.acquireUserConnection(user, limit))) throw DisconnectConnectionLimit;
     if (client.closed) {
       workers.releaseUserConnection(user);
