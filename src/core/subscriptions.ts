@@ -1,4 +1,3 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   InvalidTokenError,
   type SubscribeOptionsClaims,
@@ -32,8 +31,9 @@ import {
   type Publication as ProtoPublication,
   type SubRefreshRequest,
   type SubscribeRequest,
-  SubscribeRequestSchema,
-  type SubscribeResultSchema,
+  type SubscribeResult,
+  subscribeRequest,
+  subscribeResult,
   type UnsubscribeRequest,
 } from "../protocol/index.js";
 import { deltaData, fossil, wireDeltaData } from "./delta.js";
@@ -50,7 +50,8 @@ import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.
 import type { SessionContext, SubscriptionServices } from "./session.js";
 import { filterProblem, matchesFilter } from "./tags-filter.js";
 
-type SubscribeResultInit = MessageInitShape<typeof SubscribeResultSchema>;
+/** A subscribe result's members before it becomes a message (see `subscribeResult`). */
+type SubscribeResultInit = Partial<Omit<SubscribeResult, "$typeName">>;
 
 /** Subscribe request flag bit: answer 112 instead of `recovered: false`. */
 const flagRejectUnrecovered = 2;
@@ -84,7 +85,7 @@ export interface Subscription {
 /** A subscription set up but not yet announced: write `result`, then `commit()`. */
 export interface PendingSubscription {
   channel: string;
-  result: SubscribeResultInit;
+  result: SubscribeResult;
   commit(): void;
 }
 
@@ -230,7 +231,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     for (const [channel, claims] of Object.entries(channels)) {
       const resolved = this.services.rules.resolve(channel);
       const sent = recover[channel];
-      const req = create(SubscribeRequestSchema, {
+      const req = subscribeRequest({
         channel,
         recover: sent?.recover,
         offset: sent?.offset,
@@ -257,7 +258,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
       this.session.close(DisconnectChannelLimit);
       return;
     }
-    const req = create(SubscribeRequestSchema, {
+    const req = subscribeRequest({
       channel,
       recover: since !== undefined,
       offset: since?.offset,
@@ -456,7 +457,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
           this.session.clientInfo(sub.info),
         );
       }
-      const result = sub.flags.positioned ? await this.position(sub, req) : {};
+      const result = subscribeResult(sub.flags.positioned ? await this.position(sub, req) : {});
       if (this.session.closed) throw DisconnectConnectionClosed;
       // The client refreshes only what no sub_refresh proxy refreshes for it.
       const clientRefresh = expireAt > 0 && sub.refreshProxy === undefined;
