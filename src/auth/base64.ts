@@ -3,10 +3,14 @@
 const BASE64_URL_UNPADDED = /^[A-Za-z0-9_-]*$/;
 const BASE64_STD_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Decodes unpadded base64url, the encoding of JWS segments (RFC 7515 §2); undefined for anything else. */
+/** Whether `text` is unpadded base64url, the encoding of JWS segments (RFC 7515 §2). */
+export function isBase64Url(text: string): boolean {
+  return BASE64_URL_UNPADDED.test(text) && text.length % 4 !== 1;
+}
+
+/** Decodes unpadded base64url; undefined for anything else. */
 export function decodeBase64Url(text: string): Uint8Array | undefined {
-  if (!BASE64_URL_UNPADDED.test(text) || text.length % 4 === 1) return undefined;
-  return Buffer.from(text, "base64url");
+  return isBase64Url(text) ? Buffer.from(text, "base64url") : undefined;
 }
 
 /**

@@ -80,8 +80,16 @@ export function decodeJoseHeader(text: string): JoseHeader {
 /** Decodes a connection token payload. `userIdPath` is the split `user_id_claim`, undefined to use `sub`. */
 export function decodeConnectClaims(payload: string, userIdPath?: readonly string[]): ConnectClaims {
   const fields = Fields.of(payload, "payload");
+  // Members listed rather than spread: an object literal spread and extended goes to dictionary mode, ~3 KB of
+  // garbage on every connect.
+  const { user, aud, iss, exp, nbf, expireAt } = readRegistered(fields, payload, userIdPath);
   return {
-    ...readRegistered(fields, payload, userIdPath),
+    user,
+    aud,
+    iss,
+    exp,
+    nbf,
+    expireAt,
     channel: readString(fields, "channel"),
     info: readRaw(fields, "info"),
     b64info: readString(fields, "b64info"),
@@ -96,37 +104,94 @@ export function decodeConnectClaims(payload: string, userIdPath?: readonly strin
  */
 export function decodeSubscribeClaims(payload: string, userIdPath?: readonly string[]): SubscribeClaims {
   const fields = Fields.of(payload, "payload");
+  const { user, aud, iss, exp, nbf, expireAt } = readRegistered(fields, payload, userIdPath);
+  const { info, b64info, data, b64data, override } = readOptions(fields);
   return {
-    ...readRegistered(fields, payload, userIdPath),
-    ...readOptions(fields),
+    user,
+    aud,
+    iss,
+    exp,
+    nbf,
+    expireAt,
+    info,
+    b64info,
+    data,
+    b64data,
+    override,
     channel: readString(fields, "channel"),
     client: readString(fields, "client"),
   };
 }
 
+/**
+ * Claims whose source text is kept (byte for byte, or to read an integer literal): an object holding one of
+ * them takes the member scan, which keeps each value's text.
+ */
+const RAW_CLAIMS = ["info", "data", "meta", "subs", "expire_at", "override"];
+
+/**
+ * Longer text takes the member scan, whose nesting limit (Go's) `JSON.parse` lacks: 10,001 levels need more
+ * characters than this.
+ */
+const MAX_PLAIN_LENGTH = 10_000;
+
+/** A key Go's case-insensitive match can only find exactly: no upper-case or non-ASCII letter folds onto it. */
+const FOLD_FREE_KEY = /^[^A-Z\u0080-\uffff]*$/;
+
 /** Finds claims as Go's encoding/json matches struct fields; every name asked for is lower-case ASCII. */
 class Fields {
-  private readonly byName = new Map<string, JsonMember>();
+  private constructor(
+    /** Members by lower-case name, the last occurrence kept; undefined when `parsed` serves. */
+    private readonly byName: Map<string, JsonMember> | undefined,
+    private readonly parsed: Readonly<Record<string, unknown>> | undefined,
+  ) {}
 
-  private constructor(members: readonly JsonMember[]) {
-    for (const member of members) {
-      // Non-ASCII keys never fold onto an ASCII field name in Go.
-      if (/^\p{ASCII}*$/u.test(member.key)) this.byName.set(member.key.toLowerCase(), member);
-    }
-  }
-
-  /** Fields of the JSON object `raw`; `what` names it in the error when `raw` is not an object. */
-  static of(raw: string, what: string): Fields {
+  /**
+   * Fields of the JSON object `raw`; `what` names it in the error when `raw` is not an object. With
+   * `keepText` every value's source text is kept, not only the raw claims'.
+   */
+  static of(raw: string, what: string, keepText = false): Fields {
+    const parsed = keepText ? undefined : parsedPlainly(raw);
+    if (parsed !== undefined) return new Fields(undefined, parsed);
     const members = objectMembers(raw);
     if (members === undefined) throw new InvalidTokenError(`${what} must be a JSON object`);
-    return new Fields(members);
+    const byName = new Map<string, JsonMember>();
+    for (const member of members) {
+      // Non-ASCII keys never fold onto an ASCII field name in Go.
+      if (/^\p{ASCII}*$/u.test(member.key)) byName.set(member.key.toLowerCase(), member);
+    }
+    return new Fields(byName, undefined);
   }
 
   /** The claim's parsed value and source text, or undefined when the claim is absent. */
   get(name: string): { value: unknown; raw: string } | undefined {
-    const member = this.byName.get(name);
+    if (this.parsed !== undefined) {
+      // No raw claim is present here (see parsedPlainly), so no caller reads `raw`.
+      return Object.hasOwn(this.parsed, name) ? { value: this.parsed[name], raw: "" } : undefined;
+    }
+    const member = this.byName?.get(name);
     return member && { value: JSON.parse(member.raw), raw: member.raw };
   }
+}
+
+/**
+ * The common token read in one `JSON.parse`, without a member scan: when `text` is a JSON object whose keys
+ * need no case folding (so the last occurrence of each wins, as in the scan) and that holds none of the
+ * claims kept as text. Undefined otherwise, and for anything `JSON.parse` refuses: the scan then decides.
+ */
+function parsedPlainly(text: string): Record<string, unknown> | undefined {
+  if (text.length > MAX_PLAIN_LENGTH) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+  const object = parsed as Record<string, unknown>;
+  for (const key in object) if (!FOLD_FREE_KEY.test(key)) return undefined;
+  for (const name of RAW_CLAIMS) if (Object.hasOwn(object, name)) return undefined;
+  return object;
 }
 
 function wrongType(name: string, expected: string): InvalidTokenError {
@@ -242,7 +307,8 @@ function readOptions(fields: Fields): RawSubscribeOptions {
 function readOverride(fields: Fields): SubscribeOverride | undefined {
   const claim = fields.get("override");
   if (claim === undefined || claim.value === null) return undefined;
-  const flags = Fields.of(claim.raw, "override");
+  // Each flag's text is read again as a `{"value": bool}` wrapper.
+  const flags = Fields.of(claim.raw, "override", true);
   const override: SubscribeOverride = {};
   for (const name of OVERRIDE_FLAGS) {
     const flag = readFlag(flags, name);

@@ -21,20 +21,38 @@ export function staticKeys(config: CompiledTokenConfig, alg: string, nowSeconds:
   return [];
 }
 
-/** Resolves when one of `keys` verifies `token` with exactly `alg`; throws InvalidTokenError otherwise. */
-export async function verifySignature(token: string, alg: string, keys: readonly KeyInput[]): Promise<void> {
+/**
+ * Returns when one of `keys` verifies `token` with exactly `alg`; throws InvalidTokenError otherwise. HMAC
+ * secrets are checked synchronously (undefined is returned): a connect's common case makes no promise.
+ */
+export function verifySignature(
+  token: string,
+  alg: string,
+  keys: readonly KeyInput[],
+): Promise<void> | undefined {
   if (keys.length === 0) throw new InvalidTokenError(`algorithm "${alg}" is not enabled`);
+  const hash = HMAC_HASHES[alg];
+  if (hash === undefined || !keys.every(isSecret)) return verifyEach(token, alg, keys);
+  for (const key of keys) if (hmacMatches(token, hash, key)) return undefined;
+  throw new InvalidTokenError("signature verification failed");
+}
+
+const HMAC_HASHES: Readonly<Record<string, string>> = { HS256: "sha256", HS384: "sha384", HS512: "sha512" };
+
+function isSecret(key: KeyInput): key is Uint8Array {
+  return key instanceof Uint8Array;
+}
+
+async function verifyEach(token: string, alg: string, keys: readonly KeyInput[]): Promise<void> {
   for (const key of keys) {
     if (await signatureMatches(token, alg, key)) return;
   }
   throw new InvalidTokenError("signature verification failed");
 }
 
-const HMAC_HASHES: Readonly<Record<string, string>> = { HS256: "sha256", HS384: "sha384", HS512: "sha512" };
-
 async function signatureMatches(token: string, alg: string, key: KeyInput): Promise<boolean> {
   const hash = HMAC_HASHES[alg];
-  if (hash !== undefined && key instanceof Uint8Array) return hmacMatches(token, hash, key);
+  if (hash !== undefined && isSecret(key)) return hmacMatches(token, hash, key);
   try {
     await compactVerify(token, key, { algorithms: [alg] });
     return true;

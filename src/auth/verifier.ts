@@ -57,7 +57,8 @@ export class TokenVerifier {
   async verifyConnectToken(token: string): Promise<ConnectToken> {
     const { header, payload } = parseCompactToken(token);
     const claims = decodeConnectClaims(payload, this.config.userIdPath);
-    await this.authenticate(token, header, claims);
+    const pending = this.authenticate(token, header, claims);
+    if (pending !== undefined) await pending;
     if (claims.channel !== "") {
       throw new InvalidTokenError("a connection token must not have a channel claim");
     }
@@ -69,29 +70,49 @@ export class TokenVerifier {
   async verifySubscribeToken(token: string): Promise<SubscribeToken> {
     const { header, payload } = parseCompactToken(token);
     const claims = decodeSubscribeClaims(payload, this.config.userIdPath);
-    await this.authenticate(token, header, claims);
+    const pending = this.authenticate(token, header, claims);
+    if (pending !== undefined) await pending;
     this.checkTime(claims);
     if (claims.channel === "") throw new InvalidTokenError("a subscription token must have a channel claim");
     return subscribeToken(claims);
   }
 
-  /** Patterns come first because their named groups may be needed to build the JWKS URL. */
-  private async authenticate(token: string, header: JoseHeader, claims: RegisteredClaims): Promise<void> {
+  /**
+   * Patterns come first because their named groups may be needed to build the JWKS URL. Synchronous (returns
+   * undefined) unless a key must be fetched or checked by jose.
+   */
+  private authenticate(
+    token: string,
+    header: JoseHeader,
+    claims: RegisteredClaims,
+  ): Promise<void> | undefined {
     const vars = matchPatterns(this.config, claims);
-    if (!this.skipSignatureVerify) await verifySignature(token, header.alg, await this.keysFor(header, vars));
+    const signature = this.skipSignatureVerify ? undefined : this.checkSignature(token, header, vars);
+    if (signature === undefined) return this.checkAudienceAndIssuer(claims);
+    return signature.then(() => this.checkAudienceAndIssuer(claims));
+  }
+
+  private checkSignature(
+    token: string,
+    header: JoseHeader,
+    vars: ReadonlyMap<string, string>,
+  ): Promise<void> | undefined {
+    const jwks = this.jwks;
+    if (jwks === undefined) {
+      const keys = staticKeys(this.config, header.alg, Math.floor(this.now() / 1000));
+      return verifySignature(token, header.alg, keys);
+    }
+    return jwksKeys(jwks, this.config, header, vars).then((keys) => verifySignature(token, header.alg, keys));
+  }
+
+  private checkAudienceAndIssuer(claims: RegisteredClaims): undefined {
     if (this.config.audience !== "" && !claims.aud.includes(this.config.audience)) {
       throw new InvalidTokenError("audience does not match");
     }
     if (this.config.issuer !== "" && claims.iss !== this.config.issuer) {
       throw new InvalidTokenError("issuer does not match");
     }
-  }
-
-  private async keysFor(header: JoseHeader, vars: ReadonlyMap<string, string>): Promise<KeyInput[]> {
-    if (this.jwks === undefined) return staticKeys(this.config, header.alg, Math.floor(this.now() / 1000));
-    if (header.kid === "") throw new InvalidTokenError("a kid header is required to pick a JWKS key");
-    const jwk = await this.jwks.key(resolveJwksUrl(this.config.jwksEndpoint, vars), header.kid);
-    return jwkAlgorithm(jwk, header.alg) === undefined ? [] : [jwk];
+    return undefined;
   }
 
   /** Seconds may be fractional; `exp` must be strictly ahead of now and `nbf` strictly behind, as in Go. */
@@ -103,8 +124,22 @@ export class TokenVerifier {
   }
 }
 
+async function jwksKeys(
+  jwks: JwksCache,
+  config: CompiledTokenConfig,
+  header: JoseHeader,
+  vars: ReadonlyMap<string, string>,
+): Promise<KeyInput[]> {
+  if (header.kid === "") throw new InvalidTokenError("a kid header is required to pick a JWKS key");
+  const jwk = await jwks.key(resolveJwksUrl(config.jwksEndpoint, vars), header.kid);
+  return jwkAlgorithm(jwk, header.alg) === undefined ? [] : [jwk];
+}
+
+const noVars: ReadonlyMap<string, string> = new Map();
+
 /** Named groups matched by `issuer_regex` and `audience_regex` (the first matching `aud` element). */
-function matchPatterns(config: CompiledTokenConfig, claims: RegisteredClaims): Map<string, string> {
+function matchPatterns(config: CompiledTokenConfig, claims: RegisteredClaims): ReadonlyMap<string, string> {
+  if (config.issuerRe === undefined && config.audienceRe === undefined) return noVars;
   const vars = new Map<string, string>();
   const collect = (pattern: RegExp, values: readonly string[], claim: string) => {
     const match = values.map((value) => pattern.exec(value)).find((m) => m !== null);
@@ -140,14 +175,16 @@ function connectToken(claims: ConnectClaims): ConnectToken {
   const subs: Record<string, SubscribeOptionsClaims> = Object.create(null);
   for (const [channel, options] of claims.subs) subs[channel] = subscribeOptions(options);
   const info = bytesClaim(claims.info, claims.b64info, "b64info");
-  return {
+  // Optional members set rather than spread in: spreading sends the object to dictionary mode, a few KB each.
+  const token: ConnectToken = {
     user: claims.user,
     expireAt: grantExpireAt(claims),
-    ...(info && { info }),
     channels: claims.subs.size > 0 ? [] : claims.channels,
     subs,
-    ...(claims.meta && { meta: claims.meta }),
   };
+  if (info) token.info = info;
+  if (claims.meta) token.meta = claims.meta;
+  return token;
 }
 
 function subscribeToken(claims: SubscribeClaims): SubscribeToken {

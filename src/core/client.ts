@@ -494,10 +494,13 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     const options = this.node.options.client;
     this.emulatedHeaders = keptHeaders(req.headers, this.node.proxies.emulatedHeaderNames);
     const credentials = await this.authenticate(req);
-    await this.addPersonalChannel(credentials);
+    // Steps that usually decide at once return undefined rather than a promise: each await costs garbage.
+    const personal = this.addPersonalChannel(credentials);
+    if (personal !== undefined) await personal;
     const channels = Object.keys(credentials.subs);
     if (options.channel_limit > 0 && channels.length > options.channel_limit) throw DisconnectChannelLimit;
-    await this.node.admitUserConnection(this, credentials.user);
+    const admitting = this.node.admitUserConnection(this, credentials.user);
+    if (admitting !== undefined) await admitting;
     const now = this.node.wheel.now() / 1000;
     if (credentials.expireAt > 0 && credentials.expireAt < now) {
       this.node.releaseUserConnection(this);
@@ -509,7 +512,7 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     this.meta = credentials.meta;
     this.expireAt = credentials.expireAt;
     this.labels = connectionLabels(this.transport.name, req);
-    const subs = await this.subscribeServerSide(credentials, req);
+    const subs = channels.length === 0 ? [] : await this.subscribeServerSide(credentials, req);
     if (this.closed) return;
     this.state = "connected";
     this.node.hub.addClient(this);
@@ -608,15 +611,16 @@ export class Client implements HubClient, DeadlineOwner, CommandSession {
     }
   }
 
-  private async addPersonalChannel(credentials: Credentials): Promise<void> {
+  /** Undefined unless the user's other connections must be closed first. */
+  private addPersonalChannel(credentials: Credentials): Promise<void> | undefined {
     const personal = this.node.options.client.subscribe_to_user_personal_channel;
-    if (!personal.enabled || credentials.user === "") return;
+    if (!personal.enabled || credentials.user === "") return undefined;
     const channel = this.node.rules.personalChannel(credentials.user, personal.personal_channel_namespace);
     credentials.subs[channel] ??= {};
-    if (!personal.single_connection) return;
+    if (!personal.single_connection) return undefined;
     // The user's older connections close on every node (other workers too), as upstream's node.Disconnect
     // with this client whitelisted (centrifugo internal/client/handler.go).
-    await this.node.disconnectUser(credentials.user, DisconnectConnectionLimit, { whitelist: [this.id] });
+    return this.node.disconnectUser(credentials.user, DisconnectConnectionLimit, { whitelist: [this.id] });
   }
 
   private startTimers(): void {

@@ -310,14 +310,24 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
    * client.go `connectCmd` checks it (after authentication). Workers count over all of them in the primary,
    * checking and counting at once; the session then holds its place until it closes (`sessionClosed`).
    */
-  async admitUserConnection(client: Client, user: string): Promise<void> {
+  /** Undefined when decided at once (no limit, or a single process): only workers make a connect wait. */
+  admitUserConnection(client: Client, user: string): Promise<void> | undefined {
     const limit = this.options.client.user_connection_limit;
-    if (limit <= 0 || user === "") return;
+    if (limit <= 0 || user === "") return undefined;
     const workers = this.options.workers;
     if (workers === undefined) {
       if (this.hub.userClients(user).size >= limit) throw DisconnectConnectionLimit;
-      return;
+      return undefined;
     }
+    return this.admitAcrossWorkers(workers, client, user, limit);
+  }
+
+  private async admitAcrossWorkers(
+    workers: NonNullable<NodeOptions["workers"]>,
+    client: Client,
+    user: string,
+    limit: number,
+  ): Promise<void> {
     if (!(await workers.acquireUserConnection(user, limit))) throw DisconnectConnectionLimit;
     if (client.closed) {
       workers.releaseUserConnection(user);
@@ -483,12 +493,13 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
    * Route a channel's publications to the client; the broker is subscribed for the node's first one, and
    * clients subscribing while that is under way wait for it too, so none misses a publication.
    */
-  async addSubscription(channel: string, client: Client): Promise<void> {
+  addSubscription(channel: string, client: Client): Promise<void> | undefined {
     this.metrics.subscriptionAdded(client.labels.name);
-    if (!this.hub.addSubscription(channel, client)) {
-      await this.brokerSubscribing.get(channel);
-      return;
-    }
+    if (!this.hub.addSubscription(channel, client)) return this.brokerSubscribing.get(channel);
+    return this.subscribeBroker(channel);
+  }
+
+  private async subscribeBroker(channel: string): Promise<void> {
     this.metrics.action("broker_subscribe");
     const subscribing = this.broker.subscribe([channel]);
     this.brokerSubscribing.set(channel, subscribing);

@@ -97,7 +97,8 @@ export interface ChannelServices {
  * for its first subscriber and unsubscribes it after the last).
  */
 export interface SubscriptionServices<S extends SessionContext> extends ChannelServices {
-  addSubscription(channel: string, session: S): Promise<void>;
+  /** Undefined when the channel was already subscribed and ready: most subscribes make no promise. */
+  addSubscription(channel: string, session: S): Promise<void> | undefined;
   /** Called once for each subscription `addSubscription` added. */
   removeSubscription(channel: string, session: S): Promise<void>;
 }

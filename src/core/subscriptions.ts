@@ -1,4 +1,3 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   InvalidTokenError,
   type SubscribeOptionsClaims,
@@ -32,8 +31,9 @@ import {
   type Publication as ProtoPublication,
   type SubRefreshRequest,
   type SubscribeRequest,
-  SubscribeRequestSchema,
-  type SubscribeResultSchema,
+  type SubscribeResult,
+  subscribeRequest,
+  subscribeResult,
   type UnsubscribeRequest,
 } from "../protocol/index.js";
 import { deltaData, fossil, wireDeltaData } from "./delta.js";
@@ -50,7 +50,8 @@ import { cacheRecovery, isStreamRecovered, mergePublications } from "./recovery.
 import type { SessionContext, SubscriptionServices } from "./session.js";
 import { filterProblem, matchesFilter } from "./tags-filter.js";
 
-type SubscribeResultInit = MessageInitShape<typeof SubscribeResultSchema>;
+/** A subscribe result's members before it becomes a message (see `subscribeResult`). */
+type SubscribeResultInit = Partial<Omit<SubscribeResult, "$typeName">>;
 
 /** Subscribe request flag bit: answer 112 instead of `recovered: false`. */
 const flagRejectUnrecovered = 2;
@@ -84,7 +85,7 @@ export interface Subscription {
 /** A subscription set up but not yet announced: write `result`, then `commit()`. */
 export interface PendingSubscription {
   channel: string;
-  result: SubscribeResultInit;
+  result: SubscribeResult;
   commit(): void;
 }
 
@@ -201,7 +202,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
   }
 
   private async subscribe(id: number, resolved: ResolvedChannel, req: SubscribeRequest): Promise<void> {
-    const grant = await this.authorize(resolved, req);
+    const authorizing = this.authorize(resolved, req);
+    const grant = authorizing instanceof Promise ? await authorizing : authorizing;
     const pending = await this.prepare(resolved, req, grant, false);
     this.session.write({ id, subscribe: pending.result });
     pending.commit();
@@ -229,7 +231,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     for (const [channel, claims] of Object.entries(channels)) {
       const resolved = this.services.rules.resolve(channel);
       const sent = recover[channel];
-      const req = create(SubscribeRequestSchema, {
+      const req = subscribeRequest({
         channel,
         recover: sent?.recover,
         offset: sent?.offset,
@@ -256,7 +258,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
       this.session.close(DisconnectChannelLimit);
       return;
     }
-    const req = create(SubscribeRequestSchema, {
+    const req = subscribeRequest({
       channel,
       recover: since !== undefined,
       offset: since?.offset,
@@ -358,15 +360,20 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     }
   }
 
-  private async authorize(resolved: ResolvedChannel, req: SubscribeRequest): Promise<Grant> {
+  /** Synchronous (a grant, not a promise) unless a token or a proxy decides: each await costs garbage. */
+  private authorize(resolved: ResolvedChannel, req: SubscribeRequest): Grant | Promise<Grant> {
     const source = subscribeSource(resolved, this.session.requester, req.token !== "");
     // Subscribe stream proxies are not supported; Centrifugo answers 108 when none is configured.
     if (source === "subscribe_stream_proxy") throw ErrorNotAvailable;
     if (source === "subscribe_proxy") return this.authorizeByProxy(resolved, req);
     if (source !== "subscription_token") return { source, claims: {} };
+    return this.authorizeByToken(req);
+  }
+
+  private async authorizeByToken(req: SubscribeRequest): Promise<Grant> {
     const token = await this.verifyToken(req.token, req.channel);
     return {
-      source,
+      source: "subscription_token",
       claims: { info: token.info, data: token.data, override: token.override, expireAt: token.expireAt },
     };
   }
@@ -440,7 +447,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     };
     this.store(sub);
     try {
-      await this.services.addSubscription(channel, this.session);
+      const adding = this.services.addSubscription(channel, this.session);
+      if (adding !== undefined) await adding;
       if (flags.emitPresence) {
         this.services.metrics.action("add_presence");
         await this.services.presenceManager.addPresence(
@@ -449,7 +457,7 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
           this.session.clientInfo(sub.info),
         );
       }
-      const result = await this.position(sub, req);
+      const result = subscribeResult(sub.flags.positioned ? await this.position(sub, req) : {});
       if (this.session.closed) throw DisconnectConnectionClosed;
       // The client refreshes only what no sub_refresh proxy refreshes for it.
       const clientRefresh = expireAt > 0 && sub.refreshProxy === undefined;
@@ -464,9 +472,8 @@ export class Subscriptions<S extends SessionContext = SessionContext> {
     }
   }
 
-  /** Positioning and recovery part of the subscribe result. */
+  /** Positioning and recovery part of the subscribe result, for a positioned subscription. */
   private async position(sub: Subscription, req: SubscribeRequest): Promise<SubscribeResultInit> {
-    if (!sub.flags.positioned) return {};
     const since: StreamPosition = { offset: Number(req.offset), epoch: req.epoch };
     const recovering = sub.flags.recoverable && (req.recover || sub.flags.autoCacheRecover);
     let top: StreamPosition;

@@ -7,4 +7,5 @@
 export * from "./codec.js";
 export * from "./gen/client_pb.js";
 export { decodeJsonMessage, encodeJsonMessage } from "./json.js";
+export { subscribeRequest, subscribeResult } from "./messages.js";
 export { decodeProtobufMessage, encodeProtobufMessage } from "./protobuf.js";

@@ -4,8 +4,9 @@
  * zero value, values of the wrong type are errors, and `bytes` fields keep the exact bytes of the embedded JSON
  * value (including `null`).
  */
-import { create, type DescMessage, type Message, ScalarType } from "@bufbuild/protobuf";
+import { type DescMessage, type Message, ScalarType } from "@bufbuild/protobuf";
 import { ProtocolDecodeError } from "./errors.js";
+import { newMessage } from "./messages.js";
 import {
   BACKSLASH,
   COLON,
@@ -100,7 +101,7 @@ class JsonReader {
   message(desc: DescMessage, depth: number): Message {
     if (depth > MAX_MESSAGE_DEPTH) this.fail("messages nested too deeply");
     if (this.b[this.pos] !== LBRACE) this.fail("expected an object");
-    const msg = create(desc);
+    const msg = newMessage(desc);
     const fields = keyMapOf(desc);
     this.pos = skipWhitespace(this.b, this.pos + 1, this.end);
     if (this.b[this.pos] === RBRACE) {
@@ -206,7 +207,7 @@ class JsonReader {
     if (f.scalar === ScalarType.BYTES) return this.raw();
     const isNull = isNullAt(this.b, this.pos, this.end);
     if (isNull) this.pos += 4;
-    if (f.message !== undefined) return isNull ? create(f.message) : this.message(f.message, depth + 1);
+    if (f.message !== undefined) return isNull ? newMessage(f.message) : this.message(f.message, depth + 1);
     return isNull ? zeroOf(f.scalar as ScalarType) : this.scalar(f.scalar as ScalarType);
   }
 

@@ -4,8 +4,9 @@
  * varints) raises ProtocolDecodeError; unknown fields are skipped. Strings are decoded leniently (invalid UTF-8
  * becomes U+FFFD) because Centrifugo does not validate them either.
  */
-import { create, type DescMessage, type Message, ScalarType } from "@bufbuild/protobuf";
+import { type DescMessage, type Message, ScalarType } from "@bufbuild/protobuf";
 import { ProtocolDecodeError } from "./errors.js";
+import { newMessage } from "./messages.js";
 import { type FieldInfo, fieldsOf, fieldWireType, Shape, valueWireType, WireType } from "./schema.js";
 import { decodeUtf8 } from "./utf8.js";
 
@@ -87,7 +88,7 @@ export class ProtoReader {
     if (depth > MAX_MESSAGE_DEPTH) this.fail("messages nested too deeply");
     const outerEnd = this.end;
     this.end = this.pos + length;
-    const msg = create(desc);
+    const msg = newMessage(desc);
     const values = msg as unknown as Fields;
     const fields = planOf(desc);
     while (this.pos < this.end) {
@@ -143,7 +144,7 @@ export class ProtoReader {
       else this.skip(tag & 7);
     }
     this.end = outerEnd;
-    value ??= f.message === undefined ? zeroOf(f.scalar as ScalarType) : create(f.message);
+    value ??= f.message === undefined ? zeroOf(f.scalar as ScalarType) : newMessage(f.message);
     // A plain assignment to "__proto__" would replace the prototype instead of adding an entry.
     if (key === "__proto__") Object.defineProperty(map, key, { value, enumerable: true, writable: true });
     else map[key] = value;

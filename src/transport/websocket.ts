@@ -253,8 +253,13 @@ function protocolOf(ws: WebSocket, query: URLSearchParams): ProtocolType {
   return format === "protobuf" ? "protobuf" : "json";
 }
 
+/** Read only: the query of every URL without one. */
+const noQuery = new URLSearchParams();
+
+/** The request's query parameters, not to be changed (shared when empty); a URL is parsed only for a query. */
 export function queryOf(request: IncomingMessage): URLSearchParams {
-  return new URL(request.url ?? "/", "http://localhost").searchParams;
+  const url = request.url ?? "/";
+  return url.includes("?") ? new URL(url, "http://localhost").searchParams : noQuery;
 }
 
 export function toBytes(data: RawData): Uint8Array {

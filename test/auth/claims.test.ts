@@ -321,3 +321,44 @@ describe("subscription token claims", () => {
     await assert.rejects(subscribeRaw('{"channel":"c","client":1}'), InvalidTokenError);
   });
 });
+
+describe("plain payloads", () => {
+  // A payload of lower-case claims with none kept as text is read with one JSON.parse; an upper-case member
+  // (ignored as an unknown claim) sends the same payload through the member scan, which must agree.
+  const scanned = (payload: string) => `${payload.slice(0, -1)}${payload === "{}" ? "" : ","}"X":0}`;
+  const outcome = async (read: Promise<unknown>) => {
+    try {
+      return { value: await read };
+    } catch (err) {
+      return { error: String(err) };
+    }
+  };
+
+  it("decode as the member scan decodes them, duplicates, nulls and wrong types included", async () => {
+    const payloads = [
+      "{}",
+      '{"sub":"u1"}',
+      '{"sub":"u1","sub":"u2"}',
+      '{"sub":null,"exp":"9999999999","iat":1,"jti":"j"}',
+      '{"sub":"u1","aud":["a","b"],"iss":"i","nbf":1.5}',
+      '{"sub":"u1","channels":["a",null]}',
+      '{"sub":"u1","__proto__":{"sub":"x"}}',
+      '{"sub":1}',
+      '{"sub":"u1","aud":null}',
+      '{"sub":"u1","channels":"a"}',
+      '{"sub":"u1","channel":"c"}',
+    ];
+    for (const payload of payloads) {
+      assert.deepEqual(
+        await outcome(connectRaw(payload)),
+        await outcome(connectRaw(scanned(payload))),
+        payload,
+      );
+      assert.deepEqual(
+        await outcome(subscribeRaw(payload)),
+        await outcome(subscribeRaw(scanned(payload))),
+        payload,
+      );
+    }
+  });
+});
