@@ -19,7 +19,11 @@
  * `client.connection_rate_limit` on node A; `--cpu-prof DIR` writes a `node --cpu-prof` profile of the restarted
  * node A into DIR). Bounded: at most 50,000 clients.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { RedisServer, uniquePrefix } from "../test/helpers/redis.js";
@@ -258,6 +262,30 @@ interface StallSample {
   stallMs: number;
 }
 
+/**
+ * Node A's own record of its event-loop turns over 50 ms (bench/suite/loop-stalls.mjs, preloaded): finer than
+ * the scrapes, and timed from when it started listening (negative: during start-up).
+ */
+class TurnLog {
+  private readonly dir = mkdtempSync(join(tmpdir(), "storm-turns-"));
+  private readonly file = join(this.dir, "turns.json");
+
+  /** The node flags that preload the recorder. */
+  nodeFlags(): string[] {
+    const recorder = pathToFileURL(join(import.meta.dirname, "suite/loop-stalls.mjs"));
+    return ["--import", `${recorder.href}?out=${encodeURIComponent(this.file)}`];
+  }
+
+  /** What the node wrote when it exited. */
+  read(): StallSample[] {
+    const { stalls } = JSON.parse(readFileSync(this.file, "utf8")) as {
+      stalls: { atMs: number; ms: number }[];
+    };
+    rmSync(this.dir, { recursive: true, force: true });
+    return stalls.map(({ atMs, ms }) => ({ atMs, stallMs: ms }));
+  }
+}
+
 /** The node's event-loop stalls while `until` is pending (prom-client's max lag, reset at each scrape). */
 async function stalls(port: number, since: number, until: Promise<void>): Promise<StallSample[]> {
   const samples: StallSample[] = [];
@@ -326,7 +354,13 @@ async function main(): Promise<void> {
     await nodeA.stop();
     stormRun.restarted = true;
     const stoppedMs = performance.now() - stopping;
-    nodeA = await launch("turbine", { ...config, port, cpuProfDir: opts.cpuProf });
+    const turnLog = new TurnLog();
+    nodeA = await launch("turbine", {
+      ...config,
+      port,
+      cpuProfDir: opts.cpuProf,
+      nodeFlags: turnLog.nodeFlags(),
+    });
     servers.push(nodeA);
     const listening = performance.now();
     const cpuAtStart = cpuSeconds(nodeA.pid);
@@ -342,12 +376,16 @@ async function main(): Promise<void> {
     await sleep(2000);
     stopPublishing();
     await sleep(500);
+    const peakRss = peakRssBytes(nodeA.pid);
+    stormRun.close();
+    await nodeA.stop();
     report(opts, stormRun, {
       stoppedMs,
       stormMs,
       stormCpu,
       stalls: stallSamples,
-      peakRss: peakRssBytes(nodeA.pid),
+      turns: turnLog.read(),
+      peakRss,
     });
   } finally {
     run?.close();
@@ -359,12 +397,22 @@ async function main(): Promise<void> {
 function report(
   opts: Options,
   run: Run,
-  figures: { stoppedMs: number; stormMs: number; stormCpu: number; stalls: StallSample[]; peakRss: number },
+  figures: {
+    stoppedMs: number;
+    stormMs: number;
+    stormCpu: number;
+    stalls: StallSample[];
+    turns: StallSample[];
+    peakRss: number;
+  },
 ): void {
   const worstStall = Math.max(0, ...figures.stalls.map((sample) => sample.stallMs));
   const over100 = figures.stalls
     .filter((sample) => sample.stallMs > 100)
     .map((sample) => `${sample.stallMs.toFixed(0)} ms by ${(sample.atMs / 1000).toFixed(2)} s`);
+  const longTurns = figures.turns.map(
+    (turn) => `${turn.stallMs.toFixed(0)} ms at ${(turn.atMs / 1000).toFixed(2)} s`,
+  );
   const t = run.tally;
   const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
   const refused = [...t.refused].map(([status, count]) => `${status}×${count}`).join(" ");
@@ -385,7 +433,10 @@ function report(
       `upgrades refused: ${refused || "-"}, publish errors: ${run.publishErrors}, ` +
       `closes: ${closes || "-"}`,
   );
-  console.log(`stalls over 100 ms: ${over100.join(", ") || "none"}`);
+  console.log(`stalls over 100 ms (scrapes): ${over100.join(", ") || "none"}`);
+  console.log(
+    `turns over 50 ms (node A's own timer; s since it listened, negative: start-up): ${longTurns.join(", ") || "none"}`,
+  );
 }
 
 await main();

@@ -1,0 +1,39 @@
+/**
+ * A preload (`node --import <this file's URL>?out=<file>`) that times the event loop of the process it runs in:
+ * a 5 ms interval notes every gap between its ticks over 50 ms, with when it began, counted from the moment the
+ * process's first server started listening (negative: before, during start-up). At exit the list goes to `out`
+ * as JSON. Plain JavaScript: it runs in Turbine started from dist/, without tsx.
+ */
+import { writeFileSync } from "node:fs";
+import { Server } from "node:net";
+import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { setInterval } from "node:timers";
+import { URL } from "node:url";
+
+const TICK_MS = 5;
+const REPORTED_MS = 50;
+
+const out = new URL(import.meta.url).searchParams.get("out");
+if (out === null) throw new Error("loop-stalls.mjs: give the output file as ?out=<path>");
+
+let listeningAt;
+const stalls = [];
+const listen = Server.prototype.listen;
+Server.prototype.listen = function (...args) {
+  this.once("listening", () => (listeningAt ??= performance.now()));
+  return listen.apply(this, args);
+};
+
+let last = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  if (now - last > REPORTED_MS) stalls.push({ startMs: last, ms: now - last });
+  last = now;
+}, TICK_MS).unref();
+
+process.on("exit", () => {
+  const since = listeningAt ?? 0;
+  const list = stalls.map(({ startMs, ms }) => ({ atMs: Math.round(startMs - since), ms: Math.round(ms) }));
+  writeFileSync(out, JSON.stringify({ listenedAtMs: Math.round(since), stalls: list }));
+});
