@@ -1,8 +1,9 @@
 /**
  * A preload (`node --import <this file's URL>?out=<file>`) that times the event loop of the process it runs in:
  * a 5 ms interval notes every gap between its ticks over 50 ms, with when it began, counted from the moment the
- * process's first server started listening (negative: before, during start-up). At exit the list goes to `out`
- * as JSON. Plain JavaScript: it runs in Turbine started from dist/, without tsx.
+ * process's first server started listening (negative: before, during start-up), and the CPU time the process
+ * used meanwhile (all its threads): a gap with little CPU was the process waiting for a core, not a long turn of
+ * its own. At exit the list goes to `out` as JSON. Plain JavaScript: it runs in Turbine started from dist/, without tsx.
  */
 import { writeFileSync } from "node:fs";
 import { Server } from "node:net";
@@ -26,14 +27,24 @@ Server.prototype.listen = function (...args) {
 };
 
 let last = performance.now();
+let lastCpu = process.cpuUsage();
 setInterval(() => {
   const now = performance.now();
-  if (now - last > REPORTED_MS) stalls.push({ startMs: last, ms: now - last });
+  const cpu = process.cpuUsage();
+  if (now - last > REPORTED_MS) {
+    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    stalls.push({ startMs: last, ms: now - last, cpuMs });
+  }
   last = now;
+  lastCpu = cpu;
 }, TICK_MS).unref();
 
 process.on("exit", () => {
   const since = listeningAt ?? 0;
-  const list = stalls.map(({ startMs, ms }) => ({ atMs: Math.round(startMs - since), ms: Math.round(ms) }));
+  const list = stalls.map(({ startMs, ms, cpuMs }) => ({
+    atMs: Math.round(startMs - since),
+    ms: Math.round(ms),
+    cpuMs: Math.round(cpuMs),
+  }));
   writeFileSync(out, JSON.stringify({ listenedAtMs: Math.round(since), stalls: list }));
 });
