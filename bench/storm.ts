@@ -264,6 +264,13 @@ interface StallSample {
   stallMs: number;
 }
 
+/** A gap over 50 ms between ticks of node A's timer, and the CPU node A used during it. */
+interface LongTurn {
+  atMs: number;
+  ms: number;
+  cpuMs: number;
+}
+
 /**
  * Node A's own record of its event-loop turns over 50 ms (bench/suite/loop-stalls.mjs, preloaded): finer than
  * the scrapes, and timed from when it started listening (negative: during start-up).
@@ -279,12 +286,10 @@ class TurnLog {
   }
 
   /** What the node wrote when it exited. */
-  read(): StallSample[] {
-    const { stalls } = JSON.parse(readFileSync(this.file, "utf8")) as {
-      stalls: { atMs: number; ms: number }[];
-    };
+  read(): LongTurn[] {
+    const { stalls } = JSON.parse(readFileSync(this.file, "utf8")) as { stalls: LongTurn[] };
     rmSync(this.dir, { recursive: true, force: true });
-    return stalls.map(({ atMs, ms }) => ({ atMs, stallMs: ms }));
+    return stalls;
   }
 }
 
@@ -405,7 +410,7 @@ function report(
     stormMs: number;
     stormCpu: number;
     stalls: StallSample[];
-    turns: StallSample[];
+    turns: LongTurn[];
     peakRss: number;
   },
 ): void {
@@ -414,7 +419,7 @@ function report(
     .filter((sample) => sample.stallMs > 100)
     .map((sample) => `${sample.stallMs.toFixed(0)} ms by ${(sample.atMs / 1000).toFixed(2)} s`);
   const longTurns = figures.turns.map(
-    (turn) => `${turn.stallMs.toFixed(0)} ms at ${(turn.atMs / 1000).toFixed(2)} s`,
+    (turn) => `${turn.ms} ms (CPU ${turn.cpuMs} ms) at ${(turn.atMs / 1000).toFixed(2)} s`,
   );
   const t = run.tally;
   const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
@@ -438,7 +443,8 @@ function report(
   );
   console.log(`stalls over 100 ms (scrapes): ${over100.join(", ") || "none"}`);
   console.log(
-    `turns over 50 ms (node A's own timer; s since it listened, negative: start-up): ${longTurns.join(", ") || "none"}`,
+    `turns over 50 ms (node A's own timer, with the CPU it used meanwhile, all threads; s since it listened, ` +
+      `negative: start-up): ${longTurns.join(", ") || "none"}`,
   );
 }
 
