@@ -269,6 +269,7 @@ interface LongTurn {
   atMs: number;
   ms: number;
   cpuMs: number;
+  gcMs: number;
 }
 
 /**
@@ -419,7 +420,7 @@ function report(
     .filter((sample) => sample.stallMs > 100)
     .map((sample) => `${sample.stallMs.toFixed(0)} ms by ${(sample.atMs / 1000).toFixed(2)} s`);
   const longTurns = figures.turns.map(
-    (turn) => `${turn.ms} ms (CPU ${turn.cpuMs} ms) at ${(turn.atMs / 1000).toFixed(2)} s`,
+    (turn) => `${turn.ms} ms (CPU ${turn.cpuMs}, GC ${turn.gcMs}) at ${(turn.atMs / 1000).toFixed(2)} s`,
   );
   const t = run.tally;
   const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
@@ -443,7 +444,7 @@ function report(
   );
   console.log(`stalls over 100 ms (scrapes): ${over100.join(", ") || "none"}`);
   console.log(
-    `turns over 50 ms (node A's own timer, with the CPU it used meanwhile, all threads; s since it listened, ` +
+    `turns over 50 ms (node A's own timer, with the CPU it used meanwhile, all threads, and its GC time; s since it listened, ` +
       `negative: start-up): ${longTurns.join(", ") || "none"}`,
   );
 }
