@@ -8,7 +8,9 @@
  *
  * Reported: time from the new node listening until every client has recovered, the new node's CPU seconds
  * and peak RSS over that storm, its worst event-loop stall (prom-client's `nodejs_eventloop_lag_max_seconds`,
- * scraped every 250 ms; each scrape over 100 ms is listed with its time since listening), and the clients' view:
+ * scraped every 250 ms; each scrape over 100 ms is listed with its time since listening, as the bench saw it, late
+ * by up to a second under the storm's own load), node A's own record of each turn over 50 ms (a preloaded timer,
+ * bench/suite/loop-stalls.mjs: start-up turns show at negative times), and the clients' view:
  * `recovered: false` answers (all wrong here: history holds far more than the outage publishes), gaps by kind
  * (a publication offset that does not follow the last one, before or after recovering), and upgrades refused
  * (503 from `client.connection_rate_limit`: the client retries with its backoff, as the SDKs do). As upstream's,
@@ -19,7 +21,11 @@
  * `client.connection_rate_limit` on node A; `--cpu-prof DIR` writes a `node --cpu-prof` profile of the restarted
  * node A into DIR). Bounded: at most 50,000 clients.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { RedisServer, uniquePrefix } from "../test/helpers/redis.js";
@@ -258,6 +264,36 @@ interface StallSample {
   stallMs: number;
 }
 
+/** A gap over 50 ms between ticks of node A's timer, and the CPU node A used during it. */
+interface LongTurn {
+  atMs: number;
+  ms: number;
+  cpuMs: number;
+  gcMs: number;
+}
+
+/**
+ * Node A's own record of its event-loop turns over 50 ms (bench/suite/loop-stalls.mjs, preloaded): finer than
+ * the scrapes, and timed from when it started listening (negative: during start-up).
+ */
+class TurnLog {
+  private readonly dir = mkdtempSync(join(tmpdir(), "storm-turns-"));
+  private readonly file = join(this.dir, "turns.json");
+
+  /** The node flags that preload the recorder. */
+  nodeFlags(): string[] {
+    const recorder = pathToFileURL(join(import.meta.dirname, "suite/loop-stalls.mjs"));
+    return ["--import", `${recorder.href}?out=${encodeURIComponent(this.file)}`];
+  }
+
+  /** What the node wrote when it exited. */
+  read(): LongTurn[] {
+    const { stalls } = JSON.parse(readFileSync(this.file, "utf8")) as { stalls: LongTurn[] };
+    rmSync(this.dir, { recursive: true, force: true });
+    return stalls;
+  }
+}
+
 /** The node's event-loop stalls while `until` is pending (prom-client's max lag, reset at each scrape). */
 async function stalls(port: number, since: number, until: Promise<void>): Promise<StallSample[]> {
   const samples: StallSample[] = [];
@@ -326,7 +362,13 @@ async function main(): Promise<void> {
     await nodeA.stop();
     stormRun.restarted = true;
     const stoppedMs = performance.now() - stopping;
-    nodeA = await launch("turbine", { ...config, port, cpuProfDir: opts.cpuProf });
+    const turnLog = new TurnLog();
+    nodeA = await launch("turbine", {
+      ...config,
+      port,
+      cpuProfDir: opts.cpuProf,
+      nodeFlags: turnLog.nodeFlags(),
+    });
     servers.push(nodeA);
     const listening = performance.now();
     const cpuAtStart = cpuSeconds(nodeA.pid);
@@ -342,12 +384,17 @@ async function main(): Promise<void> {
     await sleep(2000);
     stopPublishing();
     await sleep(500);
+    const peakRss = peakRssBytes(nodeA.pid);
+    stormRun.close();
+    await nodeA.stop();
     report(opts, stormRun, {
       stoppedMs,
       stormMs,
       stormCpu,
       stalls: stallSamples,
-      peakRss: peakRssBytes(nodeA.pid),
+      // Turns from closing the clients after the run are not the storm's.
+      turns: turnLog.read().filter((turn) => turn.atMs < stormMs + 2000),
+      peakRss,
     });
   } finally {
     run?.close();
@@ -359,12 +406,22 @@ async function main(): Promise<void> {
 function report(
   opts: Options,
   run: Run,
-  figures: { stoppedMs: number; stormMs: number; stormCpu: number; stalls: StallSample[]; peakRss: number },
+  figures: {
+    stoppedMs: number;
+    stormMs: number;
+    stormCpu: number;
+    stalls: StallSample[];
+    turns: LongTurn[];
+    peakRss: number;
+  },
 ): void {
   const worstStall = Math.max(0, ...figures.stalls.map((sample) => sample.stallMs));
   const over100 = figures.stalls
     .filter((sample) => sample.stallMs > 100)
     .map((sample) => `${sample.stallMs.toFixed(0)} ms by ${(sample.atMs / 1000).toFixed(2)} s`);
+  const longTurns = figures.turns.map(
+    (turn) => `${turn.ms} ms (CPU ${turn.cpuMs}, GC ${turn.gcMs}) at ${(turn.atMs / 1000).toFixed(2)} s`,
+  );
   const t = run.tally;
   const closes = [...t.closes].map(([code, count]) => `${code}×${count}`).join(" ");
   const refused = [...t.refused].map(([status, count]) => `${status}×${count}`).join(" ");
@@ -385,7 +442,11 @@ function report(
       `upgrades refused: ${refused || "-"}, publish errors: ${run.publishErrors}, ` +
       `closes: ${closes || "-"}`,
   );
-  console.log(`stalls over 100 ms: ${over100.join(", ") || "none"}`);
+  console.log(`stalls over 100 ms (scrapes): ${over100.join(", ") || "none"}`);
+  console.log(
+    `turns over 50 ms (node A's own timer, with the CPU it used meanwhile, all threads, and its GC time; s since it listened, ` +
+      `negative: start-up): ${longTurns.join(", ") || "none"}`,
+  );
 }
 
 await main();

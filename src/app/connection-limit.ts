@@ -102,7 +102,7 @@ const MAX_QUEUED_TAKEOVERS = 20_000;
 
 /**
  * Admitted connections wait here to be taken over (the WebSocket handshake, then the session), a few per turn
- * of the event loop. When a node restarts, thousands of clients arrive within a second; taken over as they
+ * of the event loop (accepted sockets wait in one too before their first read: see listeners.ts). When a node restarts, thousands of clients arrive within a second; taken over as they
  * arrive, their handshakes, then their connect and subscribe commands, all land in one poll phase of seconds
  * during which no timer runs and no reply is flushed. Here each turn lets in as many as keep the turns near
  * {@link TARGET_TURN_MS}: fewer (halved) after a longer turn, a few more after a shorter one; and no more than

@@ -7,13 +7,7 @@ import { type Config, loadPem } from "../config/index.js";
 import { MemoryBroker } from "../engine/memory/broker.js";
 import { MemoryController } from "../engine/memory/controller.js";
 import { MemoryPresenceManager } from "../engine/memory/presence.js";
-import { connectNatsBroker } from "../engine/nats/index.js";
-import {
-  connectRedisBroker,
-  connectRedisPresenceManager,
-  type RedisSection,
-  redisShards,
-} from "../engine/redis/index.js";
+import type { RedisSection } from "../engine/redis/index.js";
 import type { Broker, Controller, PresenceManager, WorkerGroup } from "../engine/types.js";
 
 /** A broker, a presence manager and, for several nodes, the controller that connects them. */
@@ -86,6 +80,8 @@ async function separateBroker(config: Config, logger: Logger): Promise<BrokerPar
 async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
   // TLS, wildcards and raw mode are refused by the config's support table (src/config/support.ts).
   const nats = config.broker.nats;
+  // Each engine's module and client library load only when configured.
+  const { connectNatsBroker } = await import("../engine/nats/index.js");
   try {
     return await connectNatsBroker({
       connection: {
@@ -118,6 +114,7 @@ async function redisBroker(
   path: string,
   logger: Logger,
 ): Promise<BrokerPart> {
+  const { connectRedisBroker, redisShards } = await import("../engine/redis/index.js");
   const shards = redisShards(section, path, loadPem);
   return connectRedis(section, path, () =>
     connectRedisBroker({
@@ -136,6 +133,7 @@ async function redisPresenceManager(
   path: string,
   logger: Logger,
 ): Promise<PresenceManager> {
+  const { connectRedisPresenceManager, redisShards } = await import("../engine/redis/index.js");
   const shards = redisShards(section, path, loadPem);
   return connectRedis(section, path, () =>
     connectRedisPresenceManager({

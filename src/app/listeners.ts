@@ -11,10 +11,11 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { type Config, ConfigError } from "../config/index.js";
+import { TakeoverQueue } from "./connection-limit.js";
 import { type Endpoint, type EndpointRow, pathOf, refuseUpgrade, reply } from "./http.js";
 import type { ListenerTls, ServerTls } from "./tls.js";
 
@@ -113,6 +114,7 @@ export async function startListeners(
 async function startListener(p: Plan, logger: Logger, observe?: RequestObserver): Promise<Listener> {
   const endpoints = p.rows.map((row) => row.create());
   const server = createServerFor(p.tls, (req, res) => serve(endpoints, req, res, observe));
+  if (p.tls === undefined) paceFirstReads(server);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
     upgrade(endpoints, req, socket, head, observe),
   );
@@ -136,6 +138,23 @@ async function startListener(p: Plan, logger: Logger, observe?: RequestObserver)
     },
     closeAllConnections: () => server.closeAllConnections(),
   };
+}
+
+/**
+ * A restart's reconnect storm brings thousands of connections within a second: accepted in one poll phase and
+ * their requests read and parsed in the next, they made turns of several hundred ms, before any admission or
+ * takeover pacing could act. So each accepted socket starts paused and its reading starts from the same kind of
+ * queue as takeovers, a few per turn, as many as keep the turns short; a poll phase then parses at most those.
+ * Plain HTTP only: a TLS server reads its sockets through its own wrapping (and its handshakes cost more).
+ */
+function paceFirstReads(server: Server): void {
+  const reads = new TakeoverQueue();
+  // net.Server reads `pauseOnConnect` at each accept; http.createServer takes no option for it.
+  (server as Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
+  // After the HTTP server's own listener, which readied the socket's parser.
+  server.on("connection", (socket: Socket) => {
+    if (!reads.add(() => socket.resume())) socket.destroy();
+  });
 }
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;

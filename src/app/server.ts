@@ -5,8 +5,8 @@
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { ApiExecutor } from "../api/executor.js";
-import { GrpcApiServer } from "../api/grpc.js";
-import { UniGrpcServer } from "./uni-grpc.js";
+import type { GrpcApiServer } from "../api/grpc.js";
+import type { UniGrpcServer } from "./uni-grpc.js";
 import type { Config } from "../config/index.js";
 import { type Consumers, startConsumers } from "../consuming/index.js";
 import { Node } from "../core/node.js";
@@ -15,18 +15,16 @@ import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
 import { PrometheusMetrics } from "../metrics/prometheus.js";
 import { createProxies, forwardedHeaderNames, forwardedMetadataKeys, type Proxies } from "../proxy/index.js";
 import { NO_TYPED_RPC, type RpcSchemaDocument, type TypedRpc } from "../admin/rpc.js";
-import { buildContract } from "../rpc/codegen/contract.js";
 import { InProcessRpcHandler } from "../rpc/in-process.js";
-import { loadRpcRegistry } from "../rpc/load.js";
 import type { RpcRegistry } from "../rpc/registry.js";
 import type { Tracer } from "../core/tracing.js";
-import { startTracing, traceExporter, type Tracing } from "../tracing/otel.js";
+import type { Tracing } from "../tracing/otel.js";
 import { version } from "../version.js";
 import { configuredEngine, type Engine } from "./engine.js";
 import { endpointTable } from "./http.js";
 import { type Listener, plan, type RequestObserver, startListeners } from "./listeners.js";
 import { type ReloadReport, reloadServer } from "./reload.js";
-import { Autocert } from "./autocert.js";
+import type { Autocert } from "./autocert.js";
 import { listenerTls, type ServerTls, staticTls } from "./tls.js";
 
 /** A started server. */
@@ -69,11 +67,15 @@ export async function startServer(
   tuning: NodeTuning = {},
 ): Promise<RunningServer> {
   const { acme, rpc: givenRpc, ...nodeTuning } = tuning;
+  // Features' modules (ACME, OpenTelemetry, GRPC, consumers' clients, RPC contracts) load only when
+  // configured: each would cost every start-up tens to hundreds of ms. Their config is still checked here,
+  // before anything listens.
   const autocert = config.http_server.tls_autocert.enabled
-    ? Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger)
+    ? await configuredAutocert(config, acme, logger)
     : undefined;
   const tls = listenerTls(config.http_server, mainTls(config, autocert));
-  const exporter = config.opentelemetry.enabled ? traceExporter() : undefined;
+  const otel = config.opentelemetry.enabled ? await import("../tracing/otel.js") : undefined;
+  const exporter = otel?.traceExporter();
   const metrics = configuredMetrics(config);
   const infoMetrics = metrics && infoMetricsAggregator(config, metrics);
   const { node, proxies, rpc } = await startNode(
@@ -86,7 +88,7 @@ export async function startServer(
   );
   metrics?.observeNode(node);
   await infoMetrics?.start();
-  const tracing = exporter && startTracing({ exporter, instanceId: node.id, version, logger });
+  const tracing = exporter && otel?.startTracing({ exporter, instanceId: node.id, version, logger });
   const apiTracer = partTracer(config, tracing, "api");
   const executor = new ApiExecutor(node, metrics?.api("http"));
   const keptHeaders = keptHeaderNames(config);
@@ -98,17 +100,9 @@ export async function startServer(
   try {
     await autocert?.start();
     grpcApi = config.grpc_api.enabled
-      ? await GrpcApiServer.start(
-          new ApiExecutor(node, metrics?.api("grpc")),
-          config.grpc_api,
-          logger,
-          {},
-          apiTracer,
-        )
+      ? await startGrpcApi(config, new ApiExecutor(node, metrics?.api("grpc")), logger, apiTracer)
       : undefined;
-    uniGrpc = config.uni_grpc.enabled
-      ? await UniGrpcServer.start(node, config.uni_grpc, forwardedMetadataKeys(config), logger)
-      : undefined;
+    uniGrpc = config.uni_grpc.enabled ? await startUniGrpc(config, node, logger) : undefined;
     listeners = await startListeners(plan(config, rows, tls), logger, requestObserver(config, metrics));
     consumers = await startConsumers(config.consumers, {
       executor: new ApiExecutor(node, metrics?.api("consuming")),
@@ -154,6 +148,23 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** `grpc_api.enabled`: the GRPC API server (its GRPC stack loaded only then). */
+async function startGrpcApi(
+  config: Config,
+  executor: ApiExecutor,
+  logger: Logger,
+  tracer: Tracer | undefined,
+): Promise<GrpcApiServer> {
+  const { GrpcApiServer } = await import("../api/grpc.js");
+  return GrpcApiServer.start(executor, config.grpc_api, logger, {}, tracer);
+}
+
+/** `uni_grpc.enabled`: the unidirectional GRPC server (its GRPC stack loaded only then). */
+async function startUniGrpc(config: Config, node: Node, logger: Logger): Promise<UniGrpcServer> {
+  const { UniGrpcServer } = await import("./uni-grpc.js");
+  return UniGrpcServer.start(node, config.uni_grpc, forwardedMetadataKeys(config), logger);
 }
 
 /** `prometheus.enabled`: the metrics every part reports to. */
@@ -205,7 +216,7 @@ async function startNode(
 ): Promise<{ node: Node; proxies: Proxies; rpc: TypedRpc | undefined }> {
   const { infoMetrics, ...nodeTuning } = tuning;
   const rpc = await configuredRpc(config, logger, givenRpc);
-  const proxies = createProxies(config, logger, metrics?.proxies);
+  const proxies = await createProxies(config, logger, metrics?.proxies);
   warnUnusedRpcProxy(config, logger);
   let chosen: Engine;
   try {
@@ -232,6 +243,16 @@ async function startNode(
   });
   await node.start();
   return { node, proxies, rpc };
+}
+
+/** `http_server.tls_autocert.enabled`: certificates from ACME (acme-client loaded only then). */
+async function configuredAutocert(
+  config: Config,
+  acme: NodeTuning["acme"],
+  logger: Logger,
+): Promise<Autocert> {
+  const { Autocert } = await import("./autocert.js");
+  return Autocert.create({ ...config.http_server.tls_autocert, ...acme }, logger);
 }
 
 /**
@@ -262,7 +283,7 @@ async function configuredRpc(
   let registry = given;
   if (modulePath !== "") {
     try {
-      registry = await loadRpcRegistry(modulePath);
+      registry = await (await import("../rpc/load.js")).loadRpcRegistry(modulePath);
     } catch (err) {
       throw new Error(`rpc.handlers_module: ${(err as Error).message}`, { cause: err });
     }
@@ -270,11 +291,17 @@ async function configuredRpc(
   if (registry === undefined) return undefined;
   logger.info({ module: modulePath || undefined, methods: registry.list().length }, "RPC handlers loaded");
   const handler = new InProcessRpcHandler(registry, logger.child({ component: "rpc" }));
-  return { handler, schema: playgroundSchema(registry, logger) };
+  // The contract's JSON Schemas come from zod: loaded only when there are handlers.
+  const { buildContract } = await import("../rpc/codegen/contract.js");
+  return { handler, schema: playgroundSchema(registry, buildContract, logger) };
 }
 
 /** The contract of the handlers; a schema JSON Schema cannot express leaves the playground empty, with a warning. */
-function playgroundSchema(registry: RpcRegistry, logger: Logger): RpcSchemaDocument {
+function playgroundSchema(
+  registry: RpcRegistry,
+  buildContract: (registry: RpcRegistry) => RpcSchemaDocument,
+  logger: Logger,
+): RpcSchemaDocument {
   try {
     return buildContract(registry);
   } catch (err) {

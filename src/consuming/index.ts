@@ -8,9 +8,6 @@ import type { ApiExecutor } from "../api/executor.js";
 import type { Config } from "../config/index.js";
 import { type ConsumersMetrics, noConsumersMetrics } from "../core/metrics.js";
 import { Dispatcher } from "./dispatcher.js";
-import { NatsJetStreamConsumer } from "./nats-jetstream.js";
-import { PostgresConsumer } from "./postgresql.js";
-import { RedisStreamConsumer } from "./redis-stream.js";
 import type { ConsumerCommon, RunningConsumer } from "./types.js";
 
 export { Dispatcher, RetryableError } from "./dispatcher.js";
@@ -70,18 +67,25 @@ export async function startConsumers(
   return { stop };
 }
 
-function startConsumer(
+/** Each type's module (and its client library: pg, ioredis, NATS) is loaded only when a consumer uses it. */
+async function startConsumer(
   config: ConsumerConfig,
   dispatcher: Dispatcher,
   common: ConsumerCommon,
 ): Promise<RunningConsumer> {
   switch (config.type) {
-    case "postgresql":
+    case "postgresql": {
+      const { PostgresConsumer } = await import("./postgresql.js");
       return PostgresConsumer.start(config.postgresql, dispatcher, common);
-    case "redis_stream":
+    }
+    case "redis_stream": {
+      const { RedisStreamConsumer } = await import("./redis-stream.js");
       return RedisStreamConsumer.start(config.redis_stream, dispatcher, common);
-    case "nats_jetstream":
+    }
+    case "nats_jetstream": {
+      const { NatsJetStreamConsumer } = await import("./nats-jetstream.js");
       return NatsJetStreamConsumer.start(config.nats_jetstream, dispatcher, common);
+    }
     default:
       throw new Error(`consumer type ${JSON.stringify(config.type)} is not supported by Turbine`);
   }

@@ -7,7 +7,6 @@ import type { Logger } from "pino";
 import { type Config, ConfigError } from "../config/index.js";
 import type { ProxyMetrics } from "../core/metrics.js";
 import type { ProxyConfig, ProxyEndpoint } from "./endpoint.js";
-import { GrpcProxyEndpoint } from "./grpc.js";
 import { HttpProxyEndpoint } from "./http.js";
 import { type ConfiguredProxy, Proxies } from "./proxies.js";
 
@@ -17,11 +16,20 @@ export { Proxies } from "./proxies.js";
 
 const DEFAULT_PROXY = "default";
 
+/** The GRPC proxy's module, loaded (with the GRPC stack) only when some proxy is GRPC. */
+type GrpcProxyModule = typeof import("./grpc.js");
+
+/** Upstream tells an HTTP proxy from a GRPC one by the URL's scheme. */
+function isHttpEndpoint(endpoint: string): boolean {
+  return endpoint.startsWith("http://") || endpoint.startsWith("https://");
+}
+
 /** An HTTP endpoint for `http://` and `https://` URLs, a GRPC one for anything else (as upstream). */
-export function proxyEndpoint(config: ProxyConfig, key: string): ProxyEndpoint {
-  const http = config.endpoint.startsWith("http://") || config.endpoint.startsWith("https://");
+function proxyEndpoint(config: ProxyConfig, key: string, grpc: GrpcProxyModule | undefined): ProxyEndpoint {
   try {
-    return http ? new HttpProxyEndpoint(config, key) : new GrpcProxyEndpoint(config, key);
+    if (isHttpEndpoint(config.endpoint)) return new HttpProxyEndpoint(config, key);
+    if (grpc === undefined) throw new Error("the GRPC proxy was not loaded (usesGrpcProxy missed it)");
+    return new grpc.GrpcProxyEndpoint(config, key);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError([`${key}.endpoint: ${(err as Error).message}`]);
@@ -62,12 +70,30 @@ function lowerCaseNames(config: Config, list: (proxy: ProxyConfig) => string[]):
   return [...new Set(proxies.flatMap((proxy) => list(proxy).map((name) => name.toLowerCase())))];
 }
 
+/**
+ * Whether {@link createProxies} makes a GRPC endpoint: named proxies, enabled connect and refresh proxies, and
+ * channel and RPC proxies with an endpoint, when their endpoint is not an HTTP URL.
+ */
+function usesGrpcProxy(config: Config): boolean {
+  const { connect, refresh } = config.client.proxy;
+  const withEndpoint = [...Object.values(config.channel.proxy), config.rpc.proxy].filter(
+    (proxy) => proxy.endpoint !== "",
+  );
+  const enabled = [connect, refresh].filter((proxy) => proxy.enabled);
+  return [...config.proxies, ...enabled, ...withEndpoint].some((proxy) => !isHttpEndpoint(proxy.endpoint));
+}
+
 /** The proxies `config` configures; endpoints are shared by every kind that names the same proxy. */
-export function createProxies(config: Config, logger: Logger, metrics?: ProxyMetrics): Proxies {
+export async function createProxies(
+  config: Config,
+  logger: Logger,
+  metrics?: ProxyMetrics,
+): Promise<Proxies> {
+  const grpc = usesGrpcProxy(config) ? await import("./grpc.js") : undefined;
   const configure = (proxy: ProxyConfig, key: string, name = DEFAULT_PROXY): ConfiguredProxy => ({
     name,
     url: proxy.endpoint,
-    endpoint: proxyEndpoint(proxy, key),
+    endpoint: proxyEndpoint(proxy, key, grpc),
     binaryEncoding: proxy.binary_encoding,
     includeConnectionMeta: proxy.include_connection_meta,
   });

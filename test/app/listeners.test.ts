@@ -1,6 +1,7 @@
 /**
  * The listener layer over real sockets: which endpoint each listener serves, the start-up lines, the init
- * endpoint, the connection guard (rate limit) and refused upgrades followed by a client reset.
+ * endpoint, the connection guard (rate limit), refused upgrades followed by a client reset, and the first reads of
+ * a burst of connections (paced a few per turn).
  */
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
@@ -236,6 +237,41 @@ describe("server timeouts", () => {
       const answer = await within(closed, "the server to drop a trickling request head", 30_000, () => text);
       clearInterval(trickle);
       assert.match(answer, /^HTTP\/1\.1 408/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Opens a socket, sends one request for `path`, and resolves with the response's status line. */
+function statusLine(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
+    socket.once("data", (data) => {
+      socket.destroy();
+      resolve(data.toString().split("\r\n")[0] ?? "");
+    });
+    socket.once("error", reject);
+  });
+}
+
+describe("first reads of accepted sockets, a few per turn", () => {
+  it("answers every request of a burst of connections, also when some leave before their turn", async () => {
+    const server = await startTestServer({ client: { insecure: true } });
+    try {
+      const leaving = Array.from({ length: 200 }, () => {
+        const socket = connect(server.port, "127.0.0.1", () => socket.write("GET /nowhere HTTP/1.1\r\n"));
+        socket.on("error", () => undefined);
+        return socket;
+      });
+      const staying = Array.from({ length: 1000 }, (_, i) => statusLine(server.port, `/nowhere/${i}`));
+      for (const socket of leaving) socket.resetAndDestroy();
+      const lines = await within(Promise.all(staying), "a status line for each of 1000 requests");
+      assert.deepEqual(new Set(lines), new Set(["HTTP/1.1 404 Not Found"]));
+      const res = await rawRequest(server.port, "/api/info", { method: "POST", body: "{}" });
+      assert.equal(res.status, 401, "still serving");
     } finally {
       await server.close();
     }
