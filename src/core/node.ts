@@ -41,6 +41,7 @@ import type { RpcHandler } from "./rpc.js";
 import { toProtoClientInfo } from "../engine/wire.js";
 import type { SubscriptionServices } from "./session.js";
 import { TimerWheel } from "./timer-wheel.js";
+import { FrameBudget } from "./frame-budget.js";
 import type { Transport, TransportRequest } from "./transport.js";
 import { FlushScheduler } from "./writer.js";
 
@@ -79,6 +80,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Epoch milliseconds; Date.now unless a test moves time by hand. */
   clock?: () => number;
+  /** The per-turn budget of client frames; tests pass one with a clock and turns of their own. */
+  frameBudget?: FrameBudget;
 }
 
 /**
@@ -166,6 +169,12 @@ export interface NodeInfo {
 
 const idempotentResultTtlMs = 300_000;
 const defaultNodeInfoIntervalMs = 3000;
+/**
+ * How long the client frames of one event-loop turn may run before the rest wait for the next turn: well under
+ * the 50 ms a turn may take before timers and writes visibly lag, and long enough that a turn's fixed cost is
+ * small next to it.
+ */
+const frameBudgetMs = 20;
 
 /** Frames waiting in an emulated session before the `/emulation` request that adds one waits for them. */
 const maxPendingEmulatedFrames = 64;
@@ -181,6 +190,8 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
   readonly wheel: TimerWheel;
   /** Flushes every connection's queued messages (see `ClientWriter`). */
   readonly flushes: FlushScheduler;
+  /** Spreads the frames clients send over turns, so a reconnect storm never stalls the loop (see `FrameBudget`). */
+  readonly frameBudget: FrameBudget;
   readonly logger: Logger;
   /** Epoch milliseconds. */
   readonly startedAt: number;
@@ -209,6 +220,7 @@ export class Node implements BrokerEventHandler, SubscriptionServices<Client> {
     this.loaded = load(options);
     this.logger = options.logger;
     this.flushes = new FlushScheduler(options.client.write_delay);
+    this.frameBudget = options.frameBudget ?? new FrameBudget(frameBudgetMs);
     this.proxies = options.proxies ?? noProxies;
     this.metrics = options.metrics ?? noMetrics;
     const intervalMs = options.nodeInfoIntervalMs ?? defaultNodeInfoIntervalMs;
