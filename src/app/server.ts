@@ -9,6 +9,7 @@ import type { GrpcApiServer } from "../api/grpc.js";
 import type { UniGrpcServer } from "./uni-grpc.js";
 import type { Config } from "../config/index.js";
 import { type Consumers, startConsumers } from "../consuming/index.js";
+import type { FrameBudget } from "../core/frame-budget.js";
 import { Node } from "../core/node.js";
 import { HistoryCoalescingBroker } from "../engine/coalesced-history.js";
 import { InfoMetricsAggregator } from "../metrics/info-metrics.js";
@@ -54,6 +55,8 @@ export interface NodeTuning {
   nodeInfoIntervalMs?: number;
   /** See `NodeOptions.nodeInfoTtlMs`. */
   nodeInfoTtlMs?: number;
+  /** See `NodeOptions.frameBudget`. */
+  frameBudget?: FrameBudget;
   /** ACME directory of `tls_autocert` instead of Let's Encrypt's, and the PEM CA it is trusted by (tests). */
   acme?: { directoryUrl: string; caCertificates?: string };
   /** Typed RPC methods answered in-process, as `rpc.handlers_module` does from a module (not both). */
