@@ -6,6 +6,9 @@
  * history and offset sequence per channel, one presence set, one idempotency memory, one count of each user's
  * connections, `info` and `channels` surveyed from every worker, and server commands for a user reach its
  * connections on any worker. With Redis or NATS each worker is simply a node of the cluster.
+ *
+ * node:cluster's round robin has one gap: a connection handed to a worker in the instant it dies reaches no other
+ * worker, and its client waits for its own timeout (a client retries it as any failed call).
  */
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Centrifuge, PublicationContext, Subscription } from "centrifuge";
-import { apiConfig, HttpApiCaller } from "../helpers/api.js";
+import { apiConfig, failedInTransport, HttpApiCaller } from "../helpers/api.js";
 import { newClient } from "../helpers/clients.js";
 import { TurbineProcess } from "../helpers/process.js";
 import { hmacSecret } from "../helpers/server.js";
@@ -94,21 +94,21 @@ describe("workers: 2, a worker killed under publish load", { timeout: 240_000 },
     let stop = false;
     let retries = 0;
 
-    /** Publish until acknowledged: a failed call (the worker died under it) is retried with the same key. */
+    /**
+     * Publish until acknowledged: a call that failed in transport (the worker died under it, or node:cluster
+     * handed its connection to the worker as it died and nothing answers) is retried with the same key.
+     */
     const publishOnce = async (api: HttpApiCaller, message: Message) => {
       const key = `${message.publisher}-${message.n}`;
       for (let attempt = 1; ; attempt++) {
         try {
-          const { json } = await api.call("publish", {
-            channel: CHANNEL,
-            data: message,
-            idempotency_key: key,
-          });
+          const body = { channel: CHANNEL, data: message, idempotency_key: key };
+          const { json } = await api.call("publish", body, { timeoutMs: 5000 });
           const { result, error } = json as { result?: { offset: number }; error?: unknown };
           if (error === undefined && result !== undefined) return acknowledged.set(key, result.offset);
           assert.ok(attempt < 50, `publish ${key} keeps failing: ${JSON.stringify(error)}`);
         } catch (err) {
-          if (!(err instanceof TypeError) || attempt >= 50) throw err;
+          if (!failedInTransport(err) || attempt >= 50) throw err;
         }
         retries++;
         await new Promise((resolve) => setTimeout(resolve, 20));

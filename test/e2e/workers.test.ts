@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Centrifuge, PublicationContext, Subscription } from "centrifuge";
-import { apiConfig, HttpApiCaller } from "../helpers/api.js";
+import { apiConfig, failedInTransport, HttpApiCaller } from "../helpers/api.js";
 import { newClient } from "../helpers/clients.js";
 import { TurbineProcess } from "../helpers/process.js";
 import { hmacSecret } from "../helpers/server.js";
@@ -85,19 +85,20 @@ describe("workers: 2 with the memory engine", { timeout: 240_000 }, () => {
   let published = 0;
 
   /**
-   * Publish the next message. A kept-alive API connection to a worker that just died fails: the call is
-   * retried on a new connection, its idempotency key making sure it is published once.
+   * Publish the next message. A kept-alive API connection to a worker that just died fails, and a new one that
+   * node:cluster handed to it as it died is never answered: the call is retried on a new connection, its
+   * idempotency key making sure it is published once.
    */
   const publish = async () => {
     const n = published + 1;
     const body = { channel: CHANNEL, data: { n }, idempotency_key: `message-${n}` };
     for (let attempt = 1; ; attempt++) {
       try {
-        const { json } = await api.call("publish", body);
+        const { json } = await api.call("publish", body, { timeoutMs: 5000 });
         assert.equal((json as { error?: unknown }).error, undefined);
         break;
       } catch (err) {
-        if (!(err instanceof TypeError) || attempt === 5) throw err;
+        if (!failedInTransport(err) || attempt === 5) throw err;
       }
     }
     published = n;

@@ -9,6 +9,22 @@ export const apiKey = "test-api-key";
 export interface ApiCallOptions {
   /** Ask for the transport error mode for this call (HTTP header / GRPC metadata). */
   transportErrors?: boolean;
+  /** The HTTP caller aborts the call after this long, {@link API_CALL_TIMEOUT_MS} by default (GRPC: no limit). */
+  timeoutMs?: number;
+}
+
+/**
+ * A call not answered in this long fails, well within a test file's timeout, so that a lost connection shows as
+ * the call that hung rather than as a whole file timing out.
+ */
+export const API_CALL_TIMEOUT_MS = 60_000;
+
+/**
+ * Whether a call failed in transport (refused, reset, or timed out), not with an answer: the one kind of
+ * failure a caller retries when the server process under it may have died.
+ */
+export function failedInTransport(err: unknown): boolean {
+  return err instanceof TypeError || (err instanceof DOMException && err.name === "TimeoutError");
 }
 
 /** What a server API call returned. */
@@ -88,6 +104,7 @@ export class HttpApiCaller implements ApiCaller {
       method: "POST",
       headers,
       body: typeof body === "string" ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? API_CALL_TIMEOUT_MS),
     });
     const text = await res.text();
     if (res.headers.get("content-type") !== "application/json") {
