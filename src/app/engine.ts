@@ -3,7 +3,7 @@
  * manager, each replaced by the `broker` / `presence_manager` section when that one is enabled.
  */
 import type { Logger } from "pino";
-import { type Config, loadPem } from "../config/index.js";
+import { clientTlsOptions, type Config } from "../config/index.js";
 import { MemoryBroker } from "../engine/memory/broker.js";
 import { MemoryController } from "../engine/memory/controller.js";
 import { MemoryPresenceManager } from "../engine/memory/presence.js";
@@ -78,8 +78,9 @@ async function separateBroker(config: Config, logger: Logger): Promise<BrokerPar
  * is the controller too) control messages; presence stays with the engine or `presence_manager`.
  */
 async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
-  // TLS, wildcards and raw mode are refused by the config's support table (src/config/support.ts).
+  // Wildcards and raw mode are refused by the config's support table (src/config/support.ts).
   const nats = config.broker.nats;
+  const tls = nats.tls.enabled ? clientTlsOptions(nats.tls, "broker.nats.tls") : undefined;
   // Each engine's module and client library load only when configured.
   const { connectNatsBroker } = await import("../engine/nats/index.js");
   try {
@@ -89,6 +90,7 @@ async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
         dialTimeoutMs: nats.dial_timeout,
         writeTimeoutMs: nats.write_timeout,
         name: config.node.name || undefined,
+        tls,
       },
       prefix: nats.prefix,
       logger: logger.child({ broker: "nats" }),
@@ -115,7 +117,7 @@ async function redisBroker(
   logger: Logger,
 ): Promise<BrokerPart> {
   const { connectRedisBroker, redisShards } = await import("../engine/redis/index.js");
-  const shards = redisShards(section, path, loadPem);
+  const shards = redisShards(section, path, clientTlsOptions);
   return connectRedis(section, path, () =>
     connectRedisBroker({
       shards,
@@ -134,7 +136,7 @@ async function redisPresenceManager(
   logger: Logger,
 ): Promise<PresenceManager> {
   const { connectRedisPresenceManager, redisShards } = await import("../engine/redis/index.js");
-  const shards = redisShards(section, path, loadPem);
+  const shards = redisShards(section, path, clientTlsOptions);
   return connectRedis(section, path, () =>
     connectRedisPresenceManager({
       shards,

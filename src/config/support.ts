@@ -57,8 +57,8 @@ const GORILLA = "gorilla/websocket tuning; Turbine's ws library manages its own 
 
 /**
  * The support table, in schema order. Every top-level section has its own entry (the README lists them). A key
- * that matters to security and that Turbine cannot serve is refused, never warned (`broker.nats.tls`: warning
- * and then talking to NATS in plaintext would be worse than not starting).
+ * that matters to security and that Turbine cannot serve is refused, never warned (TLS towards a backend:
+ * warning and then talking to it in plaintext would be worse than not starting).
  */
 export const SUPPORT: Readonly<Record<string, Support>> = {
   http_server: served(),
@@ -76,7 +76,6 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "engine.redis.replica_client": refused(NO_REPLICAS),
   broker: served('"memory", "redis" and "nats"; other types are refused at start'),
   "broker.redis.replica_client": refused(NO_REPLICAS),
-  "broker.nats.tls": refused("Turbine's NATS broker cannot connect over TLS yet"),
   "broker.nats.allow_wildcards": refused("Turbine's NATS broker has no wildcard subscriptions yet"),
   "broker.nats.raw_mode": refused("Turbine's NATS broker has no raw mode yet"),
   "broker.postgres": warned("Turbine has no PostgreSQL broker"),
@@ -116,7 +115,6 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "consumers[].redis_stream.cluster_address": refused(NO_STREAM_SHARDS),
   "consumers[].redis_stream.sentinel_address": refused(NO_STREAM_SHARDS),
   "consumers[].redis_stream.replica_client": refused(NO_REPLICAS),
-  "consumers[].nats_jetstream.tls": refused("Turbine's JetStream consumer cannot connect over TLS yet"),
   "consumers[].nats_jetstream.credentials_file": refused(
     "Turbine's JetStream consumer authenticates with username/password or token only",
   ),

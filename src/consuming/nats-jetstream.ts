@@ -10,9 +10,10 @@ import {
   createInbox,
   type Msg,
   type NatsConnection,
+  type NodeConnectionOptions,
   type Subscription,
 } from "@nats-io/transport-node";
-import type { Config } from "../config/index.js";
+import { clientTlsOptions, type Config } from "../config/index.js";
 import { nextBackoffMs, pause } from "./backoff.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { consumedPublication, InvalidPropertyError, type Properties } from "./publication.js";
@@ -60,6 +61,9 @@ export class NatsJetStreamConsumer implements RunningConsumer {
     dispatcher: Dispatcher,
     common: ConsumerCommon,
   ): Promise<NatsJetStreamConsumer> {
+    const tls = config.tls.enabled
+      ? clientTlsOptions(config.tls, `consumers.${common.name}.nats_jetstream.tls`)
+      : undefined;
     const nc = await connect({
       servers: config.url,
       user: config.username || undefined,
@@ -67,6 +71,8 @@ export class NatsJetStreamConsumer implements RunningConsumer {
       token: config.token || undefined,
       timeout: API_TIMEOUT_MS,
       maxReconnectAttempts: -1,
+      // The node transport hands this to tls.connect as it is: every Node TLS option works.
+      tls: tls as NodeConnectionOptions["tls"],
     });
     try {
       await ensureConsumer(nc, config);

@@ -6,11 +6,11 @@
  * one node; a node that dies mid-batch deletes nothing, so its rows are published again (at least once).
  */
 import pg from "pg";
-import type { Config } from "../config/index.js";
+import { clientTlsOptions, type Config } from "../config/index.js";
 import type { ConsumerMetrics } from "../core/metrics.js";
 import { nextBackoffMs, pause, Trigger } from "./backoff.js";
 import { type Dispatcher, RetryableError } from "./dispatcher.js";
-import { clientTls, type TlsSection } from "./tls.js";
+
 import type { ConsumerCommon, RunningConsumer } from "./types.js";
 
 export type PostgresConsumerConfig = Config["consumers"][number]["postgresql"];
@@ -251,8 +251,8 @@ export class PostgresConsumer implements RunningConsumer {
 }
 
 /** pg connection options of a DSN and a `tls` block. */
-function connectionOptions(dsn: string, tls: TlsSection, key: string): pg.ClientConfig {
+function connectionOptions(dsn: string, tls: PostgresConsumerConfig["tls"], key: string): pg.ClientConfig {
   const options: pg.ClientConfig = { connectionString: dsn, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
-  if (tls.enabled) options.ssl = clientTls(tls, key);
+  if (tls.enabled) options.ssl = clientTlsOptions(tls, key);
   return options;
 }

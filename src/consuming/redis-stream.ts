@@ -6,11 +6,11 @@
  * and dispatched again.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import type { Config } from "../config/index.js";
+import { clientTlsOptions, type Config } from "../config/index.js";
 import { pause } from "./backoff.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { consumedPublication, InvalidPropertyError, type Properties } from "./publication.js";
-import { clientTls } from "./tls.js";
+
 import type { ConsumerCommon, RunningConsumer } from "./types.js";
 
 export type RedisStreamConsumerConfig = Config["consumers"][number]["redis_stream"];
@@ -250,7 +250,7 @@ function connect(config: RedisStreamConsumerConfig, key: string): Redis {
   if (config.password !== "") options.password = config.password;
   if (config.client_name !== "") options.connectionName = config.client_name;
   if (config.force_resp2) options.protocol = 2;
-  if (config.tls.enabled) options.tls = clientTls(config.tls, `${key}.tls`);
+  if (config.tls.enabled) options.tls = clientTlsOptions(config.tls, `${key}.tls`);
   if (address.includes("://")) return new Redis(address, options);
   const colon = address.lastIndexOf(":");
   return new Redis({ ...options, host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });

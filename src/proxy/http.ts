@@ -13,7 +13,7 @@ import {
   type MessageInitShape as Init,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { loadPem } from "../config/index.js";
+import { clientTlsOptions } from "../config/index.js";
 import type { ProxyCaller } from "../core/proxy.js";
 import { decodeJsonMessage, encodeJsonMessage } from "../protocol/index.js";
 import { type ProxyConfig, ProxyCallError, type ProxyEndpoint } from "./endpoint.js";
@@ -43,7 +43,7 @@ export class HttpProxyEndpoint implements ProxyEndpoint {
         ? new HttpsAgent({
             keepAlive: true,
             maxFreeSockets: MAX_IDLE_SOCKETS,
-            ...(tls.enabled ? httpsOptions(tls, `${key}.http.tls`) : {}),
+            ...(tls.enabled ? clientTlsOptions(tls, `${key}.http.tls`) : {}),
           })
         : new HttpAgent({ keepAlive: true, maxFreeSockets: MAX_IDLE_SOCKETS });
   }
@@ -131,15 +131,4 @@ function readBody(res: IncomingMessage): Promise<Uint8Array> {
     res.on("end", () => resolve(Buffer.concat(chunks)));
     res.on("error", reject);
   });
-}
-
-/** Client-side TLS of HTTPS proxies: CA of the backend, optional client certificate, SNI name. */
-function httpsOptions(tls: ProxyConfig["http"]["tls"], key: string) {
-  return {
-    ca: tls.server_ca_pem === "" ? undefined : loadPem(tls.server_ca_pem, `${key}.server_ca_pem`),
-    cert: tls.cert_pem === "" ? undefined : loadPem(tls.cert_pem, `${key}.cert_pem`),
-    key: tls.key_pem === "" ? undefined : loadPem(tls.key_pem, `${key}.key_pem`),
-    rejectUnauthorized: !tls.insecure_skip_verify,
-    servername: tls.server_name === "" ? undefined : tls.server_name,
-  };
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { clientTlsOptions } from "../../src/config/index.js";
 import { parseRedisAddress } from "../../src/engine/redis/address.js";
 import type { RedisConnectionOptions } from "../../src/engine/redis/connection.js";
-import { type RedisSection, redisShards } from "../../src/engine/redis/section.js";
+import { type RedisSection, redisShards, type TlsOptionsOf } from "../../src/engine/redis/section.js";
 
 const base: RedisConnectionOptions = {
   host: "127.0.0.1",
@@ -112,16 +113,17 @@ describe("redisShards", () => {
     sentinel_tls: noTls,
   };
   const readPem = (value: string) => Buffer.from(`pem:${value}`);
+  const tlsOf: TlsOptionsOf = (block, key) => clientTlsOptions(block, key, readPem);
 
   it("makes one shard per address, cluster entry or Sentinel entry, cluster first", () => {
     assert.deepEqual(
-      redisShards({ ...section, address: ["a:1", "b:2"] }, "engine.redis", readPem).map((s) => s.host),
+      redisShards({ ...section, address: ["a:1", "b:2"] }, "engine.redis", tlsOf).map((s) => s.host),
       ["a", "b"],
     );
     const clusters = redisShards(
       { ...section, cluster_address: ["a:1,b:2", "c:3"], sentinel_address: ["s:1"] },
       "engine.redis",
-      readPem,
+      tlsOf,
     );
     assert.deepEqual(
       clusters.map((s) => s.cluster),
@@ -136,7 +138,7 @@ describe("redisShards", () => {
     const [sentinel] = redisShards(
       { ...section, sentinel_address: ["s:1,t:2"], sentinel_master_name: "m", sentinel_user: "u" },
       "engine.redis",
-      readPem,
+      tlsOf,
     );
     assert.deepEqual(sentinel?.sentinel, {
       addresses: [
@@ -159,7 +161,7 @@ describe("redisShards", () => {
       key_pem: "k",
       server_name: "r",
     };
-    const shards = redisShards({ ...section, address: ["a:1", "redis://b:2"], tls }, "broker.redis", readPem);
+    const shards = redisShards({ ...section, address: ["a:1", "redis://b:2"], tls }, "broker.redis", tlsOf);
     for (const shard of shards) {
       assert.deepEqual(shard.tls, {
         rejectUnauthorized: true,
@@ -172,7 +174,7 @@ describe("redisShards", () => {
     const skip = redisShards(
       { ...section, tls: { ...noTls, enabled: true, insecure_skip_verify: true } },
       "x",
-      readPem,
+      tlsOf,
     );
     assert.deepEqual(skip[0]?.tls, { rejectUnauthorized: false });
   });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestCertificates } from "./certificates.js";
 import { Daemon, findBinary } from "./daemon.js";
 import { freePort } from "./redis.js";
 import { toolMissing } from "./tools.js";
@@ -21,13 +22,18 @@ export class NatsServer {
     readonly port: number,
     /** With JetStream (`-js`), storing in this temp dir; undefined without. */
     private readonly storeDir: string | undefined,
+    /** With these, clients must connect over TLS with a certificate signed by the test CA. */
+    private readonly tls: TestCertificates | undefined,
   ) {}
 
-  /** Starts a server on a free port (with JetStream when asked) and waits until it greets clients. */
-  static async start(options: { jetstream?: boolean } = {}): Promise<NatsServer> {
+  /**
+   * Starts a server on a free port (with JetStream, and requiring TLS with client certificates, when asked) and
+   * waits until it greets clients.
+   */
+  static async start(options: { jetstream?: boolean; tls?: TestCertificates } = {}): Promise<NatsServer> {
     for (let attempt = 0; ; attempt++) {
       const storeDir = options.jetstream ? mkdtempSync(join(tmpdir(), "turbine-nats-")) : undefined;
-      const server = new NatsServer(await freePort(), storeDir);
+      const server = new NatsServer(await freePort(), storeDir, options.tls);
       try {
         await server.restart();
         return server;
@@ -49,8 +55,11 @@ export class NatsServer {
     if (this.process !== undefined) throw new Error("nats-server is already running");
     const port = this.port;
     const jetstream = this.storeDir === undefined ? [] : ["-js", "-sd", this.storeDir];
-    this.process = await Daemon.start(binary, ["-a", "127.0.0.1", "-p", String(port), ...jetstream], () =>
-      greets(port),
+    const tls = this.tls === undefined ? [] : tlsArguments(this.tls);
+    this.process = await Daemon.start(
+      binary,
+      ["-a", "127.0.0.1", "-p", String(port), ...jetstream, ...tls],
+      () => greets(port),
     );
   }
 
@@ -66,6 +75,12 @@ export class NatsServer {
     this.process = undefined;
     await daemon?.kill();
   }
+}
+
+/** TLS required, with a client certificate the test CA signed (`--tlsverify`). */
+function tlsArguments(certificates: TestCertificates): string[] {
+  const { serverCertFile, serverKeyFile, caFile } = certificates;
+  return ["--tlsverify", "--tlscert", serverCertFile, "--tlskey", serverKeyFile, "--tlscacert", caFile];
 }
 
 /** True when something on the port greets a new connection with NATS's `INFO`. */

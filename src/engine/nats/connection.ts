@@ -1,4 +1,10 @@
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import {
+  connect,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  type Subscription,
+} from "@nats-io/transport-node";
 import type { Logger } from "pino";
 
 /** Where and how to reach NATS (`broker.nats`). */
@@ -11,6 +17,8 @@ export interface NatsConnectionOptions {
   writeTimeoutMs: number;
   /** Connection name shown by the server's monitoring. */
   name?: string;
+  /** With it, the connection must be TLS (refused by a server without TLS), verified as these options say. */
+  tls?: TlsConnectionOptions;
 }
 
 /** Raised instead of buffering a message while the connection to NATS is down. */
@@ -57,6 +65,7 @@ export class NatsLink {
         reconnect: true,
         maxReconnectAttempts: -1,
         reconnectTimeWait: RECONNECT_WAIT_MS,
+        tls: natsTls(options.tls),
       });
     } catch (err) {
       throw new Error(`cannot connect to nats ${options.url}: ${(err as Error).message}`, { cause: err });
@@ -130,4 +139,12 @@ export class NatsLink {
       }
     }
   }
+}
+
+/**
+ * The client's `tls` option: its node transport hands the object to `tls.connect` as it is, so every Node TLS
+ * option (Buffers, `rejectUnauthorized`, `servername`) works, though its type names only a few.
+ */
+function natsTls(tls: TlsConnectionOptions | undefined): NodeConnectionOptions["tls"] {
+  return tls as NodeConnectionOptions["tls"];
 }

@@ -37,8 +37,8 @@ export interface RedisSection {
   sentinel_tls: TlsSection;
 }
 
-/** Reads a PEM value (PEM text, base64 PEM or a file path) of the config key `key`. */
-export type PemReader = (value: string, key: string) => Buffer;
+/** Node TLS options of a `tls` block of the config key `key` (the config's `clientTlsOptions`). */
+export type TlsOptionsOf = (section: TlsSection, key: string) => TlsOptions;
 
 /**
  * The shards `section` (at config path `path`, e.g. "engine.redis") describes. Throws an Error whose message
@@ -47,7 +47,7 @@ export type PemReader = (value: string, key: string) => Buffer;
 export function redisShards(
   section: RedisSection,
   path: string,
-  readPem: PemReader,
+  tlsOf: TlsOptionsOf,
 ): RedisConnectionOptions[] {
   const base: RedisConnectionOptions = {
     host: "127.0.0.1",
@@ -60,7 +60,7 @@ export function redisShards(
     clientName: section.client_name,
     forceResp2: section.force_resp2,
   };
-  const tls = section.tls.enabled ? tlsOptions(section.tls, `${path}.tls`, readPem) : undefined;
+  const tls = section.tls.enabled ? tlsOf(section.tls, `${path}.tls`) : undefined;
   if (tls !== undefined) base.tls = tls;
 
   if (section.cluster_address.length > 0) {
@@ -74,7 +74,7 @@ export function redisShards(
       throw new Error(`${path}.sentinel_master_name: must be set when using Redis Sentinel`);
     }
     const sentinelTls = section.sentinel_tls.enabled
-      ? tlsOptions(section.sentinel_tls, `${path}.sentinel_tls`, readPem)
+      ? tlsOf(section.sentinel_tls, `${path}.sentinel_tls`)
       : undefined;
     return section.sentinel_address.map((entry) => {
       const addresses = seedList(entry, `${path}.sentinel_address`);
@@ -107,19 +107,4 @@ function seedList(entry: string, key: string): RedisNodeAddress[] {
   } catch (err) {
     throw new Error(`${key}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/** Node TLS options of a client-side `tls` block. */
-function tlsOptions(section: TlsSection, key: string, readPem: PemReader): TlsOptions {
-  const options: TlsOptions = { rejectUnauthorized: !section.insecure_skip_verify };
-  if (section.server_ca_pem !== "") options.ca = readPem(section.server_ca_pem, `${key}.server_ca_pem`);
-  if ((section.cert_pem === "") !== (section.key_pem === "")) {
-    throw new Error(`${key}: cert_pem and key_pem go together (a client certificate needs its key)`);
-  }
-  if (section.cert_pem !== "") {
-    options.cert = readPem(section.cert_pem, `${key}.cert_pem`);
-    options.key = readPem(section.key_pem, `${key}.key_pem`);
-  }
-  if (section.server_name !== "") options.servername = section.server_name;
-  return options;
 }
