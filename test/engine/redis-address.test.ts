@@ -35,6 +35,28 @@ describe("parseRedisAddress", () => {
     assert.equal(parseRedisAddress("tcp://h:1?force_resp2=true", base).forceResp2, true);
   });
 
+  it("reads unix:// socket paths, with credentials before the path and options after it, as Go's URLs", () => {
+    const read = (address: string) => {
+      const { socketPath, user, password, db, ioTimeoutMs } = parseRedisAddress(address, base);
+      return { socketPath, user, password, db, ioTimeoutMs };
+    };
+    assert.deepEqual(read("unix:///run/redis.sock"), {
+      socketPath: "/run/redis.sock",
+      user: "",
+      password: "",
+      db: 0,
+      ioTimeoutMs: 4000,
+    });
+    assert.deepEqual(read("unix://u:p%40ss@/run/my%20redis.sock?io_timeout=2s"), {
+      socketPath: "/run/my redis.sock",
+      user: "u",
+      password: "p@ss",
+      db: 0,
+      ioTimeoutMs: 2000,
+    });
+    assert.equal(read("unix://:secret@/run/redis.sock").password, "secret");
+  });
+
   it("turns TLS on for rediss:// and tls_enabled, keeping TLS settings already given", () => {
     assert.deepEqual(parseRedisAddress("rediss://h:1", base).tls, {});
     assert.deepEqual(parseRedisAddress("redis://h:1?tls_enabled=1", base).tls, {});
@@ -72,7 +94,8 @@ describe("parseRedisAddress", () => {
   it("refuses what it cannot read, saying why", () => {
     const cases: [string, RegExp][] = [
       ["localhost", /neither a redis:\/\/ URL nor host:port/],
-      ["unix:///tmp/redis.sock", /"unix:\/\/" addresses are not supported/],
+      ["unix://", /names no socket path/],
+      ["unix:///tmp/redis.sock?sentinel_master_name=m", /names one server, never Sentinel/],
       ["http://h:1", /"http:\/\/" addresses are not supported/],
       ["redis://h:1/db", /database "db"/],
       ["redis://h:1?io_timeout=soon", /invalid io_timeout "soon"/],

@@ -2,20 +2,18 @@
  * One Redis address as Centrifugo reads it (centrifuge `optionsFromAddress`): `host:port`, or a URL
  * `redis://[user:password@]host:port[/db]` with `rediss://` for TLS, `redis+cluster://` for a Redis Cluster and
  * `redis+sentinel://` / `rediss+sentinel://` for Sentinel (the URL's host is the first seed or Sentinel; more
- * come as `addr` query parameters). Other query parameters: `connect_timeout`, `io_timeout` (Go durations),
+ * come as `addr` query parameters), `unix:///path/to/redis.sock` for a Unix socket (its path is the socket's,
+ * never a database number). Other query parameters: `connect_timeout`, `io_timeout` (Go durations),
  * `tls_enabled`, `force_resp2`, `sentinel_master_name`, `sentinel_user`, `sentinel_password`.
  */
 import type { RedisConnectionOptions, RedisNodeAddress } from "./connection.js";
 
-/**
- * `address` over `base` (values in the address win). Throws with a reason for anything else, including
- * `unix://` sockets, which Turbine does not support yet.
- */
+/** `address` over `base` (values in the address win). Throws with a reason for anything else. */
 export function parseRedisAddress(address: string, base: RedisConnectionOptions): RedisConnectionOptions {
   if (!address.includes("://")) return { ...base, ...parseHostPort(address) };
   let url: URL;
   try {
-    url = new URL(address);
+    url = new URL(withUnixHost(address));
   } catch {
     throw new Error(`"${address}" is not a valid URL`);
   }
@@ -32,7 +30,10 @@ export function parseRedisAddress(address: string, base: RedisConnectionOptions)
   const nodes = [first, ...url.searchParams.getAll("addr").map(parseHostPort)];
   const options: RedisConnectionOptions = { ...base, ...first };
   const path = url.pathname.replace(/^\//, "");
-  if (path !== "") {
+  if (scheme === "unix") {
+    if (url.pathname === "") throw new Error(`"${address}" names no socket path`);
+    options.socketPath = decodeURIComponent(url.pathname);
+  } else if (path !== "") {
     if (!/^\d+$/.test(path)) throw new Error(`database "${path}" in "${address}" is not a number`);
     options.db = Number(path);
   }
@@ -54,6 +55,9 @@ export function parseRedisAddress(address: string, base: RedisConnectionOptions)
     return options;
   }
   const masterName = query("sentinel_master_name") ?? "";
+  if (scheme === "unix" && (masterName !== "" || nodes.length > 1)) {
+    throw new Error(`"${address}": a unix:// address names one server, never Sentinel or more addr`);
+  }
   if (scheme.endsWith("+sentinel") || masterName !== "") {
     if (masterName === "") throw new Error(`"${address}" needs a sentinel_master_name for Sentinel`);
     const sentinelTls = query("sentinel_tls_enabled");
@@ -73,7 +77,26 @@ export function parseRedisAddress(address: string, base: RedisConnectionOptions)
   return options;
 }
 
-const SCHEMES = new Set(["redis", "rediss", "tcp", "redis+cluster", "redis+sentinel", "rediss+sentinel"]);
+const SCHEMES = new Set([
+  "redis",
+  "rediss",
+  "tcp",
+  "unix",
+  "redis+cluster",
+  "redis+sentinel",
+  "rediss+sentinel",
+]);
+
+/**
+ * `unix://[user[:password]@]/path` with a placeholder host: Go's URL parser reads credentials without a host, the
+ * WHATWG one does not. The socket path is the URL's path either way.
+ */
+function withUnixHost(address: string): string {
+  return address.replace(
+    /^unix:\/\/([^/?#]*@)?/,
+    (_, credentials: string | undefined) => `unix://${credentials ?? ""}socket`,
+  );
+}
 
 /** `host:port` (IPv6 hosts in brackets); throws otherwise. */
 export function parseHostPort(address: string): RedisNodeAddress {

@@ -32,6 +32,8 @@ export interface RedisSentinelOptions {
 export interface RedisConnectionOptions {
   host: string;
   port: number;
+  /** A Unix socket to connect to instead of `host:port`. */
+  socketPath?: string;
   /** Seed nodes of a Redis Cluster: turns cluster mode on (keys get hash tags, see `RedisKeys`). */
   cluster?: RedisNodeAddress[];
   sentinel?: RedisSentinelOptions;
@@ -104,13 +106,13 @@ export class RedisShard {
     });
   }
 
-  /** `host:port`, `cluster host:port,…` or `sentinel master@host:port,…`, for messages. */
+  /** `host:port`, `unix:<path>`, `cluster host:port,…` or `sentinel master@host:port,…`, for messages. */
   get address(): string {
-    const { cluster, sentinel, host, port } = this.options;
+    const { cluster, sentinel, host, port, socketPath } = this.options;
     const list = (nodes: RedisNodeAddress[]) => nodes.map((node) => `${node.host}:${node.port}`).join(",");
     if (cluster !== undefined) return `cluster ${list(cluster)}`;
     if (sentinel !== undefined) return `sentinel ${sentinel.masterName}@${list(sentinel.addresses)}`;
-    return `${host}:${port}`;
+    return socketPath === undefined ? `${host}:${port}` : `unix:${socketPath}`;
   }
 
   /** Waits for the first connection; rejects (and closes) when Redis cannot be reached within the timeout. */
@@ -168,6 +170,7 @@ export class RedisShard {
     const settings: RedisOptions & { disconnectTimeout: number } = {
       host: options.host,
       port: options.port,
+      path: options.socketPath,
       ...sentinelSettings(options.sentinel, () => wasReady),
       tls: options.tls,
       db: options.db,
