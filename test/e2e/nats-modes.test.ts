@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Centrifuge, PublicationContext, UnsubscribedContext } from "centrifuge";
 import { replacer } from "../../src/engine/nats/broker.js";
+import { load, problemsOf } from "../config/helpers.js";
 import { apiConfig, httpCaller } from "../helpers/api.js";
 import { decoded, type Encoding, newClient, once } from "../helpers/clients.js";
 import { NatsServer, natsMissing } from "../helpers/nats.js";
@@ -254,5 +255,32 @@ describe("raw mode channel replacements", () => {
     assert.equal(replacer({ a: "2", ab: "1" })("aab"), "22b");
     assert.equal(replacer({ ".*": "_", "": "x" })("a.*b"), "a_b");
     assert.equal(replacer({})("a:b"), "a:b");
+  });
+});
+
+describe("NATS modes configuration", () => {
+  it("reads both keys from their environment variables, the replacements as a JSON object", () => {
+    const { config } = load({
+      env: {
+        CENTRIFUGO_BROKER_NATS_ALLOW_WILDCARDS: "true",
+        CENTRIFUGO_BROKER_NATS_RAW_MODE_ENABLED: "true",
+        CENTRIFUGO_BROKER_NATS_RAW_MODE_PREFIX: "raw.",
+        CENTRIFUGO_BROKER_NATS_RAW_MODE_CHANNEL_REPLACEMENTS: '{":":"."}',
+      },
+    });
+    assert.equal(config.broker.nats.allow_wildcards, true);
+    assert.deepEqual(config.broker.nats.raw_mode, {
+      enabled: true,
+      prefix: "raw.",
+      channel_replacements: { ":": "." },
+    });
+  });
+
+  it("refuses replacements that are not a JSON object, naming the variable", () => {
+    const problems = problemsOf({ env: { CENTRIFUGO_BROKER_NATS_RAW_MODE_CHANNEL_REPLACEMENTS: "nope" } });
+    assert.match(
+      problems.join("\n"),
+      /raw_mode\.channel_replacements.*CENTRIFUGO_BROKER_NATS_RAW_MODE_CHANNEL_REPLACEMENTS/,
+    );
   });
 });
