@@ -141,11 +141,9 @@ describe("two Turbine processes over a NATS broker", { skip: natsMissing, timeou
 describe("NATS broker configuration", () => {
   it("refuses to start without NATS, naming the key", async () => {
     const url = `nats://127.0.0.1:${await freePort()}`;
-    const cases: [Record<string, unknown>, RegExp][] = [
-      [{ url }, /broker\.nats\.url: cannot connect to nats/],
-    ];
-    for (const [nats, expected] of cases) {
-      await assert.rejects(startTestServer({ broker: { enabled: true, type: "nats", nats } }), expected);
-    }
+    await assert.rejects(
+      startTestServer({ broker: { enabled: true, type: "nats", nats: { url } } }),
+      /broker\.nats\.url: cannot connect to nats/,
+    );
   });
 });
