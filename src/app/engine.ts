@@ -78,7 +78,6 @@ async function separateBroker(config: Config, logger: Logger): Promise<BrokerPar
  * is the controller too) control messages; presence stays with the engine or `presence_manager`.
  */
 async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
-  // Wildcards and raw mode are refused by the config's support table (src/config/support.ts).
   const nats = config.broker.nats;
   const tls = nats.tls.enabled ? clientTlsOptions(nats.tls, "broker.nats.tls") : undefined;
   // Each engine's module and client library load only when configured.
@@ -93,6 +92,10 @@ async function natsBroker(config: Config, logger: Logger): Promise<BrokerPart> {
         tls,
       },
       prefix: nats.prefix,
+      allowWildcards: nats.allow_wildcards,
+      rawMode: nats.raw_mode.enabled
+        ? { prefix: nats.raw_mode.prefix, channelReplacements: nats.raw_mode.channel_replacements }
+        : undefined,
       logger: logger.child({ broker: "nats" }),
     });
   } catch (err) {

@@ -76,8 +76,10 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "engine.redis.replica_client": refused(NO_REPLICAS),
   broker: served('"memory", "redis" and "nats"; other types are refused at start'),
   "broker.redis.replica_client": refused(NO_REPLICAS),
-  "broker.nats.allow_wildcards": refused("Turbine's NATS broker has no wildcard subscriptions yet"),
-  "broker.nats.raw_mode": refused("Turbine's NATS broker has no raw mode yet"),
+  "broker.nats.allow_wildcards": served(
+    "subscribing only; publications name their channel (`Publication.channel`)",
+  ),
+  "broker.nats.raw_mode": served("publications only, their data as is; no joins, leaves, info or tags"),
   "broker.postgres": warned("Turbine has no PostgreSQL broker"),
   presence_manager: served(),
   "presence_manager.redis.replica_client": refused(NO_REPLICAS),

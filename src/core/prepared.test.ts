@@ -105,4 +105,21 @@ describe("PreparedPublication.fromEngine", () => {
     });
     assert.equal(push.offset, 1);
   });
+
+  it("names the channel a publication was published to only where it is not the subscribers' channel", () => {
+    const concrete = { offset: 0, data: bytes('{"n":2}'), time: 0, channel: "news.sport" };
+    const none = { offset: 0, epoch: "" };
+    const wildcard = PreparedPublication.fromEngine("news.*", concrete, none, bytes("{}"));
+    const expected = { channel: "news.*", pub: { data: { n: 2 }, channel: "news.sport" } };
+    assert.deepEqual(json(wildcard.unit("json")), { push: expected });
+    assert.deepEqual(json(wildcard.unit("json", true)), expected);
+    assert.equal(
+      json(wildcard.deltaUnit("json", true)).push.pub.channel,
+      "news.sport",
+      "delta subscribers too",
+    );
+    assert.deepEqual(wildcard.unit("protobuf"), encodePublicationPush("protobuf", "news.*", concrete, none));
+    const same = PreparedPublication.fromEngine("news.sport", concrete, none);
+    assert.deepEqual(json(same.unit("json")), { push: { channel: "news.sport", pub: { data: { n: 2 } } } });
+  });
 });

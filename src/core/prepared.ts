@@ -90,7 +90,7 @@ export class PreparedPublication extends PreparedPush {
     prevData?: Uint8Array,
     encoded?: EncodedPush,
   ): PreparedPublication {
-    const lazy = { offset: pub.offset, build: () => publicationProto(pub, position) };
+    const lazy = { offset: pub.offset, build: () => publicationProto(channel, pub, position) };
     return new PreparedPublication(channel, lazy, position.epoch, pub.time, prevData, encoded);
   }
 
@@ -131,10 +131,19 @@ export class PreparedPublication extends PreparedPush {
   }
 }
 
-/** An engine's publication as core pushes it: the first of a stream carries its epoch, as Centrifugo sends it. */
-export function publicationProto(pub: Publication, position: StreamPosition): ProtoPublication {
+/**
+ * An engine's publication as core pushes it to the subscribers of `channel`: the first of a stream carries its
+ * epoch, and one published to another channel (a wildcard subscription's) names it, as centrifuge hub.go sends
+ * them.
+ */
+export function publicationProto(
+  channel: string,
+  pub: Publication,
+  position: StreamPosition,
+): ProtoPublication {
   const proto = toProtoPublication(pub);
   if (pub.offset === 1) proto.epoch = position.epoch;
+  if (pub.channel !== undefined && pub.channel !== channel) proto.channel = pub.channel;
   return proto;
 }
 
@@ -149,7 +158,11 @@ export function encodePublicationPush(
   pub: Publication,
   position: StreamPosition,
 ): Uint8Array | Error {
-  return encodePush(protocol, false, create(PushSchema, { channel, pub: publicationProto(pub, position) }));
+  return encodePush(
+    protocol,
+    false,
+    create(PushSchema, { channel, pub: publicationProto(channel, pub, position) }),
+  );
 }
 
 function variant(protocol: ProtocolType, unidirectional: boolean): number {

@@ -26,6 +26,11 @@ export interface Publication {
   tags?: Record<string, string>;
   /** Unix milliseconds when the broker accepted it. */
   time: number;
+  /**
+   * The channel it was published to, when a broker delivers it for another channel (a NATS wildcard
+   * subscription, a raw NATS subject): clients get it as `Publication.channel` when it differs from theirs.
+   */
+  channel?: string;
 }
 
 /** Centrifugo's `history_meta_ttl` default, 720 h: an engine's stream meta lifetime when nothing sets one. */

@@ -79,11 +79,14 @@ export class NatsLink {
     this.connection.publish(subject, data);
   }
 
-  /** Subscribes `subject` (restored after every reconnect); see {@link confirm}. */
-  subscribe(subject: string, onMessage: (data: Uint8Array) => void): Subscription {
+  /**
+   * Subscribes `subject` (restored after every reconnect); see {@link confirm}. `onMessage` gets each message's
+   * own subject too: a wildcard subject matches several.
+   */
+  subscribe(subject: string, onMessage: (data: Uint8Array, subject: string) => void): Subscription {
     return this.connection.subscribe(subject, {
       callback: (err, msg) => {
-        if (err === null) onMessage(msg.data);
+        if (err === null) onMessage(msg.data, msg.subject);
         else this.logger?.warn({ err, subject }, "nats subscription error");
       },
     });
