@@ -48,7 +48,9 @@ function refused(reason: string): Support {
 const NO_MAP = "Turbine has no map subscriptions yet";
 const NO_SHARED_POLL = "Turbine has no shared poll subscriptions yet";
 const NO_SUBSCRIBE_STREAM = "Turbine has no subscribe stream proxy yet (such subscribes answer 108)";
-const NO_REPLICAS = "Turbine's Redis engine does not read from replicas yet";
+// centrifugo internal/confighelpers/redis.go never passes it to the engine's shards.
+const NO_REPLICA_READS =
+  "Centrifugo's engine reads nothing from replicas either; Turbine reads from the master";
 const NO_HTTP3 = "Node.js has no stable HTTP/3 server";
 const NO_SKIP_JWKS_CHECK = "Turbine's JWKS endpoint safety check cannot be skipped";
 const NO_STREAM_SHARDS = "Turbine's redis_stream consumer connects to one Redis server by its address";
@@ -73,16 +75,16 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   "*.redis.presence_hash_field_ttl": warned(
     "Turbine's Redis presence does not expire hash fields one by one",
   ),
-  "engine.redis.replica_client": refused(NO_REPLICAS),
+  "engine.redis.replica_client": warned(NO_REPLICA_READS),
   broker: served('"memory", "redis" and "nats"; other types are refused at start'),
-  "broker.redis.replica_client": refused(NO_REPLICAS),
+  "broker.redis.replica_client": warned(NO_REPLICA_READS),
   "broker.nats.allow_wildcards": served(
     "subscribing only; publications name their channel (`Publication.channel`)",
   ),
   "broker.nats.raw_mode": served("publications only, their data as is; no joins, leaves, info or tags"),
   "broker.postgres": warned("Turbine has no PostgreSQL broker"),
   presence_manager: served(),
-  "presence_manager.redis.replica_client": refused(NO_REPLICAS),
+  "presence_manager.redis.replica_client": warned(NO_REPLICA_READS),
   map_broker: warned(NO_MAP),
   controller: warned(
     "Turbine's node-to-node messages travel with its broker; it has no PostgreSQL controller",
@@ -116,7 +118,9 @@ export const SUPPORT: Readonly<Record<string, Support>> = {
   ),
   "consumers[].redis_stream.cluster_address": refused(NO_STREAM_SHARDS),
   "consumers[].redis_stream.sentinel_address": refused(NO_STREAM_SHARDS),
-  "consumers[].redis_stream.replica_client": refused(NO_REPLICAS),
+  "consumers[].redis_stream.replica_client": refused(
+    "Turbine's redis_stream consumer reads from the master only",
+  ),
   "consumers[].nats_jetstream.credentials_file": refused(
     "Turbine's JetStream consumer authenticates with username/password or token only",
   ),

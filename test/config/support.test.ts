@@ -178,6 +178,15 @@ describe("loadConfig and the support table", () => {
     assert.deepEqual(warnings, []);
   });
 
+  it("warns about replica_client, which Centrifugo accepts and reads nothing through, rather than refusing it", () => {
+    const replica = { replica_client: { enabled: true } };
+    const { warnings } = load({ values: { engine: { type: "redis", redis: replica } } });
+    assert.deepEqual(warnings, [
+      "engine.redis.replica_client.enabled: not supported by Turbine, ignored: " +
+        "Centrifugo's engine reads nothing from replicas either; Turbine reads from the master",
+    ]);
+  });
+
   it("warns about each set key Turbine ignores, naming its full path", () => {
     const { warnings } = load({
       values: {

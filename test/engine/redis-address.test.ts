@@ -33,6 +33,8 @@ describe("parseRedisAddress", () => {
       },
     );
     assert.equal(parseRedisAddress("tcp://h:1?force_resp2=true", base).forceResp2, true);
+    // Centrifugo's engine reads nothing through a replica client: accepted where upstream accepts it.
+    assert.ok(parseRedisAddress("redis+cluster://h:1?replica_client_enabled=true", base).cluster);
   });
 
   it("reads unix:// socket paths, with credentials before the path and options after it, as Go's URLs", () => {
@@ -95,6 +97,10 @@ describe("parseRedisAddress", () => {
     const cases: [string, RegExp][] = [
       ["localhost", /neither a redis:\/\/ URL nor host:port/],
       ["unix://", /names no socket path/],
+      [
+        "redis://h:1?replica_client_enabled=true",
+        /replica client may be enabled only in cluster and sentinel mode/,
+      ],
       ["unix:///tmp/redis.sock?sentinel_master_name=m", /names one server, never Sentinel/],
       ["http://h:1", /"http:\/\/" addresses are not supported/],
       ["redis://h:1/db", /database "db"/],

@@ -332,8 +332,8 @@ describe("Redis setups from the config", { skip: redisMissing, timeout: 60_000 }
         /broker\.redis\.cluster_address:/,
       ],
       [
-        { engine: { type: "redis", redis: { replica_client: { enabled: true } } } },
-        /engine\.redis\.replica_client\.enabled: not supported/,
+        { engine: { type: "redis", redis: { address: "redis://h:1?replica_client_enabled=true" } } },
+        /engine\.redis\.address: .*replica client may be enabled only in cluster and sentinel mode/,
       ],
       [{ broker: { enabled: true, type: "postgres" } }, /broker\.type: "postgres" is not supported/],
     ];

@@ -3,7 +3,8 @@
  * `redis://[user:password@]host:port[/db]` with `rediss://` for TLS, `redis+cluster://` for a Redis Cluster and
  * `redis+sentinel://` / `rediss+sentinel://` for Sentinel (the URL's host is the first seed or Sentinel; more
  * come as `addr` query parameters), `unix:///path/to/redis.sock` for a Unix socket (its path is the socket's,
- * never a database number). Other query parameters: `connect_timeout`, `io_timeout` (Go durations),
+ * never a database number). `replica_client_enabled` is read only to refuse it outside cluster and Sentinel
+ * URLs, as upstream; elsewhere Turbine opens no replica client (see the config's support table). Other query parameters: `connect_timeout`, `io_timeout` (Go durations),
  * `tls_enabled`, `force_resp2`, `sentinel_master_name`, `sentinel_user`, `sentinel_password`.
  */
 import type { RedisConnectionOptions, RedisNodeAddress } from "./connection.js";
@@ -74,6 +75,11 @@ export function parseRedisAddress(address: string, base: RedisConnectionOptions)
     return options;
   }
   if (nodes.length > 1) throw new Error(`"${address}": addr parameters need redis+cluster:// or Sentinel`);
+  const replicaClient = query("replica_client_enabled");
+  if (replicaClient !== null && queryBool("replica_client_enabled", replicaClient)) {
+    // centrifuge redis_shard.go: a replica client needs replicas the client can find.
+    throw new Error(`"${address}": replica client may be enabled only in cluster and sentinel mode`);
+  }
   return options;
 }
 
